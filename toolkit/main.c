@@ -1,0 +1,65 @@
+/* ccexp entry point: global options, then one subcommand from the table. */
+#include "commands.h"
+#include "log.h"
+#include "ccx_version.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{"check", cmd_check, "probe this kernel for what ccexp needs, and say what is missing"},
+	{"run", cmd_run, "run an experiment config; results land in results/<name>/<run-id>/"},
+	{"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
+	{"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: ccexp [-v|-q] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(out, "\n`ccexp COMMAND --help` describes each command.\n"
+		     "\nEXAMPLES\n"
+		     "  ccexp check\n"
+		     "  ccexp run configs/examples/quickstart.cfg\n"
+		     "  ccexp plot results/quickstart/<run-id>\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			log_verbosity = 2;
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			log_verbosity = 0;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return CCX_EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("ccexp %s\n", CCX_VERSION);
+			return CCX_EXIT_OK;
+		} else {
+			fprintf(stderr, "ccexp: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return CCX_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CCX_EXIT_USAGE;
+	}
+	for (size_t k = 0; k < sizeof(subcommands) / sizeof(subcommands[0]); k++)
+		if (!strcmp(argv[i], subcommands[k].name))
+			return subcommands[k].fn(argc - i, argv + i);
+	fprintf(stderr, "ccexp: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return CCX_EXIT_USAGE;
+}
