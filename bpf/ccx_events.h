@@ -19,9 +19,10 @@ enum ccx_event_type {
 	CCX_EV_RETRANS = 1,  /* RETRANS_CB: args seq, segs, result */
 	CCX_EV_STATE = 2,    /* STATE_CB: args old, new */
 	CCX_EV_SAMPLE = 3,   /* periodic snapshot from RTT_CB, one per sample interval */
-	CCX_EV_ESTABLISHED = 4, /* ACTIVE/PASSIVE_ESTABLISHED: args op */
-	CCX_EV_PARAM = 5,    /* a bpf_setsockopt or reply: args knob, value, result */
-	CCX_EV_MAX = 6,
+	CCX_EV_CONNECT = 4,  /* TCP_CONNECT_CB: the first event of an active connection */
+	CCX_EV_ESTABLISHED = 5, /* ACTIVE/PASSIVE_ESTABLISHED: args op */
+	CCX_EV_PARAM = 6,    /* a reply or bpf_setsockopt: args knob, value asked, result */
+	CCX_EV_MAX = 7,
 };
 
 /* Knobs that ccexp applies through sockops, recorded in CCX_EV_PARAM events. */
@@ -68,7 +69,7 @@ struct ccx_event {
 	__u64 bytes_acked;
 	__u64 bytes_received;
 };
-_Static_assert(sizeof(struct ccx_event) == 104, "ccx_event layout");
+_Static_assert(sizeof(struct ccx_event) == 88, "ccx_event layout");
 
 /* Per-CPU counters, indexed by enum ccx_event_type. */
 struct ccx_counter {

@@ -1,1 +1,312 @@
-/* placeholder */
+/* The files of a results folder that are written once the flows are done: flows.csv,
+ * timeline/throughput.csv and meta.json. */
+#include "results.h"
+#include "csv.h"
+#include "json.h"
+#include "log.h"
+#include "stats.h"
+#include "sys.h"
+#include "ccx_version.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+static const struct conn_track *find_track(const struct collector *c, uint32_t flow_id,
+					   uint16_t port)
+{
+	for (int i = 0; c && i < c->nconns; i++)
+		if (c->conns[i].flow_id == flow_id && c->conns[i].client_port == port)
+			return &c->conns[i];
+	return NULL;
+}
+
+static const struct receiver_result *find_receiver(const struct traffic *tr, uint32_t flow_id,
+						   uint16_t port)
+{
+	for (int i = 0; i < tr->nconns; i++)
+		if (tr->rcv[i].flow_id == flow_id && tr->rcv[i].client_port == port &&
+		    tr->rcv[i].client_port)
+			return &tr->rcv[i];
+	return NULL;
+}
+
+int results_write_flows(const char *outdir, const struct experiment *exp,
+			const struct collector *c, const struct traffic *tr)
+{
+	static const char *const cols[] = {
+		"flow",		 "conn",	  "cc",		"client_port",
+		"server_port",	 "start_s",	  "end_s",	"bytes",
+		"goodput_mbit",	 "retrans",	  "retrans_seen", "rtos",
+		"connect_ms",	 "cwnd_at_connect_pkts", "rto_at_connect_ms", "status",
+		NULL};
+	char path[PATH_MAX];
+	struct csv f;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/flows.csv", outdir);
+	r = csv_open(&f, path, cols);
+	if (r < 0)
+		return log_err_errno(r, "create %s", path);
+	for (int i = 0; i < tr->nconns; i++) {
+		const struct sender_result *s = &tr->snd[i];
+		const struct flow_spec *fs = &exp->flows[s->flow_id];
+		const struct conn_track *t = find_track(c, s->flow_id, s->client_port);
+		const struct receiver_result *rcv = find_receiver(tr, s->flow_id, s->client_port);
+		uint64_t bytes = rcv ? rcv->bytes : 0;
+		double secs = s->end_s - s->connect_done_s;
+
+		csv_str(&f, fs->name);
+		csv_u64(&f, s->index);
+		csv_str(&f, s->cc[0] ? s->cc : fs->cc);
+		csv_u64(&f, s->client_port);
+		csv_u64(&f, CCX_PORT_BASE + s->flow_id);
+		csv_double(&f, s->connected ? s->connect_start_s : NAN, 6);
+		csv_double(&f, s->connected ? s->end_s : NAN, 6);
+		csv_u64(&f, bytes);
+		csv_double(&f, s->connected && secs > 0 ? bytes * 8 / secs / 1e6 : NAN, 3);
+		csv_u64(&f, s->total_retrans);
+		csv_u64(&f, t ? t->retrans_segs : 0);
+		csv_u64(&f, t ? t->rtos : 0);
+		csv_double(&f, s->connected ? (s->connect_done_s - s->connect_start_s) * 1e3 : NAN,
+			   3);
+		csv_u64(&f, s->connect_snd_cwnd);
+		csv_double(&f, s->connect_rto_us / 1e3, 3);
+		if (!s->connected)
+			csv_str(&f, s->error ? strerror(s->error) : "not started");
+		else if (s->error)
+			csv_str(&f, strerror(s->error));
+		else
+			csv_str(&f, "ok");
+		r = csv_end_row(&f);
+		if (r < 0)
+			break;
+	}
+	int cr = csv_close(&f);
+
+	return r < 0 ? r : cr;
+}
+
+int results_write_throughput(const char *outdir, const struct experiment *exp,
+			     const struct collector *c)
+{
+	static const char *const cols[] = {"t_s", "flow", "goodput_mbit", NULL};
+	double dt = exp->collect.sample_interval_ms / 1000.0;
+	double end = exp->duration_s;
+	char path[PATH_MAX];
+	struct csv f;
+	long nbins;
+	int r = 0;
+
+	for (int i = 0; i < c->nconns; i++) {
+		const struct conn_track *t = &c->conns[i];
+
+		if (t->npoints && t->t_s[t->npoints - 1] > end)
+			end = t->t_s[t->npoints - 1];
+	}
+	nbins = (long)ceil(end / dt - 1e-9);
+	snprintf(path, sizeof(path), "%s/timeline/throughput.csv", outdir);
+	r = csv_open(&f, path, cols);
+	if (r < 0)
+		return log_err_errno(r, "create %s", path);
+	/* Each row is the interval (t_s - dt, t_s]: the difference of the interpolated
+	 * cumulative bytes acked at its two ends, summed over the flow's connections. */
+	for (long b = 0; b < nbins && r == 0; b++) {
+		double from = b * dt, to = (b + 1) * dt;
+
+		for (int fl = 0; fl < exp->nflows && r == 0; fl++) {
+			double bytes = 0;
+
+			for (int i = 0; i < c->nconns; i++) {
+				const struct conn_track *t = &c->conns[i];
+
+				if (t->flow_id != (uint32_t)fl || !t->npoints)
+					continue;
+				bytes += stats_cum_at(t->t_s, t->acked, t->npoints, to) -
+					 stats_cum_at(t->t_s, t->acked, t->npoints, from);
+			}
+			csv_double(&f, to, 3);
+			csv_str(&f, exp->flows[fl].name);
+			csv_double(&f, bytes * 8 / dt / 1e6, 3);
+			r = csv_end_row(&f);
+		}
+	}
+	int cr = csv_close(&f);
+
+	return r < 0 ? r : cr;
+}
+
+static const char *const recorded_sysctls[] = {
+	"net/ipv4/tcp_congestion_control",
+	"net/ipv4/tcp_available_congestion_control",
+	"net/ipv4/tcp_allowed_congestion_control",
+	"net/ipv4/tcp_ecn",
+	"net/ipv4/tcp_rmem",
+	"net/ipv4/tcp_wmem",
+	"net/ipv4/tcp_mem",
+	"net/ipv4/tcp_pacing_ss_ratio",
+	"net/ipv4/tcp_pacing_ca_ratio",
+	"net/ipv4/tcp_sack",
+	"net/ipv4/tcp_timestamps",
+	"net/ipv4/tcp_window_scaling",
+	"net/ipv4/tcp_slow_start_after_idle",
+	"net/ipv4/tcp_no_metrics_save",
+	"net/ipv4/tcp_notsent_lowat",
+	"net/ipv4/tcp_min_rtt_wlen",
+	"net/core/default_qdisc",
+	"net/core/rmem_max",
+	"net/core/wmem_max",
+	NULL,
+};
+
+static void iso_time(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void write_sysctls(struct json *j, const struct topology *topo)
+{
+	json_key(j, "sysctls");
+	json_object_begin(j);
+	for (int i = 0; recorded_sysctls[i]; i++) {
+		char key[128], val[512];
+		const char *ns = topo && topo->have_ns[0] ? topo->ns_sender : NULL;
+
+		snprintf(key, sizeof(key), "%s", recorded_sysctls[i]);
+		for (char *p = key; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		/* As the sender host sees them: many TCP sysctls are per network namespace. */
+		if (sys_read_sysctl(ns, recorded_sysctls[i], val, sizeof(val)) == 0) {
+			for (char *p = val; *p; p++)
+				if (*p == '\t')
+					*p = ' ';
+			json_kv_str(j, key, val);
+		} else {
+			json_kv_null(j, key);
+		}
+	}
+	json_object_end(j);
+}
+
+static void write_events(struct json *j, const struct run_info *info, const struct collector *c)
+{
+	uint64_t dropped = 0, lost = 0;
+
+	json_key(j, "events");
+	json_object_begin(j);
+	for (int k = 0; k < CCX_EV_MAX; k++) {
+		json_key(j, collect_event_name(k));
+		json_object_begin(j);
+		if (info->have_counters) {
+			json_kv_uint(j, "seen_in_bpf", info->counters[k].seen);
+			json_kv_uint(j, "ringbuf_drops", info->counters[k].dropped);
+			dropped += info->counters[k].dropped;
+		} else {
+			json_kv_null(j, "seen_in_bpf");
+			json_kv_null(j, "ringbuf_drops");
+		}
+		json_kv_uint(j, "received", c ? c->received[k] : 0);
+		json_kv_uint(j, "rows", c ? c->rows[k] : 0);
+		if (info->have_counters && c && info->counters[k].seen > c->rows[k])
+			lost += info->counters[k].seen - c->rows[k];
+		json_object_end(j);
+	}
+	json_object_end(j);
+	json_kv_uint(j, "events_dropped", dropped);
+	json_kv_uint(j, "events_missing_rows", lost);
+	json_kv_uint(j, "ringbuf_bytes", c ? c->ringbuf_bytes : 0);
+}
+
+int results_write_meta(const struct run_info *info, const struct experiment *exp,
+		       const struct collector *c, const struct traffic *tr)
+{
+	char path[PATH_MAX], when[64];
+	struct utsname uts;
+	struct json j;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/meta.json", info->outdir);
+	r = json_open(&j, path);
+	if (r < 0)
+		return log_err_errno(r, "create %s", path);
+	uname(&uts);
+	json_object_begin(&j);
+	json_kv_int(&j, "format_version", CCX_FORMAT_VERSION);
+	json_kv_str(&j, "name", exp->name);
+	json_kv_str(&j, "run_id", info->run_id);
+	json_kv_str(&j, "status", info->status);
+	if (info->error)
+		json_kv_str(&j, "error", info->error);
+	json_kv_str(&j, "config", info->config_path);
+	json_kv_uint(&j, "seed", exp->seed);
+	iso_time(when, sizeof(when), info->start_wall);
+	json_kv_str(&j, "start", when);
+	if (info->end_wall) {
+		iso_time(when, sizeof(when), info->end_wall);
+		json_kv_str(&j, "end", when);
+	} else {
+		json_kv_null(&j, "end");
+	}
+	json_kv_double(&j, "duration_s", exp->duration_s);
+
+	json_key(&j, "versions");
+	json_object_begin(&j);
+	json_kv_str(&j, "ccexp", CCX_VERSION);
+	json_kv_str(&j, "libbpf", libbpf_version_string());
+	json_object_end(&j);
+
+	json_key(&j, "kernel");
+	json_object_begin(&j);
+	json_kv_str(&j, "release", uts.release);
+	json_kv_str(&j, "machine", uts.machine);
+	json_kv_int(&j, "hz", info->hz);
+	json_kv_str(&j, "hz_source", info->hz_source ? info->hz_source : "");
+	json_object_end(&j);
+	write_sysctls(&j, info->topo);
+
+	json_key(&j, "topology");
+	json_object_begin(&j);
+	json_kv_str(&j, "prefix", info->topo ? info->topo->prefix : "");
+	json_kv_str(&j, "sender", CCX_ADDR_SENDER);
+	json_kv_str(&j, "receiver", CCX_ADDR_RECEIVER);
+	json_kv_str(&j, "cgroup", info->topo ? info->topo->cgroup : "");
+	json_object_end(&j);
+
+	json_key(&j, "link");
+	json_object_begin(&j);
+	json_kv_str(&j, "backend", "tc");
+	json_kv_str(&j, "qdisc", "tbf + pfifo on the router's egress towards the receiver");
+	json_kv_double(&j, "rate_mbit", exp->link.rate_mbit);
+	json_kv_int(&j, "queue_pkts", exp->link.queue_pkts);
+	json_object_end(&j);
+
+	json_key(&j, "flows");
+	json_array_begin(&j);
+	for (int i = 0; i < exp->nflows; i++) {
+		const struct flow_spec *fs = &exp->flows[i];
+
+		json_object_begin(&j);
+		json_kv_str(&j, "name", fs->name);
+		json_kv_str(&j, "cc", fs->cc);
+		json_kv_str(&j, "cc_implementation", "kernel");
+		json_kv_int(&j, "count", fs->count);
+		json_kv_double(&j, "start_s", fs->start_s);
+		json_kv_double(&j, "stop_s", fs->stop_s);
+		json_kv_int(&j, "server_port", CCX_PORT_BASE + i);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_kv_int(&j, "connections", tr ? tr->nconns : 0);
+	write_events(&j, info, c);
+	json_object_end(&j);
+	return json_close(&j);
+}

@@ -1,1 +1,237 @@
-/* placeholder */
+/* Small system helpers: run a command, read/write small files, enter a netns, clocks. */
+#include "sys.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int sys_run(const char *const argv[])
+{
+	char out[4096];
+	size_t used = 0;
+	int pipefd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], out + used, sizeof(out) - 1 - used)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		used += n;
+		if (used == sizeof(out) - 1) {
+			char sink[512];
+
+			/* Keep the start, drain the rest so the child never blocks. */
+			while ((n = read(pipefd[0], sink, sizeof(sink))) > 0 ||
+			       (n < 0 && errno == EINTR))
+				;
+			break;
+		}
+	}
+	out[used] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+
+	if (log_verbosity >= 2 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char cmd[512];
+		size_t off = 0;
+
+		cmd[0] = '\0';
+		for (int i = 0; argv[i] && off < sizeof(cmd); i++)
+			off += snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", argv[i]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			log_err("command failed: %s%s%s", cmd, used ? "\n" : "", out);
+			return -EIO;
+		}
+		log_debug("ran: %s%s%s", cmd, used ? "\n" : "", out);
+	}
+	return 0;
+}
+
+int sys_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int sys_write_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EIO;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+int sys_mkdir_p(const char *path, unsigned int mode)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sys_copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	int in, out, r = 0;
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, n) != n) {
+			r = -EIO;
+			break;
+		}
+	}
+	if (n < 0)
+		r = -errno;
+	close(in);
+	if (close(out) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+int sys_enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* /proc/sys/net shows the netns of the process that opens it, so visit the netns and
+ * come back. ccexp is single-threaded, which setns needs. */
+static int with_netns(const char *ns, const char *name, char *buf, size_t len, const char *value)
+{
+	char path[PATH_MAX];
+	int self = -1, r;
+
+	if (ns) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return -errno;
+		r = sys_enter_netns(ns);
+		if (r < 0) {
+			close(self);
+			return r;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	r = value ? sys_write_file(path, value) : sys_read_file(path, buf, len);
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) < 0) {
+			/* Staying in the wrong namespace would be worse than stopping. */
+			log_err_errno(-errno, "return to the original network namespace");
+			abort();
+		}
+		close(self);
+	}
+	return r;
+}
+
+int sys_read_sysctl(const char *ns, const char *name, char *buf, size_t len)
+{
+	return with_netns(ns, name, buf, len, NULL);
+}
+
+int sys_write_sysctl(const char *ns, const char *name, const char *value)
+{
+	return with_netns(ns, name, NULL, 0, value);
+}
+
+uint64_t sys_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}

@@ -1,1 +1,419 @@
-/* placeholder */
+/* The built-in bulk flows: one receiver and one sender process per flow, each in its host's
+ * namespace and in the run's cgroup, started and stopped on the config's schedule. */
+#include "traffic.h"
+#include "collect.h"
+#include "log.h"
+#include "sys.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK_BYTES	 (64 * 1024)
+#define DRAIN_TIMEOUT_S	 10.0 /* how long a stopped sender waits for its data to be acked */
+
+static volatile sig_atomic_t flow_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	flow_stop = 1;
+}
+
+static double since_t0(uint64_t t0_ns)
+{
+	return ((double)sys_mono_ns() - (double)t0_ns) / 1e9;
+}
+
+static void sleep_until(uint64_t t_ns)
+{
+	while (!flow_stop) {
+		uint64_t now = sys_mono_ns();
+
+		if (now >= t_ns)
+			return;
+		uint64_t d = t_ns - now;
+		struct timespec ts = {.tv_sec = d / 1000000000ull, .tv_nsec = d % 1000000000ull};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Common start of every flow process: die with the parent, join the run. */
+static void flow_process_init(const struct topology *t, const char *ns)
+{
+	struct sigaction sa = {.sa_handler = on_term};
+	int r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(1);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Sockets take the cgroup of the process that creates them: join before socket(). */
+	r = topology_enter(t, ns);
+	if (r < 0) {
+		log_err_errno(r, "enter the run's cgroup and netns %s", ns);
+		_exit(1);
+	}
+}
+
+static void read_tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len);
+}
+
+static int connect_one(struct sender_result *res, const struct experiment *exp, int flow_id,
+		       uint64_t t0_ns)
+{
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(CCX_PORT_BASE + flow_id)};
+	struct sockaddr_in self;
+	socklen_t len = sizeof(self);
+	double bytes_per_s = exp->link.rate_mbit * 1e6 / 8;
+	int lowat, fd;
+	struct tcp_info ti;
+
+	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &dst.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		res->error = errno;
+		return -1;
+	}
+	/* Keep the unsent backlog near 10 ms of link time, so a flow stops when the schedule
+	 * says and not seconds later when a deep send buffer has drained. */
+	lowat = (int)(bytes_per_s / 100);
+	if (lowat < 16384)
+		lowat = 16384;
+	if (lowat > (1 << 20))
+		lowat = 1 << 20;
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	res->connect_start_s = since_t0(t0_ns);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+		res->error = errno;
+		close(fd);
+		return -1;
+	}
+	res->connect_done_s = since_t0(t0_ns);
+	res->connected = true;
+	read_tcp_info(fd, &ti);
+	res->connect_snd_cwnd = ti.tcpi_snd_cwnd;
+	res->connect_snd_ssthresh = ti.tcpi_snd_ssthresh;
+	res->connect_rto_us = ti.tcpi_rto;
+	res->connect_options = ti.tcpi_options;
+	len = sizeof(res->cc);
+	getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, res->cc, &len);
+	res->cc[sizeof(res->cc) - 1] = '\0';
+	len = sizeof(self);
+	if (getsockname(fd, (struct sockaddr *)&self, &len) == 0)
+		res->client_port = ntohs(self.sin_port);
+	res->server_port = CCX_PORT_BASE + flow_id;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static void run_sender(struct sender_result *res, const struct experiment *exp, int flow_id,
+		       uint64_t t0_ns)
+{
+	const struct flow_spec *fs = &exp->flows[flow_id];
+	static char chunk[CHUNK_BYTES];
+	struct pollfd pfd[CFG_MAX_CONNS];
+	uint64_t stop_ns = t0_ns + (uint64_t)(fs->stop_s * 1e9);
+	int n = fs->count;
+
+	memset(chunk, 'x', sizeof(chunk));
+	sleep_until(t0_ns + (uint64_t)(fs->start_s * 1e9));
+	for (int k = 0; k < n; k++) {
+		res[k].flow_id = flow_id;
+		res[k].index = k;
+		pfd[k].fd = flow_stop ? -1 : connect_one(&res[k], exp, flow_id, t0_ns);
+		pfd[k].events = POLLOUT;
+	}
+
+	while (!flow_stop) {
+		uint64_t now = sys_mono_ns();
+		int active = 0;
+
+		if (now >= stop_ns)
+			break;
+		int r = poll(pfd, n, (int)((stop_ns - now) / 1000000 + 1));
+
+		if (r < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < n; k++) {
+			if (pfd[k].fd < 0)
+				continue;
+			active++;
+			if (!(pfd[k].revents & (POLLOUT | POLLERR | POLLHUP)))
+				continue;
+			ssize_t w = send(pfd[k].fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+
+			if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				res[k].error = errno;
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+			}
+		}
+		if (!active)
+			break;
+	}
+
+	/* Graceful end: FIN after the data, then wait for the receiver's FIN, so the final
+	 * TCP_INFO counts every byte and retransmission of the connection. */
+	for (int k = 0; k < n; k++) {
+		if (pfd[k].fd < 0)
+			continue;
+		shutdown(pfd[k].fd, SHUT_WR);
+		pfd[k].events = POLLIN;
+	}
+	uint64_t drain_end = sys_mono_ns() + (uint64_t)(DRAIN_TIMEOUT_S * 1e9);
+
+	for (;;) {
+		uint64_t now = sys_mono_ns();
+		int open_fds = 0;
+
+		for (int k = 0; k < n; k++)
+			open_fds += pfd[k].fd >= 0;
+		if (!open_fds || now >= drain_end)
+			break;
+		if (poll(pfd, n, (int)((drain_end - now) / 1000000 + 1)) < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < n; k++) {
+			char sink[4096];
+
+			if (pfd[k].fd < 0 || !(pfd[k].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
+			ssize_t got = recv(pfd[k].fd, sink, sizeof(sink), 0);
+
+			if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR)))
+				continue;
+			struct tcp_info ti;
+
+			read_tcp_info(pfd[k].fd, &ti);
+			res[k].bytes_acked = ti.tcpi_bytes_acked;
+			res[k].total_retrans = ti.tcpi_total_retrans;
+			res[k].end_s = since_t0(t0_ns);
+			res[k].finished = got == 0;
+			if (got < 0 && !res[k].error)
+				res[k].error = errno;
+			close(pfd[k].fd);
+			pfd[k].fd = -1;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		if (pfd[k].fd < 0)
+			continue;
+		struct tcp_info ti;
+
+		read_tcp_info(pfd[k].fd, &ti);
+		res[k].bytes_acked = ti.tcpi_bytes_acked;
+		res[k].total_retrans = ti.tcpi_total_retrans;
+		res[k].end_s = since_t0(t0_ns);
+		if (!res[k].error)
+			res[k].error = ETIMEDOUT;
+		close(pfd[k].fd);
+	}
+	_exit(0);
+}
+
+static void run_receiver(struct receiver_result *res, const struct experiment *exp, int flow_id,
+			 uint64_t deadline_ns, int ready_fd)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons(CCX_PORT_BASE + flow_id)};
+	const struct flow_spec *fs = &exp->flows[flow_id];
+	struct pollfd pfd[CFG_MAX_CONNS + 1];
+	static char buf[256 * 1024];
+	int one = 1, accepted = 0, open_conns = 0, lfd;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		_exit(1);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &addr.sin_addr);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(lfd, fs->count + 8) < 0) {
+		log_err_errno(-errno, "flow %s: listen on port %d", fs->name, CCX_PORT_BASE + flow_id);
+		_exit(1);
+	}
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	close(ready_fd);
+	pfd[0].fd = lfd;
+	pfd[0].events = POLLIN;
+
+	while (!flow_stop && sys_mono_ns() < deadline_ns) {
+		if (accepted == fs->count && open_conns == 0)
+			break;
+		if (poll(pfd, accepted + 1, 100) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((pfd[0].revents & POLLIN) && accepted < fs->count) {
+			struct sockaddr_in peer;
+			socklen_t len = sizeof(peer);
+			int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				res[accepted].flow_id = flow_id;
+				res[accepted].client_port = ntohs(peer.sin_port);
+				accepted++;
+				pfd[accepted].fd = fd;
+				pfd[accepted].events = POLLIN;
+				pfd[accepted].revents = 0;
+				open_conns++;
+				if (accepted == fs->count) {
+					/* All expected connections are in: stop listening. */
+					pfd[0].fd = -1;
+					close(lfd);
+				}
+			}
+		}
+		for (int k = 1; k <= accepted; k++) {
+			if (pfd[k].fd < 0 || !(pfd[k].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
+			ssize_t got = recv(pfd[k].fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+			if (got > 0) {
+				res[k - 1].bytes += got;
+			} else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+				res[k - 1].eof = got == 0;
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+				open_conns--;
+			}
+		}
+	}
+	_exit(0);
+}
+
+int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t)
+{
+	uint64_t deadline_ns;
+	int ready[2], slot = 0, r = 0;
+
+	memset(tr, 0, sizeof(*tr));
+	tr->nconns = experiment_conns(exp);
+	tr->map_len = tr->nconns * (sizeof(struct sender_result) + sizeof(struct receiver_result));
+	void *map = mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
+
+	if (map == MAP_FAILED)
+		return -errno;
+	memset(map, 0, tr->map_len);
+	tr->snd = map;
+	tr->rcv = (struct receiver_result *)(tr->snd + tr->nconns);
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -errno;
+	/* Receivers outlive the experiment by the senders' drain time. */
+	deadline_ns = sys_mono_ns() + (uint64_t)((exp->duration_s + DRAIN_TIMEOUT_S + 5) * 1e9);
+	for (int i = 0; i < exp->nflows; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (pid == 0) {
+			close(ready[0]);
+			flow_process_init(t, t->ns_receiver);
+			run_receiver(tr->rcv + slot, exp, i, deadline_ns, ready[1]);
+		}
+		tr->pids[tr->npids++] = pid;
+		slot += exp->flows[i].count;
+	}
+	close(ready[1]);
+	ready[1] = -1;
+	for (int i = 0; i < exp->nflows; i++) {
+		char c;
+		struct pollfd p = {.fd = ready[0], .events = POLLIN};
+
+		if (poll(&p, 1, 5000) <= 0 || read(ready[0], &c, 1) != 1) {
+			log_err("the flow receivers did not start listening");
+			r = -ETIMEDOUT;
+			goto out;
+		}
+	}
+
+	/* t0 a little ahead, so every sender is waiting before the first start_s. */
+	tr->t0_ns = sys_mono_ns() + 100000000ull;
+	slot = 0;
+	for (int i = 0; i < exp->nflows; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (pid == 0) {
+			close(ready[0]);
+			flow_process_init(t, t->ns_sender);
+			run_sender(tr->snd + slot, exp, i, tr->t0_ns);
+		}
+		tr->pids[tr->npids++] = pid;
+		slot += exp->flows[i].count;
+	}
+out:
+	close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	return r;
+}
+
+int traffic_running(struct traffic *tr)
+{
+	int running = 0;
+
+	for (int i = 0; i < tr->npids; i++) {
+		if (tr->pids[i] <= 0)
+			continue;
+		pid_t p = waitpid(tr->pids[i], NULL, WNOHANG);
+
+		if (p == tr->pids[i] || (p < 0 && errno == ECHILD))
+			tr->pids[i] = 0;
+		else
+			running++;
+	}
+	return running;
+}
+
+void traffic_stop(struct traffic *tr, int grace_ms)
+{
+	for (int i = 0; i < tr->npids; i++)
+		if (tr->pids[i] > 0)
+			kill(tr->pids[i], SIGTERM);
+	for (int waited = 0; waited < grace_ms && traffic_running(tr); waited += 10)
+		usleep(10000);
+	for (int i = 0; i < tr->npids; i++) {
+		if (tr->pids[i] <= 0)
+			continue;
+		kill(tr->pids[i], SIGKILL);
+		waitpid(tr->pids[i], NULL, 0);
+		tr->pids[i] = 0;
+	}
+}
+
+void traffic_free(struct traffic *tr)
+{
+	if (tr->snd)
+		munmap(tr->snd, tr->map_len);
+	tr->snd = NULL;
+	tr->rcv = NULL;
+}

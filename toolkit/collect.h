@@ -1,0 +1,78 @@
+/* Loads the sockops program, attaches it to the run's cgroup, drains its ring buffer into
+ * the event CSV files and keeps per-connection state for the results. */
+#ifndef CCX_COLLECT_H
+#define CCX_COLLECT_H
+
+#include "ccx_events.h"
+#include "config.h"
+#include "csv.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CCX_PORT_BASE 20000 /* flow i's receiver listens on CCX_PORT_BASE + i */
+
+/* One TCP connection, identified by its flow and the sender's (client) port. */
+struct conn_track {
+	uint32_t flow_id;
+	uint16_t client_port;
+	int index;		/* 0-based, in connect order within the flow */
+	unsigned int rtos;	/* RTO_CB events on the sender side */
+	uint64_t retrans_segs;	/* sum of segs over sender RETRANS_CB rows with result 0 */
+	bool closed[2];		/* per side: STATE_CB reached CLOSE */
+	uint32_t final_total_retrans;
+	uint64_t final_bytes_acked;
+	/* (t_s, bytes_acked) points of the sender, for the throughput timeline */
+	double *t_s;
+	uint64_t *acked;
+	size_t npoints, cap;
+};
+
+enum collect_csv {
+	CSV_RTO,
+	CSV_RETRANS,
+	CSV_STATE,
+	CSV_CWND,
+	CSV_HANDSHAKE,
+	CSV_SOCKOPS,
+	CSV_COUNT,
+};
+
+struct collector {
+	struct ccx_sockops *skel;
+	struct bpf_link *link;
+	struct ring_buffer *rb;
+	const struct experiment *exp;
+	uint64_t t0_ns; /* experiment start, CLOCK_MONOTONIC; t_s counts from here */
+	int hz;
+	size_t ringbuf_bytes;
+	struct csv csv[CSV_COUNT];
+	bool csv_open[CSV_COUNT];
+	uint64_t received[CCX_EV_MAX]; /* events taken off the ring buffer */
+	uint64_t rows[CCX_EV_MAX];     /* rows written for them */
+	uint64_t ignored;	       /* events that matched no flow (should stay 0) */
+	struct conn_track conns[CFG_MAX_CONNS];
+	int nconns;
+	int write_error;
+};
+
+/*
+ * Opens the event CSVs under outdir/events and outdir/timeline (outdir NULL: no files,
+ * for tests that only want the kernel effects), loads the sockops program with the flows'
+ * parameters and attaches it to `cgroup`. Returns 0 or -errno.
+ */
+int collect_open(struct collector *c, const struct experiment *exp, int hz, const char *cgroup,
+		 const char *outdir);
+/* Drains the ring buffer, waiting up to timeout_ms. Returns events handled or -errno. */
+int collect_poll(struct collector *c, int timeout_ms);
+/* True when every connection seen has reached CLOSE on both sides. */
+bool collect_all_closed(const struct collector *c);
+/* Sums the per-CPU counters of the BPF program. */
+int collect_counters(const struct collector *c, struct ccx_counter out[CCX_EV_MAX]);
+/* Detaches, closes the CSVs (returns their first write error) and frees the program. */
+int collect_close(struct collector *c);
+/* Frees the per-connection point arrays. */
+void collect_free(struct collector *c);
+const char *collect_event_name(int type);
+
+#endif

@@ -1,0 +1,38 @@
+/* The files of a results folder that are written once the flows are done: flows.csv,
+ * timeline/throughput.csv and meta.json. */
+#ifndef CCX_RESULTS_H
+#define CCX_RESULTS_H
+
+#include "collect.h"
+#include "config.h"
+#include "topology.h"
+#include "traffic.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+#define CCX_FORMAT_VERSION 1
+
+struct run_info {
+	const char *config_path;
+	const char *outdir;
+	const char *run_id;
+	const struct topology *topo;
+	int hz;
+	const char *hz_source;
+	time_t start_wall, end_wall;
+	const char *status; /* running, complete, interrupted, failed */
+	const char *error;  /* what went wrong, when status is failed */
+	bool have_counters;
+	struct ccx_counter counters[CCX_EV_MAX];
+};
+
+int results_write_flows(const char *outdir, const struct experiment *exp,
+			const struct collector *c, const struct traffic *tr);
+int results_write_throughput(const char *outdir, const struct experiment *exp,
+			     const struct collector *c);
+/* c and tr may be NULL (a run that failed before they existed). */
+int results_write_meta(const struct run_info *info, const struct experiment *exp,
+		       const struct collector *c, const struct traffic *tr);
+
+#endif

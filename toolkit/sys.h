@@ -1,0 +1,23 @@
+/* Small system helpers: run a command, read/write small files, enter a netns, clocks. */
+#ifndef CCX_SYS_H
+#define CCX_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Runs argv[0] (PATH search) with no shell, stdin from /dev/null. Its output is shown
+ * only with -v or when it fails. Returns 0, -errno, or -EIO when it exits non-zero. */
+int sys_run(const char *const argv[]);
+int sys_read_file(const char *path, char *buf, size_t len); /* NUL-terminated, trims \n */
+int sys_write_file(const char *path, const char *s);
+int sys_mkdir_p(const char *path, unsigned int mode);
+int sys_copy_file(const char *from, const char *to);
+/* Moves the calling process into network namespace /run/netns/<name>. */
+int sys_enter_netns(const char *name);
+/* Reads a sysctl (e.g. "net/ipv4/tcp_ecn") as seen from inside netns `ns`
+ * (NULL: the caller's own). */
+int sys_read_sysctl(const char *ns, const char *name, char *buf, size_t len);
+int sys_write_sysctl(const char *ns, const char *name, const char *value);
+uint64_t sys_mono_ns(void);
+
+#endif

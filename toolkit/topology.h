@@ -1,0 +1,42 @@
+/* The emulated network of a run: sender, router and receiver namespaces joined by veth
+ * pairs, the bottleneck on the router's egress towards the receiver, and the run's cgroup. */
+#ifndef CCX_TOPOLOGY_H
+#define CCX_TOPOLOGY_H
+
+#include "config.h"
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+
+#define CCX_PREFIX	 "ccx"
+#define CCX_RUN_ID_LEN	 6 /* hex digits: "ccx" + id + "-rs" fits IFNAMSIZ */
+#define CCX_STATE_DIR	 "/run/ccexp"
+
+/* Addresses come from 198.18.0.0/15 (RFC 2544 benchmarking), inside the run's netns only. */
+#define CCX_ADDR_SENDER	 "198.18.0.1"
+#define CCX_ADDR_RTR_S	 "198.18.0.2"
+#define CCX_ADDR_RTR_R	 "198.19.0.1"
+#define CCX_ADDR_RECEIVER "198.19.0.2"
+
+struct topology {
+	char prefix[16]; /* "ccx" + run id: every kernel object of the run starts with it */
+	char ns_sender[32], ns_router[32], ns_receiver[32];
+	char if_sender[IFNAMSIZ], if_rtr_s[IFNAMSIZ], if_rtr_r[IFNAMSIZ], if_receiver[IFNAMSIZ];
+	char cgroup[PATH_MAX];	   /* the run's cgroup v2 directory */
+	char state_file[PATH_MAX]; /* CCX_STATE_DIR/<prefix>: our pid, so cleanup spares us */
+	bool have_state, have_cgroup, have_ns[3];
+};
+
+/* A fresh random run id of CCX_RUN_ID_LEN hex digits. */
+void topology_new_id(char *id, size_t len);
+/* Builds everything; on failure releases what it made and returns -errno. */
+int topology_create(struct topology *t, const char *id, const struct link_spec *link);
+/* Moves the calling process into the run's cgroup and into namespace `ns`. */
+int topology_enter(const struct topology *t, const char *ns);
+/* Kills what is left in the cgroup and removes every object; safe to call twice. */
+void topology_destroy(struct topology *t);
+/* The cgroup v2 mount point, from /proc/mounts. */
+int topology_cgroup2_root(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,56 @@
+/* The built-in bulk flows: one receiver and one sender process per flow, each in its host's
+ * namespace and in the run's cgroup, started and stopped on the config's schedule. */
+#ifndef CCX_TRAFFIC_H
+#define CCX_TRAFFIC_H
+
+#include "config.h"
+#include "topology.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What a sender saw of one connection, from its own socket. Times count from t0. */
+struct sender_result {
+	uint32_t flow_id, index;
+	uint16_t client_port, server_port;
+	int error; /* errno of the first failure, 0 when none */
+	bool connected, finished;
+	double connect_start_s, connect_done_s, end_s;
+	/* TCP_INFO right after connect, before any data was sent */
+	uint32_t connect_snd_cwnd, connect_snd_ssthresh, connect_rto_us;
+	uint8_t connect_options;
+	char cc[16]; /* TCP_CONGESTION read back from the socket */
+	/* TCP_INFO once the receiver closed */
+	uint64_t bytes_acked;
+	uint32_t total_retrans;
+};
+
+struct receiver_result {
+	uint32_t flow_id;
+	uint16_t client_port;
+	uint64_t bytes;
+	bool eof;
+};
+
+struct traffic {
+	struct sender_result *snd;   /* shared with the flow processes */
+	struct receiver_result *rcv; /* shared, in accept order per flow */
+	int nconns;
+	size_t map_len;
+	pid_t pids[2 * CFG_MAX_FLOWS];
+	int npids;
+	uint64_t t0_ns;
+};
+
+/* Forks the receivers, waits until they listen, fixes t0 (returned in tr->t0_ns) and forks
+ * the senders, which wait for their start_s. Returns 0 or -errno. */
+int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t);
+/* Reaps exited flow processes without blocking; returns how many still run. */
+int traffic_running(struct traffic *tr);
+/* Asks the flows to stop (SIGTERM: senders close gracefully), then SIGKILLs what is left
+ * after grace_ms. */
+void traffic_stop(struct traffic *tr, int grace_ms);
+void traffic_free(struct traffic *tr);
+
+#endif
