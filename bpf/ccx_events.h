@@ -15,13 +15,13 @@ enum ccx_side {
 };
 
 enum ccx_event_type {
-	CCX_EV_RTO = 0,	     /* RTO_CB: args retransmits, rto_jiffies, expired */
-	CCX_EV_RETRANS = 1,  /* RETRANS_CB: args seq, segs, result */
-	CCX_EV_STATE = 2,    /* STATE_CB: args old, new */
-	CCX_EV_SAMPLE = 3,   /* periodic snapshot from RTT_CB, one per sample interval */
-	CCX_EV_CONNECT = 4,  /* TCP_CONNECT_CB: the first event of an active connection */
+	CCX_EV_RTO = 0,		/* RTO_CB: args retransmits, rto_jiffies, expired */
+	CCX_EV_RETRANS = 1,	/* RETRANS_CB: args seq, segs, result */
+	CCX_EV_STATE = 2,	/* STATE_CB: args old, new */
+	CCX_EV_SAMPLE = 3,	/* periodic snapshot from RTT_CB, one per sample interval */
+	CCX_EV_CONNECT = 4,	/* TCP_CONNECT_CB: the first event of an active connection */
 	CCX_EV_ESTABLISHED = 5, /* ACTIVE/PASSIVE_ESTABLISHED: args op */
-	CCX_EV_PARAM = 6,    /* a reply or bpf_setsockopt: args knob, value asked, result */
+	CCX_EV_PARAM = 6,	/* a reply or bpf_setsockopt: args knob, value asked, result */
 	CCX_EV_MAX = 7,
 };
 
@@ -50,19 +50,19 @@ _Static_assert(sizeof(struct ccx_flow_cfg) == 40, "ccx_flow_cfg layout");
 
 /* One record in the ring buffer; the TCP snapshot is taken from bpf_sock_ops. */
 struct ccx_event {
-	__u64 ts_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u64 cookie;	/* socket cookie, also readable with SO_COOKIE */
-	__u32 type;	/* enum ccx_event_type */
+	__u64 ts_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 cookie; /* socket cookie, also readable with SO_COOKIE */
+	__u32 type;   /* enum ccx_event_type */
 	__u32 flow_id;
-	__u16 lport;	/* host order */
-	__u16 rport;	/* host order */
-	__u8 side;	/* enum ccx_side */
-	__u8 state;	/* TCP state at the event */
+	__u16 lport; /* host order */
+	__u16 rport; /* host order */
+	__u8 side;   /* enum ccx_side */
+	__u8 state;  /* TCP state at the event */
 	__u16 pad;
 	__u32 args[4];
 	__u32 snd_cwnd;
 	__u32 snd_ssthresh;
-	__u32 srtt_us;	/* smoothed RTT in us (already >> 3) */
+	__u32 srtt_us; /* smoothed RTT in us (already >> 3) */
 	__u32 packets_out;
 	__u32 retrans_out;
 	__u32 total_retrans;
@@ -73,8 +73,8 @@ _Static_assert(sizeof(struct ccx_event) == 88, "ccx_event layout");
 
 /* Per-CPU counters, indexed by enum ccx_event_type. */
 struct ccx_counter {
-	__u64 seen;	/* events the program produced */
-	__u64 dropped;	/* ring-buffer reserve failures */
+	__u64 seen;    /* events the program produced */
+	__u64 dropped; /* ring-buffer reserve failures */
 };
 
 #endif

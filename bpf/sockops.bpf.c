@@ -6,9 +6,9 @@
 #include "ccx_events.h"
 
 /* Socket option constants are macros, so vmlinux.h does not carry them. */
-#define SOL_TCP		6
-#define TCP_CONGESTION	13
-#define TCP_BPF_IW	1001
+#define SOL_TCP		 6
+#define TCP_CONGESTION	 13
+#define TCP_BPF_IW	 1001
 #define TCP_LISTEN_STATE 10
 
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
@@ -109,16 +109,15 @@ static __always_inline void emit(struct bpf_sock_ops *skops, __u32 type, __u32 f
 /* bpf_sock_ops_cb_flags_set() replaces the set, so OR in what is already there. */
 static __always_inline void enable_callbacks(struct bpf_sock_ops *skops, __u8 side)
 {
-	__u32 want = BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG |
-		     BPF_SOCK_OPS_STATE_CB_FLAG;
+	__u32 want =
+	    BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG;
 
 	if (side == CCX_SIDE_SENDER)
 		want |= BPF_SOCK_OPS_RTT_CB_FLAG;
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | want);
 }
 
-static __always_inline void set_cc(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
-				   __u8 side)
+static __always_inline void set_cc(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg, __u8 side)
 {
 	char name[CCX_CC_NAME_MAX];
 	long r;
@@ -222,8 +221,7 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 		/* A listener closing is not a connection's state change. */
 		if (skops->args[0] == TCP_LISTEN_STATE)
 			break;
-		emit(skops, CCX_EV_STATE, cfg->flow_id, side, skops->args[0], skops->args[1], 0,
-		     0);
+		emit(skops, CCX_EV_STATE, cfg->flow_id, side, skops->args[0], skops->args[1], 0, 0);
 		break;
 	case BPF_SOCK_OPS_RTT_CB:
 		if (side == CCX_SIDE_SENDER)

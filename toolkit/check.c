@@ -1,3 +1,1105 @@
-/* placeholder */
+/* `ccexp check`: try each kernel feature ccexp uses, report what is missing, leave nothing. */
+#include "kernel.h"
+#include "sys.h"
 #include "commands.h"
-int cmd_check(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+#include "log.h"
+#include "ccx_version.h"
+#include "probe_cc.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CAP_BPF
+#define CAP_BPF 39 /* Linux 5.8; older userspace headers lack it */
+#endif
+
+/* Must match CCXCHK_NAME_SLOT in bpf/probe_cc.bpf.c, NUL included (16 bytes, TCP_CA_NAME_MAX). */
+static const char cc_name_slot[] = "ccxchk?nameslot";
+
+#define TCP_CC_AVAILABLE "/proc/sys/net/ipv4/tcp_available_congestion_control"
+#define TCP_CC_ALLOWED	 "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+
+enum check_status {
+	CHECK_OK,
+	CHECK_WARN,
+	CHECK_MISSING,
+};
+
+static const char *const status_word[] = {"OK", "WARN", "MISSING"};
+static const char *const status_json[] = {"ok", "warn", "missing"};
+
+/* What the probes learn besides their own line; --json reports it as top-level fields. */
+struct check_ctx {
+	struct utsname uts;
+	char cgroup2[PATH_MAX];
+	bool have_cgroup2;
+	int hz;
+	const char *hz_source;
+	char cc_available[1024];
+	char cc_allowed[1024];
+};
+
+struct check;
+typedef void (*probe_fn)(struct check *c, struct check_ctx *ctx, const void *arg);
+
+struct check {
+	const char *name;
+	bool required; /* `ccexp run` cannot work without it */
+	const char *without;
+	probe_fn fn;
+	const void *arg;
+	enum check_status status;
+	char detail[320];
+};
+
+/* Every scratch object is named ccxchk<probe_pid>; forked children keep the parent's value so
+ * that all objects of one `ccexp check` share one name. */
+static pid_t probe_pid;
+
+static void check_set(struct check *c, enum check_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void check_set(struct check *c, enum check_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->status = status;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* A failed probe is an answer, not an error: libbpf's own log only with -v. */
+	if (log_verbosity < 2)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool word_in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		bool starts = p == list || p[-1] == ' ' || p[-1] == '\t';
+		bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '\t';
+
+		if (starts && ends)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void strip_output(char *s)
+{
+	size_t n;
+
+	s += strspn(s, "\n");
+	s[strcspn(s, "\n")] = '\0';
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+/*
+ * Runs argv (no shell) and waits. Returns 0 on exit status 0, -ENOENT when the program is not
+ * installed, -EIO when it failed; msg then holds "argv0 argv1 argv2: first line of its output".
+ */
+static int run_cmd(const char *const argv[], char *msg, size_t len)
+{
+	char out[512];
+	int r = sys_run_capture(argv, out, sizeof(out));
+
+	if (r == 0)
+		return 0;
+	strip_output(out);
+	snprintf(msg, len, "%s %s %s: %s", argv[0], argv[1] ? argv[1] : "",
+		 argv[1] && argv[2] ? argv[2] : "", out[0] ? out : "failed");
+	return r;
+}
+
+typedef int (*scratch_fn)(const void *arg, char *msg, size_t len);
+
+/*
+ * Runs fn in a forked child that first unshares the namespaces in ns_flags: whatever fn makes
+ * there (links, qdiscs, mounts) dies with the child, even if this process is killed, and the
+ * host's namespaces are never touched. fn's message comes back through a pipe. Returns fn's
+ * result (0 or -errno).
+ */
+static int in_scratch_ns(int ns_flags, scratch_fn fn, const void *arg, char *msg, size_t len)
+{
+	size_t used = 0;
+	int pipefd[2], status, r;
+	ssize_t n;
+	pid_t pid;
+
+	msg[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char buf[256] = "";
+		int code;
+
+		close(pipefd[0]);
+		if (unshare(ns_flags) < 0) {
+			r = -errno;
+			snprintf(buf, sizeof(buf), "unshare(%s): %s",
+				 ns_flags == CLONE_NEWNET ? "CLONE_NEWNET" : "CLONE_NEWNS",
+				 strerror(-r));
+		} else {
+			r = fn(arg, buf, sizeof(buf));
+		}
+		if (write(pipefd[1], buf, strlen(buf)) < 0)
+			r = r ? r : -errno;
+		code = -r;
+		if (r < 0 && (code <= 0 || code > 255))
+			code = EIO;
+		_exit(r < 0 ? code : 0);
+	}
+	close(pipefd[1]);
+	while (used < len - 1) {
+		n = read(pipefd[0], msg + used, len - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	msg[used] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (!WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
+static void probe_kernel(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	check_set(c, CHECK_OK, "Linux %s %s", ctx->uts.release, ctx->uts.machine);
+}
+
+static void probe_libbpf(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	check_set(c, CHECK_OK, "%u.%u (built against %s)", libbpf_major_version(),
+		  libbpf_minor_version(), CCX_LIBBPF_VERSION);
+}
+
+static bool cap_effective(const struct __user_cap_data_struct *data, int cap)
+{
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+static void probe_privileges(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {0};
+	bool bpf, net_admin, sys_admin;
+	char who[32];
+
+	if (syscall(SYS_capget, &hdr, data) < 0) {
+		check_set(c, CHECK_MISSING, "capget: %s", strerror(errno));
+		return;
+	}
+	sys_admin = cap_effective(data, CAP_SYS_ADMIN);
+	/* Before 5.8 CAP_SYS_ADMIN was what BPF asked for. */
+	bpf = cap_effective(data, CAP_BPF) || sys_admin;
+	net_admin = cap_effective(data, CAP_NET_ADMIN);
+	if (geteuid() == 0)
+		snprintf(who, sizeof(who), "root");
+	else
+		snprintf(who, sizeof(who), "uid %u", (unsigned)geteuid());
+	if (!bpf || !net_admin)
+		check_set(c, CHECK_MISSING, "%s without%s%s", who, bpf ? "" : " CAP_BPF",
+			  net_admin ? "" : " CAP_NET_ADMIN");
+	else if (!sys_admin)
+		/* unshare(CLONE_NEWNET) and mounts need it; the netns probe shows the effect. */
+		check_set(c, CHECK_WARN, "%s with CAP_BPF CAP_NET_ADMIN but not CAP_SYS_ADMIN",
+			  who);
+	else
+		check_set(c, CHECK_OK, "%s (CAP_BPF CAP_NET_ADMIN CAP_SYS_ADMIN effective)", who);
+}
+
+/* r0 = 1; exit. Accepts one byte as a socket filter, "success" as a sockops program. */
+static const struct bpf_insn return_one[] = {
+    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1},
+    {.code = BPF_JMP | BPF_EXIT},
+};
+
+static void probe_bpf_syscall(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char name[BPF_OBJ_NAME_LEN], jit[16] = "";
+	int map_fd = -1, prog_fd = -1, r;
+
+	snprintf(name, sizeof(name), "ccxchk%d", (int)probe_pid);
+	map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u64), 1, NULL);
+	if (map_fd < 0) {
+		r = map_fd;
+		check_set(c, CHECK_MISSING, "BPF_MAP_CREATE: %s", strerror(-r));
+		goto cleanup;
+	}
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, name, "GPL", return_one,
+				sizeof(return_one) / sizeof(return_one[0]), NULL);
+	if (prog_fd < 0) {
+		r = prog_fd;
+		check_set(c, CHECK_MISSING, "BPF_PROG_LOAD socket filter: %s", strerror(-r));
+		goto cleanup;
+	}
+	/* struct_ops needs the JIT, so say whether it is on. */
+	sys_read_file("/proc/sys/net/core/bpf_jit_enable", jit, sizeof(jit));
+	check_set(c, CHECK_OK, "array map and socket filter loaded (bpf_jit_enable=%s)",
+		  jit[0] ? jit : "?");
+cleanup:
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (map_fd >= 0)
+		close(map_fd);
+}
+
+static void probe_btf(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	static const char *const needed[] = {"tcp_congestion_ops", "bpf_sock_ops", "tcp_sock"};
+	struct btf *btf;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0) {
+		check_set(c, CHECK_MISSING, "/sys/kernel/btf/vmlinux: %s", strerror(errno));
+		return;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		check_set(c, CHECK_MISSING, "libbpf cannot parse /sys/kernel/btf/vmlinux: %s",
+			  strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (btf__find_by_name_kind(btf, needed[i], BTF_KIND_STRUCT) < 0) {
+			check_set(c, CHECK_MISSING, "vmlinux BTF has no struct %s", needed[i]);
+			btf__free(btf);
+			return;
+		}
+	}
+	check_set(c, CHECK_OK, "/sys/kernel/btf/vmlinux parsed, %u types", btf__type_cnt(btf));
+	btf__free(btf);
+}
+
+static void probe_cgroup2(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	int r;
+
+	r = cgroup2_mount(ctx->cgroup2, sizeof(ctx->cgroup2));
+	if (r == -ENOENT) {
+		check_set(c, CHECK_MISSING, "no cgroup2 mount in /proc/mounts");
+		return;
+	}
+	if (r) {
+		check_set(c, CHECK_MISSING, "/proc/mounts: %s", strerror(-r));
+		return;
+	}
+	ctx->have_cgroup2 = true;
+	check_set(c, CHECK_OK, "mounted at %s", ctx->cgroup2);
+}
+
+static void probe_sockops(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char path[PATH_MAX + 32], name[BPF_OBJ_NAME_LEN];
+	int cg_fd = -1, prog_fd = -1, link_fd = -1, r;
+	bool made = false;
+
+	if (!ctx->have_cgroup2) {
+		check_set(c, CHECK_MISSING, "needs a cgroup2 mount");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/ccxchk%d", ctx->cgroup2, (int)probe_pid);
+	snprintf(name, sizeof(name), "ccxchk%d", (int)probe_pid);
+	/* Only a dead process with our pid can have left this: it is ours to reuse. */
+	if (mkdir(path, 0755) < 0 && !(errno == EEXIST && rmdir(path) == 0 && !mkdir(path, 0755))) {
+		check_set(c, CHECK_MISSING, "mkdir %s: %s", path, strerror(errno));
+		return;
+	}
+	made = true;
+	cg_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		check_set(c, CHECK_MISSING, "open %s: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_SOCK_OPS, name, "GPL", return_one,
+				sizeof(return_one) / sizeof(return_one[0]), NULL);
+	if (prog_fd < 0) {
+		check_set(c, CHECK_MISSING, "BPF_PROG_LOAD sockops: %s", strerror(-prog_fd));
+		goto cleanup;
+	}
+	link_fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_SOCK_OPS, NULL);
+	if (link_fd < 0) {
+		r = link_fd;
+		check_set(c, CHECK_MISSING, "BPF_LINK_CREATE BPF_CGROUP_SOCK_OPS on %s: %s", path,
+			  strerror(-r));
+		goto cleanup;
+	}
+	check_set(c, CHECK_OK, "sockops program attached with a bpf_link to scratch cgroup %s",
+		  path);
+cleanup:
+	/* Closing the only link fd detaches the program before the cgroup goes. */
+	if (link_fd >= 0)
+		close(link_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (cg_fd >= 0)
+		close(cg_fd);
+	if (made && rmdir(path) < 0)
+		check_set(c, CHECK_MISSING, "rmdir %s: %s (remove it by hand)", path,
+			  strerror(errno));
+}
+
+/*
+ * libbpf 1.1 and bpftool 7.1 give no way to change a struct_ops map's data before load (no
+ * skel->struct_ops.<map>, bpf_map__set_initial_value refuses non-mmapable maps), so the
+ * algorithm's name is written into a private copy of the object: the probe registers
+ * ccxchk<pid>, and two `ccexp check` at once do not collide on one name.
+ */
+static struct ccx_probe_cc *probe_cc_open_named(const char *cc_name, void **elf_copy)
+{
+	struct ccx_probe_cc *skel;
+	const void *elf;
+	char *copy, *slot;
+	size_t size;
+	int r;
+
+	*elf_copy = NULL;
+	elf = ccx_probe_cc__elf_bytes(&size);
+	copy = malloc(size);
+	if (!copy) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(copy, elf, size);
+	slot = memmem(copy, size, cc_name_slot, sizeof(cc_name_slot));
+	if (!slot || memmem(slot + 1, size - (size_t)(slot + 1 - copy), cc_name_slot,
+			    sizeof(cc_name_slot))) {
+		log_debug("probe_cc object has %s name slot", slot ? "more than one" : "no");
+		free(copy);
+		errno = ENOEXEC;
+		return NULL;
+	}
+	memset(slot, 0, sizeof(cc_name_slot));
+	memcpy(slot, cc_name, strnlen(cc_name, sizeof(cc_name_slot) - 1));
+
+	/* What ccx_probe_cc__open() does, with the object bytes swapped for the copy. */
+	skel = calloc(1, sizeof(*skel));
+	if (!skel) {
+		free(copy);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r = ccx_probe_cc__create_skeleton(skel);
+	if (r == 0) {
+		skel->skeleton->data = copy;
+		skel->skeleton->data_sz = size;
+		r = bpf_object__open_skeleton(skel->skeleton, NULL);
+	}
+	if (r) {
+		ccx_probe_cc__destroy(skel);
+		free(copy);
+		errno = -r;
+		return NULL;
+	}
+	/* libbpf reads the ELF in place until the object is closed: free it after destroy. */
+	*elf_copy = copy;
+	return skel;
+}
+
+static int tcp_cc_listed(const char *name, bool *listed)
+{
+	char list[1024];
+	int r;
+
+	r = sys_read_file(TCP_CC_AVAILABLE, list, sizeof(list));
+	if (r == 0)
+		*listed = word_in_list(list, name);
+	return r;
+}
+
+/*
+ * A struct_ops registration made by map update outlives a SIGKILLed process; one made through a
+ * bpf_link (Linux 6.4+) ends with its last fd. libbpf 1.1 and Debian 12's 6.1 uapi headers
+ * know neither, hence the numbers.
+ */
+#define CCX_BPF_F_LINK	   (1U << 13)
+#define CCX_BPF_STRUCT_OPS 44 /* enum bpf_attach_type */
+
+struct cc_registration {
+	struct ccx_probe_cc *skel;
+	void *elf_copy;
+	struct bpf_link *map_link; /* libbpf's: the map update */
+	int link_fd;		   /* the kernel bpf_link, when registered through one */
+};
+
+static void cc_unregister(struct cc_registration *reg)
+{
+	if (reg->link_fd >= 0) {
+		/* Detach is synchronous; before 6.9 only the close unregisters. */
+		bpf_link_detach(reg->link_fd);
+		close(reg->link_fd);
+		reg->link_fd = -1;
+	}
+	bpf_link__destroy(reg->map_link);
+	reg->map_link = NULL;
+	ccx_probe_cc__destroy(reg->skel);
+	reg->skel = NULL;
+	free(reg->elf_copy);
+	reg->elf_copy = NULL;
+}
+
+/* Loads and registers the probe algorithm as cc_name; msg says what failed. */
+static int cc_register(struct cc_registration *reg, const char *cc_name, bool with_link, char *msg,
+		       size_t len)
+{
+	struct bpf_map *map;
+	int r;
+
+	*reg = (struct cc_registration){.link_fd = -1};
+	reg->skel = probe_cc_open_named(cc_name, &reg->elf_copy);
+	if (!reg->skel) {
+		r = -errno;
+		snprintf(msg, len, "open probe object: %s", strerror(-r));
+		return r;
+	}
+	map = reg->skel->maps.ccxchk;
+	/* Only the congestion control: a kernel without tp_btf must not fail this probe. */
+	bpf_program__set_autoload(reg->skel->progs.ccxchk_tp_btf, false);
+	bpf_program__set_autoload(reg->skel->progs.ccxchk_tracepoint, false);
+	if (with_link)
+		bpf_map__set_map_flags(map, bpf_map__map_flags(map) | CCX_BPF_F_LINK);
+	r = ccx_probe_cc__load(reg->skel);
+	if (r) {
+		snprintf(msg, len, "load tcp_congestion_ops programs: %s", strerror(-r));
+		goto fail;
+	}
+	/* With BPF_F_LINK this update only readies the map; without, it registers. */
+	reg->map_link = bpf_map__attach_struct_ops(map);
+	if (!reg->map_link) {
+		r = -errno;
+		snprintf(msg, len, "register %s: %s", cc_name, strerror(-r));
+		goto fail;
+	}
+	if (!with_link)
+		return 0;
+	/* The kernel refuses map deletes on link maps: let only the bpf_link unregister. */
+	bpf_link__disconnect(reg->map_link);
+	reg->link_fd = bpf_link_create(bpf_map__fd(map), 0, CCX_BPF_STRUCT_OPS, NULL);
+	if (reg->link_fd < 0) {
+		r = reg->link_fd;
+		snprintf(msg, len, "register %s through a bpf_link: %s", cc_name, strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	cc_unregister(reg);
+	return r;
+}
+
+static void probe_struct_ops(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char cc_name[sizeof(cc_name_slot)], got[sizeof(cc_name_slot)] = "", msg[256];
+	socklen_t got_len = sizeof(got);
+	struct cc_registration reg;
+	bool listed = false, with_link = true;
+	int sock = -1, r;
+
+	snprintf(cc_name, sizeof(cc_name), "ccxchk%d", (int)probe_pid);
+	r = cc_register(&reg, cc_name, true, msg, sizeof(msg));
+	if (r) {
+		/* Before 6.4 the kernel rejects BPF_F_LINK on the map (EINVAL): register the old
+		 * way. Any other failure repeats itself and is then reported. */
+		with_link = false;
+		r = cc_register(&reg, cc_name, false, msg, sizeof(msg));
+	}
+	if (r) {
+		check_set(c, CHECK_MISSING, "%s", msg);
+		return;
+	}
+	r = tcp_cc_listed(cc_name, &listed);
+	if (r || !listed) {
+		check_set(c, CHECK_MISSING, "%s registered but not in %s", cc_name,
+			  TCP_CC_AVAILABLE);
+		goto cleanup;
+	}
+	/* A flow can only use it if a socket accepts it; this one never connects. */
+	sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || setsockopt(sock, IPPROTO_TCP, TCP_CONGESTION, cc_name, strlen(cc_name)) ||
+	    getsockopt(sock, IPPROTO_TCP, TCP_CONGESTION, got, &got_len)) {
+		check_set(c, CHECK_MISSING, "%s registered, but a socket cannot select it: %s",
+			  cc_name, strerror(errno));
+		goto cleanup;
+	}
+	if (strncmp(got, cc_name, sizeof(got))) {
+		check_set(c, CHECK_MISSING,
+			  "%s registered, but a socket that selects it reports %.16s", cc_name,
+			  got);
+		goto cleanup;
+	}
+	close(sock);
+	sock = -1;
+	cc_unregister(&reg);
+	if (tcp_cc_listed(cc_name, &listed) || listed) {
+		check_set(c, CHECK_MISSING, "%s still listed after unregistering", cc_name);
+		goto cleanup;
+	}
+	check_set(c, CHECK_OK, "%s registered%s, listed, selected by a socket, unregistered",
+		  cc_name,
+		  with_link ? " through a bpf_link"
+			    : " by map update (no BPF_F_LINK: a killed run "
+			      "leaves it registered)");
+cleanup:
+	if (sock >= 0)
+		close(sock);
+	cc_unregister(&reg);
+}
+
+/* Loads only the chosen tracing program of the probe object and attaches it. */
+static int attach_tracing_prog(bool tp_btf, char *msg, size_t len)
+{
+	struct bpf_program *want, *other;
+	struct bpf_link *link = NULL;
+	struct ccx_probe_cc *skel;
+	int r;
+
+	skel = ccx_probe_cc__open();
+	if (!skel) {
+		r = -errno;
+		snprintf(msg, len, "open probe object: %s", strerror(-r));
+		return r;
+	}
+	want = tp_btf ? skel->progs.ccxchk_tp_btf : skel->progs.ccxchk_tracepoint;
+	other = tp_btf ? skel->progs.ccxchk_tracepoint : skel->progs.ccxchk_tp_btf;
+	bpf_program__set_autoload(skel->progs.ccxchk_ssthresh, false);
+	bpf_program__set_autoload(skel->progs.ccxchk_undo_cwnd, false);
+	bpf_program__set_autoload(skel->progs.ccxchk_cong_avoid, false);
+	bpf_program__set_autoload(other, false);
+	/* Without its programs the struct_ops map must not be created either. */
+	bpf_map__set_autocreate(skel->maps.ccxchk, false);
+	r = ccx_probe_cc__load(skel);
+	if (r) {
+		snprintf(msg, len, "load %s: %s", bpf_program__section_name(want), strerror(-r));
+		goto cleanup;
+	}
+	link = bpf_program__attach(want);
+	if (!link) {
+		r = -errno;
+		snprintf(msg, len, "attach %s: %s", bpf_program__section_name(want), strerror(-r));
+		goto cleanup;
+	}
+	r = 0;
+cleanup:
+	bpf_link__destroy(link);
+	ccx_probe_cc__destroy(skel);
+	return r;
+}
+
+static void probe_tp_btf(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char msg[256];
+
+	if (attach_tracing_prog(true, msg, sizeof(msg)))
+		check_set(c, CHECK_MISSING, "%s", msg);
+	else
+		check_set(c, CHECK_OK, "tp_btf/tcp_probe loaded and attached");
+}
+
+static int tracepoint_with_private_tracefs(const void *arg, char *msg, size_t len)
+{
+	/* Private propagation first, so the tracefs mount never shows up on the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0) {
+		int r = -errno;
+
+		snprintf(msg, len, "mount tracefs: %s", strerror(-r));
+		return r;
+	}
+	return attach_tracing_prog(false, msg, len);
+}
+
+static void probe_tracepoint(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	/* libbpf 1.1 looks up tracepoint ids under debugfs's tracing dir, else tracefs. */
+	static const char *const tracefs[] = {"/sys/kernel/debug/tracing", "/sys/kernel/tracing"};
+	char msg[256], events[64];
+
+	for (size_t i = 0; i < sizeof(tracefs) / sizeof(tracefs[0]); i++) {
+		snprintf(events, sizeof(events), "%s/events", tracefs[i]);
+		if (access(events, F_OK))
+			continue;
+		if (attach_tracing_prog(false, msg, sizeof(msg)))
+			check_set(c, CHECK_MISSING, "%s", msg);
+		else
+			check_set(c, CHECK_OK, "tcp:tcp_probe attached (tracefs at %s)",
+				  tracefs[i]);
+		return;
+	}
+	if (in_scratch_ns(CLONE_NEWNS, tracepoint_with_private_tracefs, NULL, msg, sizeof(msg)))
+		check_set(c, CHECK_MISSING, "tracefs not mounted, and with a private mount: %s",
+			  msg);
+	else
+		check_set(c, CHECK_WARN,
+			  "tcp:tcp_probe attaches only once tracefs is mounted: "
+			  "mount -t tracefs tracefs /sys/kernel/tracing");
+}
+
+static int scratch_nothing(const void *arg, char *msg, size_t len)
+{
+	return 0;
+}
+
+static void probe_netns(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char msg[256];
+	int r;
+
+	r = in_scratch_ns(CLONE_NEWNET, scratch_nothing, NULL, msg, sizeof(msg));
+	if (r)
+		check_set(c, CHECK_MISSING, "%s", msg[0] ? msg : strerror(-r));
+	else
+		check_set(c, CHECK_OK, "unshare(CLONE_NEWNET) in a child");
+}
+
+static int scratch_veth(const void *arg, char *msg, size_t len)
+{
+	char a[IFNAMSIZ], b[IFNAMSIZ];
+	const char *const add[] = {"ip", "link", "add", a, "type", "veth", "peer", "name", b, NULL};
+	const char *const up_a[] = {"ip", "link", "set", a, "up", NULL};
+	const char *const up_b[] = {"ip", "link", "set", b, "up", NULL};
+	int r;
+
+	snprintf(a, sizeof(a), "ccxchk%da", (int)probe_pid);
+	snprintf(b, sizeof(b), "ccxchk%db", (int)probe_pid);
+	r = run_cmd(add, msg, len);
+	if (!r)
+		r = run_cmd(up_a, msg, len);
+	if (!r)
+		r = run_cmd(up_b, msg, len);
+	if (!r)
+		snprintf(msg, len, "pair %s/%s created and up in a scratch netns", a, b);
+	return r;
+}
+
+static void probe_veth(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char msg[256];
+	int r;
+
+	r = in_scratch_ns(CLONE_NEWNET, scratch_veth, NULL, msg, sizeof(msg));
+	check_set(c, r ? CHECK_MISSING : CHECK_OK, "%s", msg[0] ? msg : strerror(-r));
+}
+
+static int scratch_tun(const void *arg, char *msg, size_t len)
+{
+	struct ifreq ifr;
+	int fd, r = 0;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(msg, len, "open /dev/net/tun: %s", strerror(-r));
+		return r;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "ccxchk%dt", (int)probe_pid);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		r = -errno;
+		snprintf(msg, len, "TUNSETIFF %s: %s", ifr.ifr_name, strerror(-r));
+	} else if (!if_nametoindex(ifr.ifr_name)) {
+		r = -errno;
+		snprintf(msg, len, "%s made but not visible: %s", ifr.ifr_name, strerror(-r));
+	} else {
+		snprintf(msg, len, "/dev/net/tun gave %s in a scratch netns", ifr.ifr_name);
+	}
+	close(fd);
+	return r;
+}
+
+static void probe_tun(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char msg[256];
+	int r;
+
+	r = in_scratch_ns(CLONE_NEWNET, scratch_tun, NULL, msg, sizeof(msg));
+	check_set(c, r ? CHECK_MISSING : CHECK_OK, "%s", msg[0] ? msg : strerror(-r));
+}
+
+/* Each qdisc is tried on lo of a fresh netns, so the answer does not depend on veth. */
+static const char *const tbf_add[] = {"tc",   "qdisc",	"add",	 "dev",	   "lo",      "root", "tbf",
+				      "rate", "10mbit", "burst", "32kbit", "latency", "50ms", NULL};
+static const char *const htb_add[] = {"tc",	"qdisc", "add", "dev",	   "lo", "root",
+				      "handle", "1:",	 "htb", "default", "10", NULL};
+static const char *const htb_class[] = {"tc",	   "class", "add", "dev",  "lo",     "parent", "1:",
+					"classid", "1:10",  "htb", "rate", "10mbit", NULL};
+static const char *const netem_add[] = {"tc",	 "qdisc", "add",  "dev",  "lo", "root",
+					"netem", "delay", "10ms", "loss", "1%", NULL};
+
+struct qdisc_probe {
+	const char *kind;
+	const char *const *cmds[3]; /* run in order, NULL-terminated */
+};
+
+static const struct qdisc_probe tbf_probe = {"tbf", {tbf_add, NULL}};
+static const struct qdisc_probe htb_probe = {"htb", {htb_add, htb_class, NULL}};
+static const struct qdisc_probe netem_probe = {"netem", {netem_add, NULL}};
+
+static int scratch_qdisc(const void *arg, char *msg, size_t len)
+{
+	const struct qdisc_probe *q = arg;
+	int r = 0;
+
+	for (size_t i = 0; q->cmds[i] && !r; i++)
+		r = run_cmd(q->cmds[i], msg, len);
+	return r;
+}
+
+static void probe_qdisc(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	const struct qdisc_probe *q = arg;
+	char msg[256];
+	int r;
+
+	r = in_scratch_ns(CLONE_NEWNET, scratch_qdisc, q, msg, sizeof(msg));
+	if (r)
+		check_set(c, CHECK_MISSING, "%s", msg[0] ? msg : strerror(-r));
+	else
+		check_set(c, CHECK_OK, "%s qdisc%s added on lo of a scratch netns", q->kind,
+			  q->cmds[1] ? " and class" : "");
+}
+
+static void probe_congestion(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	int r;
+
+	r = sys_read_file(TCP_CC_AVAILABLE, ctx->cc_available, sizeof(ctx->cc_available));
+	if (r) {
+		check_set(c, CHECK_MISSING, "%s: %s", TCP_CC_AVAILABLE, strerror(-r));
+		return;
+	}
+	if (sys_read_file(TCP_CC_ALLOWED, ctx->cc_allowed, sizeof(ctx->cc_allowed)))
+		ctx->cc_allowed[0] = '\0';
+	check_set(c, CHECK_OK, "available: %s; allowed without CAP_NET_ADMIN: %s",
+		  ctx->cc_available, ctx->cc_allowed[0] ? ctx->cc_allowed : "?");
+}
+
+static void probe_hz(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	int r;
+
+	r = kernel_hz(&ctx->hz, &ctx->hz_source);
+	if (r) {
+		ctx->hz = 0;
+		check_set(c, CHECK_MISSING,
+			  "no /proc/config.gz, no /boot/config-%s, /proc/timer_list unreadable",
+			  ctx->uts.release);
+	} else {
+		/* An estimate is right for the usual values, but say it is one. */
+		check_set(c, strstr(ctx->hz_source, "estimate") ? CHECK_WARN : CHECK_OK,
+			  "%d (from %s)", ctx->hz, ctx->hz_source);
+	}
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", out);
+		else if (ch == '\t')
+			fputs("\\t", out);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void json_word_list(FILE *out, const char *list)
+{
+	const char *p = list;
+	bool first = true;
+
+	fputc('[', out);
+	while (*p) {
+		size_t n;
+		char word[128];
+
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (!n)
+			break;
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		fputs(first ? "" : ", ", out);
+		json_string(out, word);
+		first = false;
+		p += n;
+	}
+	fputc(']', out);
+}
+
+static void print_json(FILE *out, const struct check *checks, size_t n, const struct check_ctx *ctx,
+		       bool ok)
+{
+	fputs("{\n  \"kernel\": ", out);
+	json_string(out, ctx->uts.release);
+	fprintf(out, ",\n  \"libbpf\": \"%u.%u\",\n  \"checks\": [\n", libbpf_major_version(),
+		libbpf_minor_version());
+	for (size_t i = 0; i < n; i++) {
+		fputs("    {\"name\": ", out);
+		json_string(out, checks[i].name);
+		fprintf(out, ", \"status\": \"%s\", \"required\": %s, \"detail\": ",
+			status_json[checks[i].status], checks[i].required ? "true" : "false");
+		json_string(out, checks[i].detail);
+		fputs(", \"without\": ", out);
+		if (checks[i].without)
+			json_string(out, checks[i].without);
+		else
+			fputs("null", out);
+		fprintf(out, "}%s\n", i + 1 < n ? "," : "");
+	}
+	fputs("  ],\n  \"hz\": ", out);
+	if (ctx->hz > 0) {
+		fprintf(out, "%d,\n  \"hz_source\": ", ctx->hz);
+		json_string(out, ctx->hz_source);
+	} else {
+		fputs("null,\n  \"hz_source\": null", out);
+	}
+	fputs(",\n  \"cgroup2\": ", out);
+	if (ctx->have_cgroup2)
+		json_string(out, ctx->cgroup2);
+	else
+		fputs("null", out);
+	fputs(",\n  \"congestion_controls\": ", out);
+	json_word_list(out, ctx->cc_available);
+	fputs(",\n  \"allowed_congestion_controls\": ", out);
+	json_word_list(out, ctx->cc_allowed);
+	fprintf(out, ",\n  \"ok\": %s\n}\n", ok ? "true" : "false");
+}
+
+static void print_table(FILE *out, const struct check *checks, size_t n, bool ok)
+{
+	int width = (int)strlen("CHECK");
+
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(checks[i].name) > width)
+			width = (int)strlen(checks[i].name);
+	fprintf(out, "%-7s  %-*s  %s\n", "STATUS", width, "CHECK", "DETAIL");
+	for (size_t i = 0; i < n; i++) {
+		const struct check *c = &checks[i];
+
+		fprintf(out, "%-7s  %-*s  %s", status_word[c->status], width, c->name, c->detail);
+		if (c->status != CHECK_OK && c->without)
+			fprintf(out, " -- without it: %s", c->without);
+		fputc('\n', out);
+	}
+	if (ok) {
+		fputs("\nccexp run: everything it needs is here\n", out);
+		return;
+	}
+	fputs("\nccexp run: cannot work here; missing:", out);
+	for (size_t i = 0; i < n; i++)
+		if (checks[i].required && checks[i].status == CHECK_MISSING)
+			fprintf(out, " %s", checks[i].name);
+	fputc('\n', out);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: ccexp check [--json]\n"
+	    "\n"
+	    "Probe the running kernel for what ccexp uses. Each probe really does the thing\n"
+	    "(loads and attaches BPF, registers a congestion control, makes links, qdiscs and\n"
+	    "a cgroup in scratch namespaces named ccxchk<pid>) and undoes it. One line per probe:\n"
+	    "OK, WARN (works partly) or MISSING, and what ccexp loses without it.\n"
+	    "\n"
+	    "options:\n"
+	    "  --json      print one JSON document instead of the table\n"
+	    "  -h, --help  show this help\n"
+	    "\n"
+	    "exit status: 0 when everything `ccexp run` needs is present (privileges, BPF, BTF,\n"
+	    "cgroup2, sockops attach, netns, veth, tbf), 1 when not, 2 on a bad command line.\n"
+	    "Run it as root (or with CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN).\n"
+	    "\n"
+	    "EXAMPLES\n"
+	    "  sudo ccexp check\n"
+	    "  sudo ccexp check --json | python3 -m json.tool\n"
+	    "  sudo ccexp check --json | jq -r '.checks[] | select(.status != \"ok\") | .name'\n");
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option options[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct check checks[] = {
+	    {"kernel", false, NULL, probe_kernel, NULL},
+	    {"libbpf", false, NULL, probe_libbpf, NULL},
+	    {"privileges", true, "nothing works: ccexp loads BPF and builds namespaces",
+	     probe_privileges, NULL},
+	    {"bpf-syscall", true, "no BPF at all: no sockops parameters, no event timelines",
+	     probe_bpf_syscall, NULL},
+	    {"btf", true, "CO-RE BPF objects, struct_ops and tp_btf do not load", probe_btf, NULL},
+	    {"cgroup2", true, "no cgroup to scope the sockops program to a run's sockets",
+	     probe_cgroup2, NULL},
+	    {"sockops-attach", true,
+	     "no per-flow sockops parameters (syn_rto_ms, init_cwnd_pkts, ...) and no "
+	     "RTO/retransmit/state events",
+	     probe_sockops, NULL},
+	    {"struct-ops-cc", false,
+	     "no bundled BPF congestion controls (e.g. NV where the kernel lacks tcp_nv)",
+	     probe_struct_ops, NULL},
+	    {"tp-btf", false, "no per-packet tcp_probe samples (cwnd, ssthresh, srtt) via BTF",
+	     probe_tp_btf, NULL},
+	    {"tracepoint", false,
+	     "no classic tcp:tcp_probe tracepoint (the fallback where tp_btf is missing)",
+	     probe_tracepoint, NULL},
+	    {"netns", true, "no emulated hosts: a run puts each host in its own namespace",
+	     probe_netns, NULL},
+	    {"veth", true, "no links between the emulated hosts", probe_veth, NULL},
+	    {"tun", false, "no tun link backend (trace-driven links, userspace delay/loss)",
+	     probe_tun, NULL},
+	    {"qdisc-tbf", true, "no rate limit or queue size on the emulated link", probe_qdisc,
+	     &tbf_probe},
+	    {"qdisc-htb", false, "no htb classes for the tc backend; tbf still shapes the link",
+	     probe_qdisc, &htb_probe},
+	    {"qdisc-netem", false,
+	     "link delay/loss/jitter need the tun backend (userspace emulator)", probe_qdisc,
+	     &netem_probe},
+	    {"congestion-controls", false, "cannot tell which algorithms flows may use",
+	     probe_congestion, NULL},
+	    {"config-hz", false,
+	     "syn_rto_ms cannot be converted exactly to the jiffies sockops replies in", probe_hz,
+	     NULL},
+	};
+	const size_t n = sizeof(checks) / sizeof(checks[0]);
+	struct check_ctx ctx = {0};
+	sigset_t stop, old, pending;
+	libbpf_print_fn_t old_print;
+	bool json = false, ok = true, interrupted = false;
+	int opt;
+
+	optind = 1;
+	opterr = 0; /* our own message names the command */
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CCX_EXIT_OK;
+		default:
+			fprintf(stderr, "ccexp check: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return CCX_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ccexp check: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return CCX_EXIT_USAGE;
+	}
+
+	probe_pid = getpid();
+	if (uname(&ctx.uts) < 0)
+		snprintf(ctx.uts.release, sizeof(ctx.uts.release), "unknown");
+	old_print = libbpf_set_print(libbpf_print_verbose);
+
+	/*
+	 * Each probe undoes its own work before it returns, so signals wait between probes: a
+	 * Ctrl-C never strands a registered congestion control or a scratch cgroup. Children
+	 * inherit the mask, so `ip` and `tc` finish too.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	for (size_t i = 0; i < n; i++) {
+		checks[i].fn(&checks[i], &ctx, checks[i].arg);
+		log_debug("%s: %s %s", checks[i].name, status_word[checks[i].status],
+			  checks[i].detail);
+		if (sigpending(&pending) == 0 &&
+		    (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+		     sigismember(&pending, SIGHUP) || sigismember(&pending, SIGQUIT))) {
+			interrupted = true;
+			break;
+		}
+	}
+	libbpf_set_print(old_print);
+	if (interrupted) {
+		log_err("check interrupted; every probe so far cleaned up after itself");
+		fflush(NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return CCX_EXIT_FAILURE; /* only reached when the signal is ignored or handled */
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	for (size_t i = 0; i < n; i++)
+		if (checks[i].required && checks[i].status == CHECK_MISSING)
+			ok = false;
+	if (json)
+		print_json(stdout, checks, n, &ctx, ok);
+	else
+		print_table(stdout, checks, n, ok);
+	if (fflush(stdout) == EOF) {
+		log_err_errno(-errno, "write output");
+		return CCX_EXIT_FAILURE;
+	}
+	return ok ? CCX_EXIT_OK : CCX_EXIT_FAILURE;
+}

@@ -19,15 +19,14 @@
 #define TCP_STATE_CLOSE 7
 
 static const char *const tcp_state_names[] = {
-	"UNKNOWN",   "ESTABLISHED", "SYN_SENT", "SYN_RECV",	"FIN_WAIT1",
-	"FIN_WAIT2", "TIME_WAIT",   "CLOSE",    "CLOSE_WAIT", "LAST_ACK",
-	"LISTEN",    "CLOSING",	    "NEW_SYN_RECV", "BOUND_INACTIVE",
+    "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",	   "TIME_WAIT",
+    "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV", "BOUND_INACTIVE",
 };
 
 static const char *state_name(uint32_t s)
 {
 	return s < sizeof(tcp_state_names) / sizeof(tcp_state_names[0]) ? tcp_state_names[s]
-									 : "UNKNOWN";
+									: "UNKNOWN";
 }
 
 static const char *const side_names[] = {"sender", "receiver"};
@@ -35,10 +34,10 @@ static const char *const side_names[] = {"sender", "receiver"};
 const char *collect_event_name(int type)
 {
 	static const char *const names[CCX_EV_MAX] = {
-		[CCX_EV_RTO] = "rto",		[CCX_EV_RETRANS] = "retrans",
-		[CCX_EV_STATE] = "state",	[CCX_EV_SAMPLE] = "sample",
-		[CCX_EV_CONNECT] = "connect",	[CCX_EV_ESTABLISHED] = "established",
-		[CCX_EV_PARAM] = "sockops",
+	    [CCX_EV_RTO] = "rto",	  [CCX_EV_RETRANS] = "retrans",
+	    [CCX_EV_STATE] = "state",	  [CCX_EV_SAMPLE] = "sample",
+	    [CCX_EV_CONNECT] = "connect", [CCX_EV_ESTABLISHED] = "established",
+	    [CCX_EV_PARAM] = "sockops",
 	};
 
 	return type >= 0 && type < CCX_EV_MAX ? names[type] : "unknown";
@@ -49,30 +48,28 @@ struct csv_spec {
 	const char *const *cols;
 };
 
-static const char *const rto_cols[] = {"t_s",	     "flow",   "conn",	  "side",
+static const char *const rto_cols[] = {"t_s",	      "flow",	"conn",	   "side",
 				       "retransmits", "rto_ms", "expired", NULL};
-static const char *const retrans_cols[] = {"t_s",      "flow",	     "conn",
-					   "side",     "seq",	     "segs",
-					   "result",   "cwnd_pkts", "ssthresh_pkts",
-					   "srtt_us",  NULL};
+static const char *const retrans_cols[] = {"t_s",	    "flow",    "conn",	 "side",
+					   "seq",	    "segs",    "result", "cwnd_pkts",
+					   "ssthresh_pkts", "srtt_us", NULL};
 static const char *const state_cols[] = {"t_s",	      "flow",	   "conn", "side",
 					 "old_state", "new_state", NULL};
-static const char *const cwnd_cols[] = {"t_s",	      "flow",	       "conn",
-					"cwnd_pkts",  "ssthresh_pkts", "srtt_us",
-					"packets_out", "total_retrans", "bytes_acked",
-					NULL};
-static const char *const handshake_cols[] = {"t_s",	    "flow",	   "conn", "side",
-					     "event",	    "client_port", "server_port", NULL};
+static const char *const cwnd_cols[] = {"t_s",		 "flow",    "conn",	   "cwnd_pkts",
+					"ssthresh_pkts", "srtt_us", "packets_out", "total_retrans",
+					"bytes_acked",	 NULL};
+static const char *const handshake_cols[] = {"t_s",   "flow",	     "conn",	    "side",
+					     "event", "client_port", "server_port", NULL};
 static const char *const sockops_cols[] = {"t_s",  "flow",  "conn",   "side",
 					   "knob", "value", "result", NULL};
 
 static const struct csv_spec csv_specs[CSV_COUNT] = {
-	[CSV_RTO] = {"events/rto.csv", rto_cols},
-	[CSV_RETRANS] = {"events/retrans.csv", retrans_cols},
-	[CSV_STATE] = {"events/state.csv", state_cols},
-	[CSV_CWND] = {"timeline/cwnd.csv", cwnd_cols},
-	[CSV_HANDSHAKE] = {"events/handshake.csv", handshake_cols},
-	[CSV_SOCKOPS] = {"events/sockops.csv", sockops_cols},
+    [CSV_RTO] = {"events/rto.csv", rto_cols},
+    [CSV_RETRANS] = {"events/retrans.csv", retrans_cols},
+    [CSV_STATE] = {"events/state.csv", state_cols},
+    [CSV_CWND] = {"timeline/cwnd.csv", cwnd_cols},
+    [CSV_HANDSHAKE] = {"events/handshake.csv", handshake_cols},
+    [CSV_SOCKOPS] = {"events/sockops.csv", sockops_cols},
 };
 
 static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint16_t client_port)
@@ -184,8 +181,8 @@ static void write_param(struct collector *c, const struct ccx_event *e, struct c
 	csv_i64(f, (int32_t)e->args[2]);
 	end_row(c, CSV_SOCKOPS, e->type);
 	if ((int32_t)e->args[2] != 0)
-		log_err("warning: flow %s: the kernel refused sockops knob %u (error %d)",
-			fs->name, e->args[0], (int32_t)e->args[2]);
+		log_err("warning: flow %s: the kernel refused sockops knob %u (error %d)", fs->name,
+			e->args[0], (int32_t)e->args[2]);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -274,7 +271,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	case CCX_EV_ESTABLISHED:
 		f = &c->csv[CSV_HANDSHAKE];
 		row_start(f, t_s, c, e, t, true);
-		csv_str(f, e->type == CCX_EV_CONNECT	     ? "connect"
+		csv_str(f, e->type == CCX_EV_CONNECT	? "connect"
 			   : e->side == CCX_SIDE_SENDER ? "active_established"
 							: "passive_established");
 		csv_u64(f, client_port);
@@ -404,7 +401,15 @@ fail:
 int collect_poll(struct collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
+	uint64_t now = sys_mono_ns();
 
+	/* Keep the files readable while the run goes on, without a write per event. */
+	if (now - c->last_flush_ns > 500000000ull) {
+		for (int i = 0; i < CSV_COUNT; i++)
+			if (c->csv_open[i])
+				fflush(c->csv[i].f);
+		c->last_flush_ns = now;
+	}
 	if (n == -EINTR)
 		return 0;
 	return n;

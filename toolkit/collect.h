@@ -16,10 +16,10 @@
 struct conn_track {
 	uint32_t flow_id;
 	uint16_t client_port;
-	int index;		/* 0-based, in connect order within the flow */
-	unsigned int rtos;	/* RTO_CB events on the sender side */
-	uint64_t retrans_segs;	/* sum of segs over sender RETRANS_CB rows with result 0 */
-	bool closed[2];		/* per side: STATE_CB reached CLOSE */
+	int index;	       /* 0-based, in connect order within the flow */
+	unsigned int rtos;     /* RTO_CB events on the sender side */
+	uint64_t retrans_segs; /* sum of segs over sender RETRANS_CB rows with result 0 */
+	bool closed[2];	       /* per side: STATE_CB reached CLOSE */
 	uint32_t final_total_retrans;
 	uint64_t final_bytes_acked;
 	/* (t_s, bytes_acked) points of the sender, for the throughput timeline */
@@ -54,6 +54,7 @@ struct collector {
 	struct conn_track conns[CFG_MAX_CONNS];
 	int nconns;
 	int write_error;
+	uint64_t last_flush_ns;
 };
 
 /*

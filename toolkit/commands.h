@@ -3,9 +3,9 @@
 #define CCX_COMMANDS_H
 
 /* Exit codes shared by every subcommand. */
-#define CCX_EXIT_OK	  0
+#define CCX_EXIT_OK	 0
 #define CCX_EXIT_FAILURE 1 /* the experiment or probe failed */
-#define CCX_EXIT_USAGE	  2 /* bad command line or bad config */
+#define CCX_EXIT_USAGE	 2 /* bad command line or bad config */
 
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -1,1 +1,764 @@
-/* placeholder */
+/* The experiment config: reads a libconfig file and validates all of it before any use. */
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#define DEFAULT_SEED		   1
+#define DEFAULT_QUEUE_PKTS	   100
+#define DEFAULT_COUNT		   1
+#define DEFAULT_SAMPLE_INTERVAL_MS 10
+#define MAX_DURATION_S		   86400.0
+#define MAX_CONFIG_BYTES	   (1 << 20) /* a config is a few KiB; refuse to slurp a device */
+#define PATH_TEXT_MAX		   256
+
+/* The seed is an unsigned long: 32 bits on some targets, and it must survive the copy. */
+#if ULONG_MAX < LLONG_MAX
+#define SEED_MAX ((long long)ULONG_MAX)
+#else
+#define SEED_MAX LLONG_MAX
+#endif
+
+struct loader {
+	const char *path; /* as the user gave it: every message starts with it */
+	const char *text; /* the file's bytes, to re-read integer literals */
+	size_t text_len;
+	const char *known_cc; /* NULL: any congestion control name is accepted */
+	char *err;
+	size_t errlen;
+};
+
+static const char *const top_keys[] = {"experiment", "link", "flows", "collect", NULL};
+static const char *const experiment_keys[] = {"name", "duration_s", "seed", NULL};
+static const char *const link_keys[] = {"rate_mbit", "queue_pkts", NULL};
+static const char *const flow_keys[] = {"name",	  "cc",	     "count", "start_s",
+					"stop_s", "sockops", NULL};
+static const char *const sockops_keys[] = {"syn_rto_ms", "init_rwnd_pkts", "init_cwnd_pkts", "ecn",
+					   NULL};
+static const char *const collect_keys[] = {"sample_interval_ms", NULL};
+
+/* The dotted path a user can search for: flows[1].sockops.syn_rto_ms. */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	size_t n;
+
+	if (!parent || config_setting_is_root(parent)) {
+		snprintf(buf, len, "%s", config_setting_name(s) ? config_setting_name(s) : "");
+		return;
+	}
+	setting_path(parent, buf, len);
+	n = strlen(buf);
+	if (config_setting_is_list(parent) || config_setting_is_array(parent))
+		snprintf(buf + n, len - n, "[%d]", config_setting_index(s));
+	else
+		snprintf(buf + n, len - n, ".%s", config_setting_name(s));
+}
+
+/* Settings from an @include'd file carry that file's name; the main file's carry none. */
+static const char *setting_file(const struct loader *ld, const config_setting_t *s)
+{
+	const char *file = config_setting_source_file(s);
+
+	return file ? file : ld->path;
+}
+
+__attribute__((format(printf, 5, 0))) static void put_err(struct loader *ld, const char *file,
+							  int line, const char *where,
+							  const char *fmt, va_list ap)
+{
+	int n;
+
+	n = snprintf(ld->err, ld->errlen, "%s:%d: %s: ", file, line, where);
+	if (n >= 0 && (size_t)n < ld->errlen)
+		vsnprintf(ld->err + n, ld->errlen - n, fmt, ap);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(struct loader *ld, const config_setting_t *s,
+						      const char *fmt, ...)
+{
+	char where[PATH_TEXT_MAX];
+	va_list ap;
+
+	setting_path(s, where, sizeof(where));
+	va_start(ap, fmt);
+	put_err(ld, setting_file(ld, s), config_setting_source_line(s), where, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/*
+ * A missing setting has no line of its own: point at the group that should hold it, which
+ * for a top-level setting is the whole file, starting at line 1.
+ */
+static int fail_missing(struct loader *ld, const config_setting_t *group, const char *name)
+{
+	char where[PATH_TEXT_MAX];
+	size_t n;
+
+	if (config_setting_is_root(group)) {
+		snprintf(ld->err, ld->errlen, "%s:1: %s: missing (required)", ld->path, name);
+		return -EINVAL;
+	}
+	setting_path(group, where, sizeof(where));
+	n = strlen(where);
+	snprintf(where + n, sizeof(where) - n, ".%s", name);
+	snprintf(ld->err, ld->errlen, "%s:%d: %s: missing (required)", setting_file(ld, group),
+		 config_setting_source_line(group), where);
+	return -EINVAL;
+}
+
+/* Doubles in messages look like config floats (2.0, not 2), the way the user wrote them. */
+static const char *num_str(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", v);
+	if (!strpbrk(buf, ".eEni"))
+		strncat(buf, ".0", len - strlen(buf) - 1);
+	return buf;
+}
+
+/* A typo must not fall back silently to a default, so every member has to be known. */
+static int check_members(struct loader *ld, const config_setting_t *group, const char *const *known)
+{
+	char list[PATH_TEXT_MAX];
+	int i, k;
+
+	for (i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *m = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(m);
+
+		for (k = 0; known[k]; k++)
+			if (name && strcmp(name, known[k]) == 0)
+				break;
+		if (known[k])
+			continue;
+		list[0] = '\0';
+		for (k = 0; known[k]; k++) {
+			size_t n = strlen(list);
+
+			snprintf(list + n, sizeof(list) - n, "%s%s", k ? ", " : "", known[k]);
+		}
+		return fail(ld, m, "unknown setting (known: %s)", list);
+	}
+	return 0;
+}
+
+/*
+ * Looks a member up. Returns 1 when present, 0 when absent and optional, and -EINVAL
+ * when absent and required.
+ */
+static int member(struct loader *ld, const config_setting_t *group, const char *name, bool required,
+		  config_setting_t **out)
+{
+	*out = config_setting_get_member(group, name);
+	if (*out)
+		return 1;
+	return required ? fail_missing(ld, group, name) : 0;
+}
+
+static int get_group(struct loader *ld, const config_setting_t *group, const char *name,
+		     bool required, config_setting_t **out)
+{
+	int r = member(ld, group, name, required, out);
+
+	if (r > 0 && !config_setting_is_group(*out))
+		return fail(ld, *out, "must be a group");
+	return r;
+}
+
+static int get_string(struct loader *ld, const config_setting_t *group, const char *name,
+		      bool required, const char **v, config_setting_t **out)
+{
+	int r = member(ld, group, name, required, out);
+
+	*v = NULL;
+	if (r <= 0)
+		return r;
+	if (config_setting_type(*out) != CONFIG_TYPE_STRING)
+		return fail(ld, *out, "must be a string");
+	*v = config_setting_get_string(*out);
+	return 1;
+}
+
+static const char *line_start(const char *text, int line)
+{
+	while (--line > 0 && text) {
+		text = strchr(text, '\n');
+		if (text)
+			text++;
+	}
+	return text;
+}
+
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '*';
+}
+
+/*
+ * libconfig 1.5 keeps an integer written without the L suffix in 32 bits and wraps larger
+ * ones without a word: seed = 4294967297 would read as 1. So the literal is read again
+ * from the setting's line; it is used when it wraps to what libconfig stored (which tells
+ * it apart from the same name in a comment or another group), libconfig's value otherwise.
+ */
+static long long int_value(const struct loader *ld, const config_setting_t *s)
+{
+	long long stored = config_setting_get_int64(s);
+	const char *name = config_setting_name(s);
+	const char *p, *end;
+	size_t len;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_source_file(s) || !name)
+		return stored;
+	p = line_start(ld->text, config_setting_source_line(s));
+	len = strlen(name);
+	end = p ? strchr(p, '\n') : NULL;
+	if (!end && p)
+		end = p + strlen(p);
+	for (; p && p < end && (p = memmem(p, end - p, name, len)); p += len) {
+		const char *q = p + len;
+		const char *digits;
+		char *after;
+		long long v;
+
+		if ((p > ld->text && is_name_char(p[-1])) || is_name_char(*q))
+			continue;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '=' && *q != ':')
+			continue;
+		q++;
+		while (isspace((unsigned char)*q))
+			q++;
+		digits = q + (*q == '-' || *q == '+');
+		if (!isdigit((unsigned char)*digits))
+			continue;
+		errno = 0;
+		/* Not base 0: libconfig reads 010 as ten, not as octal. */
+		v = strtoll(q, &after, strncasecmp(digits, "0x", 2) == 0 ? 16 : 10);
+		if (*after == '.' || *after == 'e' || *after == 'E')
+			continue;
+		if (errno == ERANGE || (unsigned int)v == (unsigned int)stored)
+			return v;
+	}
+	return stored;
+}
+
+/* Integers are numbers too: rate_mbit = 50 means 50.0. */
+static int get_number(struct loader *ld, const config_setting_t *group, const char *name,
+		      bool required, double *v, config_setting_t **out)
+{
+	int r = member(ld, group, name, required, out);
+
+	if (r <= 0)
+		return r;
+	switch (config_setting_type(*out)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		*v = (double)int_value(ld, *out);
+		return 1;
+	case CONFIG_TYPE_FLOAT:
+		*v = config_setting_get_float(*out);
+		return 1;
+	default:
+		return fail(ld, *out, "must be a number");
+	}
+}
+
+static int get_bool(struct loader *ld, const config_setting_t *group, const char *name,
+		    bool required, bool *v, config_setting_t **out)
+{
+	int r = member(ld, group, name, required, out);
+
+	*v = false;
+	if (r <= 0)
+		return r;
+	if (config_setting_type(*out) != CONFIG_TYPE_BOOL)
+		return fail(ld, *out, "must be true or false");
+	*v = config_setting_get_bool(*out);
+	return 1;
+}
+
+/* Floats are refused where a count or a time in ms is meant: 1.5 packets is a mistake. */
+static int get_int(struct loader *ld, const config_setting_t *group, const char *name,
+		   bool required, long long min, long long max, long long *v,
+		   config_setting_t **out)
+{
+	int r = member(ld, group, name, required, out);
+
+	if (r <= 0)
+		return r;
+	if (config_setting_type(*out) != CONFIG_TYPE_INT &&
+	    config_setting_type(*out) != CONFIG_TYPE_INT64)
+		return fail(ld, *out, "must be an integer");
+	*v = int_value(ld, *out);
+	if (*v >= min && *v <= max)
+		return 1;
+	if (max == LLONG_MAX)
+		return fail(ld, *out, "must be >= %lld (got %lld)", min, *v);
+	return fail(ld, *out, "must be between %lld and %lld (got %lld)", min, max, *v);
+}
+
+/* Names end up in directory and file names, so they keep to a portable character set. */
+static int check_name(struct loader *ld, const config_setting_t *s, const char *v, size_t max,
+		      const char *punct)
+{
+	size_t len = strlen(v), i, n = 0;
+	char allowed[16];
+
+	for (i = 0; punct[i] && n + 3 < sizeof(allowed); i++) {
+		allowed[n++] = ' ';
+		allowed[n++] = punct[i];
+	}
+	allowed[n] = '\0';
+	if (!len)
+		return fail(ld, s, "must not be empty");
+	if (len > max)
+		return fail(ld, s, "must be at most %zu characters (got %zu)", max, len);
+	for (i = 0; i < len; i++) {
+		unsigned char c = v[i];
+
+		if (isalnum(c) || strchr(punct, c))
+			continue;
+		if (isprint(c))
+			return fail(ld, s,
+				    "invalid character '%c' in \"%s\" (allowed: A-Z a-z 0-9%s)", c,
+				    v, allowed);
+		return fail(ld, s, "invalid character '\\x%02x' (allowed: A-Z a-z 0-9%s)", c,
+			    allowed);
+	}
+	if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+		return fail(ld, s, "must not be \".\" or \"..\"");
+	return 0;
+}
+
+/* known_cc may come straight from /proc, with a trailing newline: any blank separates. */
+static bool cc_known(const char *known, const char *cc)
+{
+	size_t len = strlen(cc);
+	const char *p = known;
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		if (n && n == len && strncmp(p, cc, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static int fail_unknown_cc(struct loader *ld, const config_setting_t *s, const char *cc)
+{
+	char avail[1024] = "";
+	const char *p = ld->known_cc;
+
+	while (*p) {
+		size_t n, used = strlen(avail);
+
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		if (n)
+			snprintf(avail + used, sizeof(avail) - used, "%s%.*s", used ? " " : "",
+				 (int)n, p);
+		p += n;
+	}
+	return fail(ld, s, "unknown congestion control \"%s\" (available: %s)", cc,
+		    avail[0] ? avail : "none");
+}
+
+static int load_experiment(struct loader *ld, const config_setting_t *root, struct experiment *exp)
+{
+	config_setting_t *g, *s;
+	const char *name;
+	long long seed;
+	int r;
+
+	r = get_group(ld, root, "experiment", true, &g);
+	if (r < 0)
+		return r;
+	r = check_members(ld, g, experiment_keys);
+	if (r < 0)
+		return r;
+
+	r = get_string(ld, g, "name", true, &name, &s);
+	if (r < 0)
+		return r;
+	r = check_name(ld, s, name, sizeof(exp->name) - 1, "_.-");
+	if (r < 0)
+		return r;
+	snprintf(exp->name, sizeof(exp->name), "%s", name);
+
+	r = get_number(ld, g, "duration_s", true, &exp->duration_s, &s);
+	if (r < 0)
+		return r;
+	if (!(exp->duration_s > 0 && exp->duration_s <= MAX_DURATION_S)) {
+		char got[32];
+
+		return fail(ld, s, "must be > 0 and <= 86400 (got %s)",
+			    num_str(exp->duration_s, got, sizeof(got)));
+	}
+
+	r = get_int(ld, g, "seed", false, 0, SEED_MAX, &seed, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		exp->seed = (unsigned long)seed;
+	return 0;
+}
+
+static int load_link(struct loader *ld, const config_setting_t *root, struct experiment *exp)
+{
+	config_setting_t *g, *s;
+	long long v;
+	int r;
+
+	r = get_group(ld, root, "link", true, &g);
+	if (r < 0)
+		return r;
+	r = check_members(ld, g, link_keys);
+	if (r < 0)
+		return r;
+
+	r = get_number(ld, g, "rate_mbit", true, &exp->link.rate_mbit, &s);
+	if (r < 0)
+		return r;
+	if (!(exp->link.rate_mbit >= 0.01 && exp->link.rate_mbit <= 100000)) {
+		char got[32];
+
+		return fail(ld, s, "must be between 0.01 and 100000 (got %s)",
+			    num_str(exp->link.rate_mbit, got, sizeof(got)));
+	}
+
+	r = get_int(ld, g, "queue_pkts", false, 1, 1000000, &v, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		exp->link.queue_pkts = (int)v;
+	return 0;
+}
+
+static int load_sockops(struct loader *ld, const config_setting_t *flow, struct sockops_spec *so)
+{
+	config_setting_t *g, *s;
+	long long v;
+	bool ecn;
+	int r;
+
+	r = get_group(ld, flow, "sockops", false, &g);
+	if (r <= 0)
+		return r;
+	r = check_members(ld, g, sockops_keys);
+	if (r < 0)
+		return r;
+
+	r = get_int(ld, g, "syn_rto_ms", false, 1, 120000, &v, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		so->syn_rto_ms = (int)v;
+	r = get_int(ld, g, "init_rwnd_pkts", false, 1, 65535, &v, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		so->init_rwnd_pkts = (int)v;
+	r = get_int(ld, g, "init_cwnd_pkts", false, 1, 65535, &v, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		so->init_cwnd_pkts = (int)v;
+	r = get_bool(ld, g, "ecn", false, &ecn, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		so->ecn = ecn;
+	return 0;
+}
+
+/* A flow's name must be unique: it names its CSV files and its rows in flows.csv. */
+static int check_unique(struct loader *ld, const config_setting_t *list, const config_setting_t *s,
+			const struct experiment *exp, int i)
+{
+	int j;
+
+	for (j = 0; j < i; j++) {
+		const config_setting_t *first;
+
+		if (strcmp(exp->flows[j].name, exp->flows[i].name) != 0)
+			continue;
+		first = config_setting_get_member(config_setting_get_elem(list, j), "name");
+		return fail(ld, s, "duplicate flow name \"%s\" (first at line %d)",
+			    exp->flows[i].name, config_setting_source_line(first));
+	}
+	return 0;
+}
+
+static int load_flow(struct loader *ld, const config_setting_t *list, int i, struct experiment *exp,
+		     int *conns)
+{
+	const config_setting_t *g = config_setting_get_elem(list, i);
+	struct flow_spec *f = &exp->flows[i];
+	char a[32], b[32];
+	config_setting_t *s, *start;
+	const char *str;
+	long long count;
+	int r;
+
+	if (!config_setting_is_group(g))
+		return fail(ld, g, "must be a group");
+	f->line = config_setting_source_line(g);
+	r = check_members(ld, g, flow_keys);
+	if (r < 0)
+		return r;
+
+	r = get_string(ld, g, "name", true, &str, &s);
+	if (r < 0)
+		return r;
+	r = check_name(ld, s, str, sizeof(f->name) - 1, "_-");
+	if (r < 0)
+		return r;
+	snprintf(f->name, sizeof(f->name), "%s", str);
+	r = check_unique(ld, list, s, exp, i);
+	if (r < 0)
+		return r;
+
+	r = get_string(ld, g, "cc", true, &str, &s);
+	if (r < 0)
+		return r;
+	if (ld->known_cc && !cc_known(ld->known_cc, str))
+		return fail_unknown_cc(ld, s, str);
+	if (!str[0])
+		return fail(ld, s, "must not be empty");
+	if (strlen(str) >= sizeof(f->cc))
+		return fail(ld, s, "must be at most %zu characters (got %zu)", sizeof(f->cc) - 1,
+			    strlen(str));
+	snprintf(f->cc, sizeof(f->cc), "%s", str);
+
+	r = get_int(ld, g, "count", false, 1, CFG_MAX_CONNS, &count, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		f->count = (int)count;
+	*conns += f->count;
+	if (*conns > CFG_MAX_CONNS)
+		return fail(ld, r > 0 ? s : g,
+			    "total connections over all flows must be at most %d (got %d)",
+			    CFG_MAX_CONNS, *conns);
+
+	r = get_number(ld, g, "start_s", false, &f->start_s, &start);
+	if (r < 0)
+		return r;
+	if (f->start_s < 0)
+		return fail(ld, start, "must be >= 0 (got %s)", num_str(f->start_s, a, sizeof(a)));
+	if (f->start_s >= exp->duration_s)
+		return fail(ld, start, "start_s (%s) must be before experiment.duration_s (%s)",
+			    num_str(f->start_s, a, sizeof(a)),
+			    num_str(exp->duration_s, b, sizeof(b)));
+
+	f->stop_s = exp->duration_s;
+	r = get_number(ld, g, "stop_s", false, &f->stop_s, &s);
+	if (r < 0)
+		return r;
+	if (r > 0 && !(f->stop_s > f->start_s))
+		return fail(ld, s, "stop_s (%s) must be after start_s (%s)",
+			    num_str(f->stop_s, a, sizeof(a)), num_str(f->start_s, b, sizeof(b)));
+	if (r > 0 && f->stop_s > exp->duration_s)
+		return fail(ld, s, "stop_s (%s) must not be after experiment.duration_s (%s)",
+			    num_str(f->stop_s, a, sizeof(a)),
+			    num_str(exp->duration_s, b, sizeof(b)));
+
+	return load_sockops(ld, g, &f->sockops);
+}
+
+static int load_flows(struct loader *ld, const config_setting_t *root, struct experiment *exp)
+{
+	config_setting_t *list;
+	int conns = 0, n, i, r;
+
+	r = member(ld, root, "flows", true, &list);
+	if (r < 0)
+		return r;
+	if (!config_setting_is_list(list))
+		return fail(ld, list, "must be a list of groups");
+	n = config_setting_length(list);
+	if (n < 1 || n > CFG_MAX_FLOWS)
+		return fail(ld, list, "must have between 1 and %d flows (got %d)", CFG_MAX_FLOWS,
+			    n);
+	for (i = 0; i < n; i++) {
+		r = load_flow(ld, list, i, exp, &conns);
+		if (r < 0)
+			return r;
+		exp->nflows = i + 1;
+	}
+	return 0;
+}
+
+static int load_collect(struct loader *ld, const config_setting_t *root, struct experiment *exp)
+{
+	config_setting_t *g, *s;
+	long long v;
+	int r;
+
+	r = get_group(ld, root, "collect", false, &g);
+	if (r <= 0)
+		return r;
+	r = check_members(ld, g, collect_keys);
+	if (r < 0)
+		return r;
+	r = get_int(ld, g, "sample_interval_ms", false, 1, 10000, &v, &s);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		exp->collect.sample_interval_ms = (int)v;
+	return 0;
+}
+
+static void experiment_defaults(struct experiment *exp)
+{
+	int i;
+
+	memset(exp, 0, sizeof(*exp));
+	exp->seed = DEFAULT_SEED;
+	exp->link.queue_pkts = DEFAULT_QUEUE_PKTS;
+	exp->collect.sample_interval_ms = DEFAULT_SAMPLE_INTERVAL_MS;
+	for (i = 0; i < CFG_MAX_FLOWS; i++) {
+		exp->flows[i].count = DEFAULT_COUNT;
+		exp->flows[i].sockops.syn_rto_ms = CFG_UNSET;
+		exp->flows[i].sockops.init_rwnd_pkts = CFG_UNSET;
+		exp->flows[i].sockops.init_cwnd_pkts = CFG_UNSET;
+		exp->flows[i].sockops.ecn = CFG_UNSET;
+	}
+}
+
+/*
+ * Reads the file ourselves rather than with config_read_file(): libconfig 1.5 loses errno,
+ * and the text is needed again to recover integer literals that libconfig wrapped.
+ */
+static int read_text(const char *path, char **text, size_t *text_len)
+{
+	size_t len = 0, n;
+	char *buf;
+	FILE *f;
+	int r = 0;
+
+	*text = NULL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	buf = malloc(MAX_CONFIG_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while ((n = fread(buf + len, 1, MAX_CONFIG_BYTES + 1 - len, f)) > 0) {
+		len += n;
+		if (len > MAX_CONFIG_BYTES) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	if (!r && ferror(f))
+		r = errno ? -errno : -EIO;
+	fclose(f);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	*text_len = len;
+	return 0;
+}
+
+static int load(struct loader *ld, struct experiment *exp)
+{
+	const config_setting_t *root;
+	config_t cfg;
+	int r;
+
+	/* libconfig would stop at a NUL and take the rest of the file as absent. */
+	if (strlen(ld->text) != ld->text_len) {
+		snprintf(ld->err, ld->errlen, "%s: not a text file (NUL byte at offset %zu)",
+			 ld->path, strlen(ld->text));
+		return -EINVAL;
+	}
+	config_init(&cfg);
+	if (!config_read_string(&cfg, ld->text)) {
+		const char *file = config_error_file(&cfg) ? config_error_file(&cfg) : ld->path;
+		const char *text = config_error_text(&cfg) ? config_error_text(&cfg) : "";
+
+		/* bison's own message is just "syntax error": do not say it twice. */
+		if (strcmp(text, "syntax error") == 0)
+			snprintf(ld->err, ld->errlen, "%s:%d: syntax error", file,
+				 config_error_line(&cfg));
+		else
+			snprintf(ld->err, ld->errlen, "%s:%d: syntax error: %s", file,
+				 config_error_line(&cfg), text);
+		r = -EINVAL;
+		goto out;
+	}
+	root = config_root_setting(&cfg);
+	r = check_members(ld, root, top_keys);
+	if (!r)
+		r = load_experiment(ld, root, exp);
+	if (!r)
+		r = load_link(ld, root, exp);
+	if (!r)
+		r = load_flows(ld, root, exp);
+	if (!r)
+		r = load_collect(ld, root, exp);
+out:
+	config_destroy(&cfg);
+	return r;
+}
+
+/*
+ * A NULL known_cc skips the availability check, for reading a config saved on another
+ * host (the results of a past run), where this kernel's list does not matter.
+ */
+int config_load(const char *path, const char *known_cc, struct experiment *exp, char *err,
+		size_t errlen)
+{
+	char scratch[1];
+	struct loader ld = {
+	    .path = path,
+	    .known_cc = known_cc,
+	    .err = err && errlen ? err : scratch,
+	    .errlen = err && errlen ? errlen : sizeof(scratch),
+	};
+	char *text;
+	int r;
+
+	experiment_defaults(exp);
+	ld.err[0] = '\0';
+	r = read_text(path, &text, &ld.text_len);
+	if (r < 0) {
+		snprintf(ld.err, ld.errlen, "%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	ld.text = text;
+	r = load(&ld, exp);
+	free(text);
+	/* A half-filled experiment must not pass for a valid one. */
+	if (r < 0)
+		experiment_defaults(exp);
+	return r;
+}
+
+int experiment_conns(const struct experiment *exp)
+{
+	int conns = 0, i;
+
+	for (i = 0; i < exp->nflows; i++)
+		conns += exp->flows[i].count;
+	return conns;
+}

@@ -5,11 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CFG_MAX_FLOWS	   64
-#define CFG_NAME_MAX	   32
-#define CFG_CC_MAX	   16
-#define CFG_MAX_CONNS	   256 /* connections over all flows */
-#define CFG_UNSET	   (-1)
+#define CFG_MAX_FLOWS 64
+#define CFG_NAME_MAX  32
+#define CFG_CC_MAX    16
+#define CFG_MAX_CONNS 256 /* connections over all flows */
+#define CFG_UNSET     (-1)
 
 struct sockops_spec {
 	int syn_rto_ms;	    /* CFG_UNSET or 1..120000 */
@@ -21,11 +21,11 @@ struct sockops_spec {
 struct flow_spec {
 	char name[CFG_NAME_MAX]; /* [A-Za-z0-9_-], unique */
 	char cc[CFG_CC_MAX];
-	int count;		 /* parallel connections, 1..CFG_MAX_CONNS */
-	double start_s;		 /* >= 0, < duration */
-	double stop_s;		 /* > start_s, <= duration; duration when not given */
+	int count;	/* parallel connections, 1..CFG_MAX_CONNS */
+	double start_s; /* >= 0, < duration */
+	double stop_s;	/* > start_s, <= duration; duration when not given */
 	struct sockops_spec sockops;
-	int line;		 /* line of the flow's group in the config file */
+	int line; /* line of the flow's group in the config file */
 };
 
 struct link_spec {

@@ -9,7 +9,7 @@ struct csv {
 	FILE *f;
 	unsigned long rows; /* data rows written, the header not counted */
 	int ncols;
-	int col;	    /* fields written in the current row */
+	int col; /* fields written in the current row */
 };
 
 /* Creates (truncates) `path` and writes the header; `cols` is NULL-terminated.

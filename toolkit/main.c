@@ -13,10 +13,10 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{"check", cmd_check, "probe this kernel for what ccexp needs, and say what is missing"},
-	{"run", cmd_run, "run an experiment config; results land in results/<name>/<run-id>/"},
-	{"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
-	{"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
+    {"check", cmd_check, "probe this kernel for what ccexp needs, and say what is missing"},
+    {"run", cmd_run, "run an experiment config; results land in results/<name>/<run-id>/"},
+    {"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
+    {"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
 };
 
 static void usage(FILE *out)

@@ -1,1 +1,910 @@
-/* placeholder */
+/* `ccexp plot`: gnuplot scripts and charts for a results folder, from its saved CSV files. */
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Generated from the templates plots/NAME.gp.in by plots/embed_templates.py. */
+extern const char ccx_plot_tpl_style[];
+extern const char ccx_plot_tpl_throughput[];
+extern const char ccx_plot_tpl_cwnd[];
+extern const char ccx_plot_tpl_srtt[];
+
+/* Enough of gnuplot's complaints to say what went wrong, not a runaway loop's worth. */
+#define GNUPLOT_ERR_MAX 4096
+
+/* One CSV record: its fields as NUL-terminated strings at `off` in `buf`. */
+struct record {
+	char *buf;
+	size_t len, cap;
+	size_t *off;
+	int n, cap_fields;
+};
+
+struct csv_in {
+	FILE *f;
+	char full[PATH_MAX]; /* rundir/path, for messages */
+	struct record rec;
+};
+
+/* A line of a chart: a flow (conn NULL) or one connection of a flow. */
+struct series {
+	char *flow;
+	char *conn;
+	unsigned long rows;    /* timeline rows */
+	unsigned long retrans; /* sender retransmits */
+};
+
+struct series_list {
+	struct series *v;
+	size_t n, cap;
+};
+
+static int rec_putc(struct record *r, char ch)
+{
+	if (r->len == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		char *p = realloc(r->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		r->buf = p;
+		r->cap = cap;
+	}
+	r->buf[r->len++] = ch;
+	return 0;
+}
+
+static int rec_start_field(struct record *r)
+{
+	if (r->n == r->cap_fields) {
+		int cap = r->cap_fields ? 2 * r->cap_fields : 16;
+		size_t *p = realloc(r->off, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		r->off = p;
+		r->cap_fields = cap;
+	}
+	r->off[r->n++] = r->len;
+	return 0;
+}
+
+static const char *rec_field(const struct record *r, int i)
+{
+	return i >= 0 && i < r->n ? r->buf + r->off[i] : "";
+}
+
+/*
+ * Reads one RFC 4180 record (quoted fields may hold commas, doubled quotes and newlines).
+ * Returns 1 with a record, 0 at the end of the file, or -errno.
+ */
+static int read_record(struct csv_in *in)
+{
+	struct record *r = &in->rec;
+	bool quoted = false, any = false;
+	int ch, err;
+
+	r->len = 0;
+	r->n = 0;
+	err = rec_start_field(r);
+	while (!err && (ch = getc(in->f)) != EOF) {
+		any = true;
+		if (quoted) {
+			if (ch != '"') {
+				err = rec_putc(r, ch);
+				continue;
+			}
+			ch = getc(in->f);
+			if (ch == '"') {
+				err = rec_putc(r, '"');
+				continue;
+			}
+			quoted = false;
+			if (ch == EOF)
+				break;
+		}
+		if (ch == '"')
+			quoted = true;
+		else if (ch == ',')
+			err = rec_putc(r, '\0') ?: rec_start_field(r);
+		else if (ch == '\n')
+			break;
+		else if (ch != '\r')
+			err = rec_putc(r, ch);
+	}
+	if (!err)
+		err = rec_putc(r, '\0');
+	if (err)
+		return err;
+	if (ferror(in->f))
+		return -EIO;
+	return any ? 1 : 0;
+}
+
+static int csv_in_open(struct csv_in *in, const char *rundir, const char *path)
+{
+	memset(in, 0, sizeof(*in));
+	if (snprintf(in->full, sizeof(in->full), "%s/%s", rundir, path) >= (int)sizeof(in->full))
+		return -ENAMETOOLONG;
+	in->f = fopen(in->full, "re");
+	if (!in->f)
+		return -errno;
+	return 0;
+}
+
+static void csv_in_close(struct csv_in *in)
+{
+	if (in->f)
+		fclose(in->f);
+	free(in->rec.buf);
+	free(in->rec.off);
+	in->f = NULL;
+	in->rec = (struct record){0};
+}
+
+/*
+ * Reads the header and finds the named columns: idx[i] = column of names[i]. The first
+ * `nreq` names must be there; the others are optional (idx -1 when absent). Logs what is
+ * wrong with the file; -EINVAL when it is not the CSV the chart expects.
+ */
+static int read_header(struct csv_in *in, const char *const *names, int *idx, int n, int nreq)
+{
+	int r = read_record(in);
+
+	if (r < 0)
+		return log_err_errno(r, "read %s", in->full);
+	if (r == 0) {
+		log_err("%s: no header row (the run did not finish writing it?)", in->full);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		idx[i] = -1;
+		for (int c = 0; c < in->rec.n; c++)
+			if (strcmp(rec_field(&in->rec, c), names[i]) == 0)
+				idx[i] = c;
+		if (idx[i] < 0 && i < nreq) {
+			log_err("%s: no column '%s'", in->full, names[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Reads the data rows, calling fn for each; logs a read error. Returns 0 or -errno. */
+static int for_each_row(struct csv_in *in, int (*fn)(const struct record *rec, void *arg),
+			void *arg)
+{
+	int r;
+
+	while ((r = read_record(in)) == 1) {
+		/* A blank line, at the end of a file say, is not a row. */
+		if (in->rec.n == 1 && !*rec_field(&in->rec, 0))
+			continue;
+		r = fn(&in->rec, arg);
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		return log_err_errno(r, "read %s", in->full);
+	return 0;
+}
+
+static void series_list_free(struct series_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].flow);
+		free(l->v[i].conn);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * gnuplot 5.4 cannot select rows by a name with a comma or a double quote (strcol() stops
+ * at them even in a quoted CSV field), nor by one with leading blanks (it drops them).
+ */
+static bool gnuplot_can_match(const char *s)
+{
+	if (*s == ' ' || *s == '\t')
+		return false;
+	for (; *s; s++)
+		if (*s == ',' || *s == '"' || (unsigned char)*s < 0x20)
+			return false;
+	return true;
+}
+
+/* Finds the series, or appends it: charts list series in their order of first appearance. */
+static struct series *series_get(struct series_list *l, const char *flow, const char *conn)
+{
+	struct series *s;
+
+	for (size_t i = 0; i < l->n; i++) {
+		s = &l->v[i];
+		if (strcmp(s->flow, flow) == 0 && (!conn || strcmp(s->conn, conn) == 0))
+			return s;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct series *p = realloc(l->v, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		l->v = p;
+		l->cap = cap;
+	}
+	s = &l->v[l->n];
+	memset(s, 0, sizeof(*s));
+	s->flow = strdup(flow);
+	s->conn = conn ? strdup(conn) : NULL;
+	if (!s->flow || (conn && !s->conn)) {
+		free(s->flow);
+		free(s->conn);
+		return NULL;
+	}
+	if (!gnuplot_can_match(flow) || (conn && !gnuplot_can_match(conn)))
+		log_err("warning: gnuplot cannot pick out the rows of flow \"%s\"%s%s: it will be "
+			"missing from the chart (avoid commas, double quotes and leading blanks "
+			"in flow names)",
+			flow, conn ? " connection " : "", conn ? conn : "");
+	l->n++;
+	return s;
+}
+
+/* Returns true with *v when `s` is a finite number (empty means missing, not zero). */
+static bool parse_double(const char *s, double *v)
+{
+	char *end;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	*v = strtod(s, &end);
+	return !*end && !errno && isfinite(*v);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median step between the first flow's sample times: its sample interval. */
+static double median_step(double *t, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (t[i] > t[i - 1])
+			t[m++] = t[i] - t[i - 1];
+	if (m == 0)
+		return 1.0;
+	qsort(t, m, sizeof(*t), cmp_double);
+	return t[m / 2];
+}
+
+/* Writes `s` as the inside of a single-quoted gnuplot string. */
+static void gp_quote_inner(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("''", f);
+		else if ((unsigned char)*s < 0x20)
+			fputc('?', f); /* a newline would end the command */
+		else
+			fputc(*s, f);
+	}
+}
+
+static void gp_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	gp_quote_inner(f, s);
+	fputc('\'', f);
+}
+
+/* Line type of the i-th series: the 16 styles of plots/style.gp.in, then again. */
+static int series_lt(size_t i)
+{
+	return (int)(i % 16) + 1;
+}
+
+struct subst {
+	const char *key; /* "@KEY@" */
+	const char *value;
+};
+
+/* Copies the template, replacing each @KEY@ it knows; any other @ is gnuplot's. */
+static void expand(FILE *out, const char *tpl, const struct subst *subs, size_t nsubs)
+{
+	for (const char *p = tpl; *p; p++) {
+		size_t i;
+
+		if (*p == '@') {
+			for (i = 0; i < nsubs; i++) {
+				size_t len = strlen(subs[i].key);
+
+				if (strncmp(p, subs[i].key, len) == 0) {
+					fputs(subs[i].value, out);
+					p += len - 1;
+					break;
+				}
+			}
+			if (i < nsubs)
+				continue;
+		}
+		fputc(*p, out);
+	}
+}
+
+/* Everything a chart's script needs besides its plot command. */
+struct chart {
+	const char *name; /* plots/<name>.gp */
+	const char *tpl;
+	char *plots;	  /* the plot command, built by the chart's function */
+	const char *dt_s; /* throughput only */
+};
+
+struct run_names {
+	char name[NAME_MAX + 1]; /* the experiment's: results/<name>/<run-id> */
+	char run[NAME_MAX + 1];
+	char *name_q, *run_q; /* quoted for use inside '...' */
+};
+
+/* What a chart says when its CSV has a header but no rows: the run made no samples. An
+ * empty chart where one is expected tells the reader more than a missing file. */
+static void put_no_data(FILE *f, const char *csv)
+{
+	fprintf(f,
+		"# %s has no rows: the run recorded no samples.\n"
+		"set label 1 'no data in %s' at graph 0.5, 0.5 center font ',20'\n"
+		"set xrange [0:1]\n"
+		"set yrange [0:1]\n"
+		"plot NaN notitle\n",
+		csv, csv);
+}
+
+static char *quote_dup(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	gp_quote_inner(f, s);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Writes rundir/plots/<chart>.gp through a temporary file, so a script is whole or absent. */
+static int write_script(const char *rundir, const struct run_names *rn, const struct chart *ch)
+{
+	const struct subst subs[] = {
+	    {"@STYLE@", ccx_plot_tpl_style},	   {"@NAME@", rn->name_q}, {"@RUN@", rn->run_q},
+	    {"@DT_S@", ch->dt_s ? ch->dt_s : "1"}, {"@PLOTS@", ch->plots},
+	};
+	char path[PATH_MAX], tmp[PATH_MAX];
+	FILE *f;
+	int r = 0;
+
+	if (snprintf(path, sizeof(path), "%s/plots/%s.gp", rundir, ch->name) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return log_err_errno(-errno, "create %s", tmp);
+	expand(f, ch->tpl, subs, sizeof(subs) / sizeof(subs[0]));
+	if (fflush(f) != 0)
+		r = -errno;
+	else if (ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) != 0)
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return log_err_errno(r, "write %s", path);
+	}
+	log_debug("wrote %s", path);
+	return 0;
+}
+
+/* Builds a string with a memstream; *buf is NULL on failure. */
+struct strbuf {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static int sb_open(struct strbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = 0;
+	sb->f = open_memstream(&sb->buf, &sb->len);
+	return sb->f ? 0 : -errno;
+}
+
+static char *sb_close(struct strbuf *sb)
+{
+	if (fclose(sb->f) != 0) {
+		free(sb->buf);
+		return NULL;
+	}
+	return sb->buf;
+}
+
+struct throughput_scan {
+	struct series_list flows;
+	int idx[3];
+	double *t; /* the first flow's sample times */
+	size_t nt, cap_t;
+};
+
+static int throughput_row(const struct record *rec, void *arg)
+{
+	struct throughput_scan *ts = arg;
+	struct series *s = series_get(&ts->flows, rec_field(rec, ts->idx[1]), NULL);
+	double v;
+
+	if (!s)
+		return -ENOMEM;
+	s->rows++;
+	if (s != ts->flows.v || !parse_double(rec_field(rec, ts->idx[0]), &v))
+		return 0;
+	if (ts->nt == ts->cap_t) {
+		size_t cap = ts->cap_t ? 2 * ts->cap_t : 1024;
+		double *p = realloc(ts->t, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ts->t = p;
+		ts->cap_t = cap;
+	}
+	ts->t[ts->nt++] = v;
+	return 0;
+}
+
+/* The throughput chart from timeline/throughput.csv. Returns 1 when there is no such file. */
+static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
+{
+	static const char *const cols[] = {"t_s", "flow", "goodput_mbit"};
+	struct throughput_scan ts = {0};
+	struct csv_in in;
+	struct strbuf sb;
+	int r;
+
+	r = csv_in_open(&in, rundir, "timeline/throughput.csv");
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0)
+		return log_err_errno(r, "open %s", in.full);
+	r = read_header(&in, cols, ts.idx, 3, 3);
+	if (!r)
+		r = for_each_row(&in, throughput_row, &ts);
+	if (r < 0)
+		goto out;
+	snprintf(dt_buf, dt_size, "%.6g", median_step(ts.t, ts.nt));
+	ch->dt_s = dt_buf;
+
+	r = sb_open(&sb);
+	if (r < 0)
+		goto out;
+	if (ts.flows.n == 0) {
+		put_no_data(sb.f, "timeline/throughput.csv");
+	} else {
+		fputs("plot \\\n", sb.f);
+		for (size_t i = 0; i < ts.flows.n; i++) {
+			fputs("\tdata using 't_s':(goodput(", sb.f);
+			gp_quote(sb.f, ts.flows.v[i].flow);
+			fprintf(sb.f, ")) with lines lt %d title ", series_lt(i));
+			gp_quote(sb.f, ts.flows.v[i].flow);
+			fputs(ts.flows.n > 1 ? ", \\\n" : "\n", sb.f);
+		}
+		/* With one flow the sum is that flow again: a second line on top of it. */
+		if (ts.flows.n > 1)
+			fputs("\tdata using (interval(column('t_s'))):'goodput_mbit' smooth "
+			      "frequency \\\n\t\twith lines lc rgb 'black' lw 2 dt (10,5) "
+			      "title 'total'\n",
+			      sb.f);
+	}
+	ch->plots = sb_close(&sb);
+	if (!ch->plots)
+		r = -ENOMEM;
+out:
+	free(ts.t);
+	series_list_free(&ts.flows);
+	csv_in_close(&in);
+	return r;
+}
+
+struct conn_scan {
+	struct series_list conns;
+	int idx[5];	       /* cwnd.csv columns */
+	int ridx[5];	       /* retrans.csv columns */
+	bool have_srtt;	       /* cwnd.csv has an srtt_us column */
+	unsigned long rows;    /* cwnd.csv rows */
+	unsigned long retrans; /* sender retransmits in retrans.csv */
+};
+
+static int cwnd_row(const struct record *rec, void *arg)
+{
+	struct conn_scan *cs = arg;
+	struct series *s;
+
+	s = series_get(&cs->conns, rec_field(rec, cs->idx[1]), rec_field(rec, cs->idx[2]));
+	if (!s)
+		return -ENOMEM;
+	s->rows++;
+	cs->rows++;
+	return 0;
+}
+
+static int retrans_row(const struct record *rec, void *arg)
+{
+	struct conn_scan *cs = arg;
+	struct series *s;
+
+	/* The receiver's retransmits (its SYN-ACKs, say) are not on the sender's cwnd. */
+	if (strcmp(rec_field(rec, cs->ridx[3]), "sender") != 0)
+		return 0;
+	s = series_get(&cs->conns, rec_field(rec, cs->ridx[1]), rec_field(rec, cs->ridx[2]));
+	if (!s)
+		return -ENOMEM;
+	s->retrans++;
+	cs->retrans++;
+	return 0;
+}
+
+/* Counts the sender retransmits of events/retrans.csv per connection. Returns 1 without
+ * the file, or -errno with no marks counted. */
+static int scan_retrans(const char *rundir, struct conn_scan *cs)
+{
+	static const char *const cols[] = {"t_s", "flow", "conn", "side", "cwnd_pkts"};
+	struct csv_in in;
+	int r;
+
+	r = csv_in_open(&in, rundir, "events/retrans.csv");
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0)
+		return log_err_errno(r, "open %s", in.full);
+	r = read_header(&in, cols, cs->ridx, 5, 5);
+	if (!r)
+		r = for_each_row(&in, retrans_row, cs);
+	if (r < 0) {
+		for (size_t i = 0; i < cs->conns.n; i++)
+			cs->conns.v[i].retrans = 0;
+		cs->retrans = 0;
+	}
+	csv_in_close(&in);
+	return r;
+}
+
+/* One line per connection that has cwnd.csv rows, drawn by the script's function `fn`. */
+static void plot_conn_line(FILE *f, const char **sep, const struct series *s, size_t i,
+			   const char *fn)
+{
+	fprintf(f, "%s\tdata using 't_s':(%s(", *sep, fn);
+	gp_quote(f, s->flow);
+	fputs(", ", f);
+	gp_quote(f, s->conn);
+	fprintf(f, ")) with lines lt %d title '", series_lt(i));
+	gp_quote_inner(f, s->flow);
+	fputc('#', f);
+	gp_quote_inner(f, s->conn);
+	fputc('\'', f);
+	*sep = ", \\\n";
+}
+
+static char *cwnd_plots(const struct conn_scan *cs)
+{
+	const char *sep = "plot \\\n";
+	struct strbuf sb;
+
+	if (sb_open(&sb) < 0)
+		return NULL;
+	if (cs->rows == 0 && cs->retrans == 0) {
+		put_no_data(sb.f, "timeline/cwnd.csv");
+		return sb_close(&sb);
+	}
+	for (size_t i = 0; i < cs->conns.n; i++) {
+		const struct series *s = &cs->conns.v[i];
+
+		/* A connection seen only in retrans.csv gets its marks but no line. */
+		if (s->rows)
+			plot_conn_line(sb.f, &sep, s, i, "cwnd");
+		if (!s->retrans)
+			continue;
+		fprintf(sb.f, "%s\tretrans using 't_s':(retx(", sep);
+		gp_quote(sb.f, s->flow);
+		fputs(", ", sb.f);
+		gp_quote(sb.f, s->conn);
+		fprintf(sb.f, ")) with points lt %d pt 7 ps 1.2 notitle", series_lt(i));
+		sep = ", \\\n";
+	}
+	if (cs->retrans)
+		fprintf(sb.f,
+			"%s\tkeyentry with points pt 7 ps 1.2 lc rgb 'black' "
+			"title 'retransmit'",
+			sep);
+	fputc('\n', sb.f);
+	return sb_close(&sb);
+}
+
+static char *srtt_plots(const struct conn_scan *cs)
+{
+	const char *sep = "plot \\\n";
+	struct strbuf sb;
+
+	if (sb_open(&sb) < 0)
+		return NULL;
+	if (cs->rows == 0) {
+		put_no_data(sb.f, "timeline/cwnd.csv");
+		return sb_close(&sb);
+	}
+	for (size_t i = 0; i < cs->conns.n; i++)
+		if (cs->conns.v[i].rows)
+			plot_conn_line(sb.f, &sep, &cs->conns.v[i], i, "srtt_ms");
+	fputc('\n', sb.f);
+	return sb_close(&sb);
+}
+
+/*
+ * The cwnd chart (and the srtt chart when cwnd.csv has srtt_us) from timeline/cwnd.csv,
+ * with the retransmits of events/retrans.csv. Returns 1 when there is no cwnd.csv. A broken
+ * retrans.csv costs the chart its marks, not the chart: the error is returned after it.
+ */
+static int chart_cwnd(const char *rundir, struct chart *cwnd, struct chart *srtt)
+{
+	static const char *const cols[] = {"t_s", "flow", "conn", "cwnd_pkts", "srtt_us"};
+	struct conn_scan cs = {0};
+	struct csv_in in;
+	int r, rr;
+
+	r = csv_in_open(&in, rundir, "timeline/cwnd.csv");
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0)
+		return log_err_errno(r, "open %s", in.full);
+	r = read_header(&in, cols, cs.idx, 5, 4);
+	cs.have_srtt = cs.idx[4] >= 0;
+	if (!r)
+		r = for_each_row(&in, cwnd_row, &cs);
+	csv_in_close(&in);
+	if (r < 0)
+		goto out;
+
+	rr = scan_retrans(rundir, &cs);
+	if (rr == 1)
+		log_info("%s: no events/retrans.csv, so no retransmits on the cwnd chart", rundir);
+	else if (rr < 0)
+		r = rr;
+
+	cwnd->plots = cwnd_plots(&cs);
+	if (cs.have_srtt)
+		srtt->plots = srtt_plots(&cs);
+	else
+		log_info("%s: timeline/cwnd.csv has no srtt_us, no srtt chart", rundir);
+	if (!cwnd->plots || (cs.have_srtt && !srtt->plots))
+		r = -ENOMEM;
+out:
+	series_list_free(&cs.conns);
+	return r;
+}
+
+/* Finds `prog` on PATH as execvp would; returns 0 with its path, or -ENOENT. */
+static int find_on_path(const char *prog, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		/* An empty PATH entry means the current directory. */
+		if (snprintf(out, size, "%.*s%s%s", (int)len, len ? path : ".", len ? "/" : "",
+			     prog) < (int)size &&
+		    access(out, X_OK) == 0) {
+			char *abs = realpath(out, NULL);
+
+			/* gnuplot runs in rundir, where a relative PATH entry means another place.
+			 */
+			if (abs && strlen(abs) < size)
+				strcpy(out, abs);
+			free(abs);
+			return 0;
+		}
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return -ENOENT;
+}
+
+/* Runs `gnuplot plots/<chart>.gp` in rundir; on failure logs what gnuplot said. */
+static int run_gnuplot(const char *gnuplot, const char *rundir, const char *chart)
+{
+	char script[NAME_MAX + 16], err[GNUPLOT_ERR_MAX];
+	size_t nerr = 0;
+	int pfd[2], status;
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "plots/%s.gp", chart);
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return log_err_errno(-errno, "pipe for gnuplot");
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(pfd[0]);
+		close(pfd[1]);
+		return log_err_errno(r, "fork gnuplot");
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here: the parent may have threads. */
+		static const char chdir_failed[] = "ccexp: cannot change into the results folder\n";
+		static const char exec_failed[] = "ccexp: cannot execute gnuplot\n";
+		char *const argv[] = {(char *)"gnuplot", script, NULL};
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
+		if (chdir(rundir) < 0) {
+			(void)!write(STDERR_FILENO, chdir_failed, sizeof(chdir_failed) - 1);
+			_exit(127);
+		}
+		execv(gnuplot, argv);
+		(void)!write(STDERR_FILENO, exec_failed, sizeof(exec_failed) - 1);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		char buf[512];
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		/* Keep reading past the limit so gnuplot never blocks on a full pipe. */
+		for (ssize_t i = 0; i < n && nerr < sizeof(err) - 1; i++)
+			err[nerr++] = buf[i];
+	}
+	close(pfd[0]);
+	err[nerr] = '\0';
+	while (nerr > 0 && (err[nerr - 1] == '\n' || err[nerr - 1] == ' '))
+		err[--nerr] = '\0';
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return log_err_errno(-errno, "wait for gnuplot");
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (nerr)
+			log_debug("gnuplot %s: %s", script, err);
+		log_info("%s/plots/%s.png", rundir, chart);
+		return 0;
+	}
+	if (WIFEXITED(status))
+		log_err("gnuplot %s (in %s) failed with exit status %d%s%s", script, rundir,
+			WEXITSTATUS(status), nerr ? ":\n" : "", err);
+	else
+		log_err("gnuplot %s (in %s) was killed by signal %d%s%s", script, rundir,
+			WTERMSIG(status), nerr ? ":\n" : "", err);
+	return -EIO;
+}
+
+/* The experiment's name and the run id, from the folder's place: results/<name>/<run-id>. */
+static int get_run_names(const char *rundir, struct run_names *rn)
+{
+	char *real = realpath(rundir, NULL);
+	char *slash;
+
+	if (!real)
+		return log_err_errno(-errno, "results folder %s", rundir);
+	slash = strrchr(real, '/');
+	snprintf(rn->run, sizeof(rn->run), "%s", slash && slash[1] ? slash + 1 : real);
+	if (slash && slash != real) {
+		*slash = '\0';
+		slash = strrchr(real, '/');
+		snprintf(rn->name, sizeof(rn->name), "%s", slash ? slash + 1 : real);
+	} else {
+		snprintf(rn->name, sizeof(rn->name), "ccexp");
+	}
+	free(real);
+	rn->name_q = quote_dup(rn->name);
+	rn->run_q = quote_dup(rn->run);
+	if (!rn->name_q || !rn->run_q)
+		return -ENOMEM;
+	return 0;
+}
+
+int plot_run_dir(const char *rundir, bool render)
+{
+	struct chart charts[] = {
+	    {.name = "throughput", .tpl = ccx_plot_tpl_throughput},
+	    {.name = "cwnd", .tpl = ccx_plot_tpl_cwnd},
+	    {.name = "srtt", .tpl = ccx_plot_tpl_srtt},
+	};
+	const size_t ncharts = sizeof(charts) / sizeof(charts[0]);
+	struct run_names rn = {0};
+	char dir[PATH_MAX], dt_buf[32], gnuplot[PATH_MAX];
+	int r, ret = 0;
+
+	r = get_run_names(rundir, &rn);
+	if (r < 0)
+		goto out;
+	if (snprintf(dir, sizeof(dir), "%s/plots", rundir) >= (int)sizeof(dir)) {
+		r = -ENAMETOOLONG;
+		goto out;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		r = log_err_errno(-errno, "create %s", dir);
+		goto out;
+	}
+
+	/* A chart whose CSV is missing is skipped (r == 1); a broken CSV is an error, but the
+	 * other charts are still drawn. */
+	r = chart_throughput(rundir, &charts[0], dt_buf, sizeof(dt_buf));
+	if (r == 1)
+		log_info("%s: no timeline/throughput.csv, no throughput chart", rundir);
+	else if (r < 0)
+		ret = ret ?: r;
+	r = chart_cwnd(rundir, &charts[1], &charts[2]);
+	if (r == 1)
+		log_info("%s: no timeline/cwnd.csv, no cwnd and srtt charts", rundir);
+	else if (r < 0)
+		ret = ret ?: r;
+
+	for (size_t i = 0; i < ncharts; i++) {
+		if (!charts[i].plots)
+			continue;
+		r = write_script(rundir, &rn, &charts[i]);
+		if (r < 0) {
+			ret = ret ?: r;
+			free(charts[i].plots);
+			charts[i].plots = NULL;
+		}
+	}
+	r = 0;
+	if (!render)
+		goto out;
+	if (find_on_path("gnuplot", gnuplot, sizeof(gnuplot)) < 0) {
+		log_err("gnuplot is not on PATH: the scripts are in %s/plots; install gnuplot "
+			"(Debian/Ubuntu: apt install gnuplot-nox) and run `ccexp plot %s` again",
+			rundir, rundir);
+		r = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < ncharts; i++) {
+		if (!charts[i].plots)
+			continue;
+		r = run_gnuplot(gnuplot, rundir, charts[i].name);
+		if (r < 0)
+			ret = ret ?: r;
+	}
+	r = 0;
+out:
+	for (size_t i = 0; i < ncharts; i++)
+		free(charts[i].plots);
+	free(rn.name_q);
+	free(rn.run_q);
+	return ret ?: r;
+}

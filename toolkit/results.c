@@ -36,15 +36,14 @@ static const struct receiver_result *find_receiver(const struct traffic *tr, uin
 	return NULL;
 }
 
-int results_write_flows(const char *outdir, const struct experiment *exp,
-			const struct collector *c, const struct traffic *tr)
+int results_write_flows(const char *outdir, const struct experiment *exp, const struct collector *c,
+			const struct traffic *tr)
 {
 	static const char *const cols[] = {
-		"flow",		 "conn",	  "cc",		"client_port",
-		"server_port",	 "start_s",	  "end_s",	"bytes",
-		"goodput_mbit",	 "retrans",	  "retrans_seen", "rtos",
-		"connect_ms",	 "cwnd_at_connect_pkts", "rto_at_connect_ms", "status",
-		NULL};
+	    "flow",	    "conn",  "cc",	   "client_port",	   "server_port",
+	    "start_s",	    "end_s", "bytes",	   "goodput_mbit",	   "retrans",
+	    "retrans_seen", "rtos",  "connect_ms", "cwnd_at_connect_pkts", "rto_at_connect_ms",
+	    "status",	    NULL};
 	char path[PATH_MAX];
 	struct csv f;
 	int r;
@@ -142,26 +141,26 @@ int results_write_throughput(const char *outdir, const struct experiment *exp,
 }
 
 static const char *const recorded_sysctls[] = {
-	"net/ipv4/tcp_congestion_control",
-	"net/ipv4/tcp_available_congestion_control",
-	"net/ipv4/tcp_allowed_congestion_control",
-	"net/ipv4/tcp_ecn",
-	"net/ipv4/tcp_rmem",
-	"net/ipv4/tcp_wmem",
-	"net/ipv4/tcp_mem",
-	"net/ipv4/tcp_pacing_ss_ratio",
-	"net/ipv4/tcp_pacing_ca_ratio",
-	"net/ipv4/tcp_sack",
-	"net/ipv4/tcp_timestamps",
-	"net/ipv4/tcp_window_scaling",
-	"net/ipv4/tcp_slow_start_after_idle",
-	"net/ipv4/tcp_no_metrics_save",
-	"net/ipv4/tcp_notsent_lowat",
-	"net/ipv4/tcp_min_rtt_wlen",
-	"net/core/default_qdisc",
-	"net/core/rmem_max",
-	"net/core/wmem_max",
-	NULL,
+    "net/ipv4/tcp_congestion_control",
+    "net/ipv4/tcp_available_congestion_control",
+    "net/ipv4/tcp_allowed_congestion_control",
+    "net/ipv4/tcp_ecn",
+    "net/ipv4/tcp_rmem",
+    "net/ipv4/tcp_wmem",
+    "net/ipv4/tcp_mem",
+    "net/ipv4/tcp_pacing_ss_ratio",
+    "net/ipv4/tcp_pacing_ca_ratio",
+    "net/ipv4/tcp_sack",
+    "net/ipv4/tcp_timestamps",
+    "net/ipv4/tcp_window_scaling",
+    "net/ipv4/tcp_slow_start_after_idle",
+    "net/ipv4/tcp_no_metrics_save",
+    "net/ipv4/tcp_notsent_lowat",
+    "net/ipv4/tcp_min_rtt_wlen",
+    "net/core/default_qdisc",
+    "net/core/rmem_max",
+    "net/core/wmem_max",
+    NULL,
 };
 
 static void iso_time(char *buf, size_t len, time_t t)

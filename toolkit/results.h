@@ -27,8 +27,8 @@ struct run_info {
 	struct ccx_counter counters[CCX_EV_MAX];
 };
 
-int results_write_flows(const char *outdir, const struct experiment *exp,
-			const struct collector *c, const struct traffic *tr);
+int results_write_flows(const char *outdir, const struct experiment *exp, const struct collector *c,
+			const struct traffic *tr);
 int results_write_throughput(const char *outdir, const struct experiment *exp,
 			     const struct collector *c);
 /* c and tr may be NULL (a run that failed before they existed). */

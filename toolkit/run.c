@@ -1,6 +1,6 @@
 /* `ccexp run`: config -> topology -> sockops on the run's cgroup -> flows -> CSV -> charts,
  * and `ccexp plot`, which redraws the charts of a results folder. */
-#include "check.h"
+#include "kernel.h"
 #include "collect.h"
 #include "commands.h"
 #include "config.h"
@@ -95,11 +95,12 @@ static void print_summary(const struct experiment *exp, const struct traffic *tr
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	char known_cc[512], err[1024], id[CCX_RUN_ID_LEN + 1], outdir[PATH_MAX], path[PATH_MAX + 32];
+	char known_cc[512], err[1024], id[CCX_RUN_ID_LEN + 1], outdir[PATH_MAX],
+	    path[PATH_MAX + 32];
 	struct run_info info = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct experiment *exp = NULL;
@@ -155,7 +156,8 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (geteuid() != 0) {
-		log_err("ccexp run needs root (namespaces, BPF, cgroups); `ccexp check` tells more");
+		log_err(
+		    "ccexp run needs root (namespaces, BPF, cgroups); `ccexp check` tells more");
 		free(exp);
 		return CCX_EXIT_FAILURE;
 	}

@@ -14,11 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-int sys_run(const char *const argv[])
+int sys_run_capture(const char *const argv[], char *out, size_t outlen)
 {
-	char out[4096];
 	size_t used = 0;
-	int pipefd[2], status;
+	int pipefd[2], status, r;
 	ssize_t n;
 	pid_t pid;
 
@@ -26,61 +25,72 @@ int sys_run(const char *const argv[])
 		return -errno;
 	pid = fork();
 	if (pid < 0) {
-		int r = -errno;
-
+		r = -errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return r;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		char path[PATH_MAX];
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		/* sudo and cron often drop /usr/sbin from PATH; iproute2 lives there. */
+		snprintf(path, sizeof(path), "/usr/sbin/%s", argv[0]);
+		execv(path, (char *const *)argv);
+		snprintf(path, sizeof(path), "/sbin/%s", argv[0]);
+		execv(path, (char *const *)argv);
+		dprintf(1, "%s: not installed", argv[0]);
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while ((n = read(pipefd[0], out + used, sizeof(out) - 1 - used)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		used += n;
-		if (used == sizeof(out) - 1) {
-			char sink[512];
+	for (;;) {
+		char rest[256];
 
-			/* Keep the start, drain the rest so the child never blocks. */
-			while ((n = read(pipefd[0], sink, sizeof(sink))) > 0 ||
-			       (n < 0 && errno == EINTR))
-				;
+		/* Past what fits, drain and drop, so the child never blocks. */
+		if (used + 1 < outlen)
+			n = read(pipefd[0], out + used, outlen - 1 - used);
+		else
+			n = read(pipefd[0], rest, sizeof(rest));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		}
+		if (used + 1 < outlen)
+			used += (size_t)n;
 	}
-	out[used] = '\0';
+	if (outlen)
+		out[used] = '\0';
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EIO;
+}
 
-	if (log_verbosity >= 2 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char cmd[512];
-		size_t off = 0;
+int sys_run(const char *const argv[])
+{
+	char out[4096], cmd[512];
+	size_t off = 0;
+	int r;
 
-		cmd[0] = '\0';
-		for (int i = 0; argv[i] && off < sizeof(cmd); i++)
-			off += snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", argv[i]);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			log_err("command failed: %s%s%s", cmd, used ? "\n" : "", out);
-			return -EIO;
-		}
-		log_debug("ran: %s%s%s", cmd, used ? "\n" : "", out);
-	}
-	return 0;
+	r = sys_run_capture(argv, out, sizeof(out));
+	if (r == 0 && log_verbosity < 2)
+		return 0;
+	cmd[0] = '\0';
+	for (int i = 0; argv[i] && off < sizeof(cmd); i++)
+		off += snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", argv[i]);
+	if (r < 0)
+		log_err("command failed: %s%s%s", cmd, out[0] ? "\n" : "", out);
+	else
+		log_debug("ran: %s%s%s", cmd, out[0] ? "\n" : "", out);
+	return r;
 }
 
 int sys_read_file(const char *path, char *buf, size_t len)

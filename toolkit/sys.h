@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Runs argv[0] (PATH search) with no shell, stdin from /dev/null. Its output is shown
- * only with -v or when it fails. Returns 0, -errno, or -EIO when it exits non-zero. */
+/* Runs argv[0] (PATH, then /usr/sbin and /sbin) with no shell, stdin from /dev/null, and
+ * keeps the start of its stdout and stderr in out. Returns 0 when it exits 0, -ENOENT when
+ * it is not installed, -EIO when it fails, or -errno when it cannot be started. */
+int sys_run_capture(const char *const argv[], char *out, size_t outlen);
+/* sys_run_capture, showing the output only with -v or when the command fails. */
 int sys_run(const char *const argv[]);
 int sys_read_file(const char *path, char *buf, size_t len); /* NUL-terminated, trims \n */
 int sys_write_file(const char *path, const char *s);

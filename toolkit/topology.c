@@ -1,6 +1,7 @@
 /* The emulated network of a run: namespaces, veth pairs, addresses, the bottleneck qdisc,
  * and the cgroup the run's sockets are created in. */
 #include "topology.h"
+#include "kernel.h"
 #include "log.h"
 #include "sys.h"
 
@@ -35,39 +36,20 @@ void topology_new_id(char *id, size_t len)
 		snprintf(id + 2 * i, 3, "%02x", raw[i]);
 }
 
-int topology_cgroup2_root(char *buf, size_t len)
-{
-	char dev[256], dir[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/mounts", "re");
-	int r = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (strcmp(type, "cgroup2") == 0) {
-			snprintf(buf, len, "%s", dir);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-#define RUN(...)                                                                           \
-	do {                                                                               \
-		const char *const _argv[] = {__VA_ARGS__, NULL};                           \
-		r = sys_run(_argv);                                                        \
-		if (r < 0)                                                                 \
-			goto fail;                                                         \
+#define RUN(...)                                                                                   \
+	do {                                                                                       \
+		const char *const _argv[] = {__VA_ARGS__, NULL};                                   \
+		r = sys_run(_argv);                                                                \
+		if (r < 0)                                                                         \
+			goto fail;                                                                 \
 	} while (0)
 
 static int add_veth(const char *a, const char *mac_a, const char *ns_a, const char *b,
 		    const char *mac_b, const char *ns_b)
 {
-	const char *const argv[] = {"ip",   "link", "add",	"name", a,	"address", mac_a,
-				    "netns", ns_a,  "type",	"veth", "peer",	"name",    b,
-				    "address", mac_b, "netns", ns_b, NULL};
+	const char *const argv[] = {"ip",      "link", "add",	"name", a,	"address", mac_a,
+				    "netns",   ns_a,   "type",	"veth", "peer", "name",	   b,
+				    "address", mac_b,  "netns", ns_b,	NULL};
 
 	return sys_run(argv);
 }
@@ -103,11 +85,11 @@ static int setup_bottleneck(const struct topology *t, const struct link_spec *li
 	snprintf(burst, sizeof(burst), "%.0f", burst_bytes);
 	snprintf(limit, sizeof(limit), "%d", link->queue_pkts * 1514);
 	snprintf(qlen, sizeof(qlen), "%d", link->queue_pkts);
-	RUN("tc", "-n", t->ns_router, "qdisc", "add", "dev", t->if_rtr_r, "root", "handle", "1:",
-	    "tbf", "rate", rate, "burst", burst, "limit", limit);
+	RUN("tc", "-n", t->ns_router, "qdisc", "add", "dev", t->if_rtr_r, "root", "handle",
+	    "1:", "tbf", "rate", rate, "burst", burst, "limit", limit);
 	/* The queue is counted in packets, as the config says, not in bytes. */
-	RUN("tc", "-n", t->ns_router, "qdisc", "add", "dev", t->if_rtr_r, "parent", "1:1",
-	    "handle", "10:", "pfifo", "limit", qlen);
+	RUN("tc", "-n", t->ns_router, "qdisc", "add", "dev", t->if_rtr_r, "parent", "1:1", "handle",
+	    "10:", "pfifo", "limit", qlen);
 	return 0;
 fail:
 	return r;
@@ -154,7 +136,7 @@ int topology_create(struct topology *t, const char *id, const struct link_spec *
 		}
 	}
 
-	r = topology_cgroup2_root(root, sizeof(root));
+	r = cgroup2_mount(root, sizeof(root));
 	if (r < 0) {
 		log_err("no cgroup v2 mount in /proc/mounts: the run's sockops needs one");
 		goto fail;

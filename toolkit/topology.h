@@ -9,14 +9,14 @@
 #include <net/if.h>
 #include <stdbool.h>
 
-#define CCX_PREFIX	 "ccx"
-#define CCX_RUN_ID_LEN	 6 /* hex digits: "ccx" + id + "-rs" fits IFNAMSIZ */
-#define CCX_STATE_DIR	 "/run/ccexp"
+#define CCX_PREFIX     "ccx"
+#define CCX_RUN_ID_LEN 6 /* hex digits: "ccx" + id + "-rs" fits IFNAMSIZ */
+#define CCX_STATE_DIR  "/run/ccexp"
 
 /* Addresses come from 198.18.0.0/15 (RFC 2544 benchmarking), inside the run's netns only. */
-#define CCX_ADDR_SENDER	 "198.18.0.1"
-#define CCX_ADDR_RTR_S	 "198.18.0.2"
-#define CCX_ADDR_RTR_R	 "198.19.0.1"
+#define CCX_ADDR_SENDER	  "198.18.0.1"
+#define CCX_ADDR_RTR_S	  "198.18.0.2"
+#define CCX_ADDR_RTR_R	  "198.19.0.1"
 #define CCX_ADDR_RECEIVER "198.19.0.2"
 
 struct topology {
@@ -36,7 +36,5 @@ int topology_create(struct topology *t, const char *id, const struct link_spec *
 int topology_enter(const struct topology *t, const char *ns);
 /* Kills what is left in the cgroup and removes every object; safe to call twice. */
 void topology_destroy(struct topology *t);
-/* The cgroup v2 mount point, from /proc/mounts. */
-int topology_cgroup2_root(char *buf, size_t len);
 
 #endif

@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK_BYTES	 (64 * 1024)
-#define DRAIN_TIMEOUT_S	 10.0 /* how long a stopped sender waits for its data to be acked */
+#define CHUNK_BYTES	(64 * 1024)
+#define DRAIN_TIMEOUT_S 10.0 /* how long a stopped sender waits for its data to be acked */
 
 static volatile sig_atomic_t flow_stop;
 
@@ -83,7 +83,8 @@ static void read_tcp_info(int fd, struct tcp_info *ti)
 static int connect_one(struct sender_result *res, const struct experiment *exp, int flow_id,
 		       uint64_t t0_ns)
 {
-	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(CCX_PORT_BASE + flow_id)};
+	struct sockaddr_in dst = {.sin_family = AF_INET,
+				  .sin_port = htons(CCX_PORT_BASE + flow_id)};
 	struct sockaddr_in self;
 	socklen_t len = sizeof(self);
 	double bytes_per_s = exp->link.rate_mbit * 1e6 / 8;
@@ -247,8 +248,10 @@ static void run_receiver(struct receiver_result *res, const struct experiment *e
 		_exit(1);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &addr.sin_addr);
-	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(lfd, fs->count + 8) < 0) {
-		log_err_errno(-errno, "flow %s: listen on port %d", fs->name, CCX_PORT_BASE + flow_id);
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(lfd, fs->count + 8) < 0) {
+		log_err_errno(-errno, "flow %s: listen on port %d", fs->name,
+			      CCX_PORT_BASE + flow_id);
 		_exit(1);
 	}
 	if (write(ready_fd, "r", 1) != 1)
@@ -311,8 +314,8 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 	memset(tr, 0, sizeof(*tr));
 	tr->nconns = experiment_conns(exp);
 	tr->map_len = tr->nconns * (sizeof(struct sender_result) + sizeof(struct receiver_result));
-	void *map = mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			 -1, 0);
+	void *map =
+	    mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (map == MAP_FAILED)
 		return -errno;

@@ -1,2 +1,89 @@
-#!/bin/sh
-exit 77
+#!/bin/bash
+# Integration test: bad input changes nothing; SIGINT and SIGTERM end a run cleanly with
+# its results marked interrupted; after SIGKILL `ccexp cleanup` removes the leftovers,
+# and it spares runs that are still alive.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_root
+
+tmp=$(mktemp -d /tmp/ccx-test-cleanup-XXXXXX)
+short=$CCX_SOURCE_DIR/tests/fixtures/config/short.cfg
+bad=$CCX_SOURCE_DIR/tests/fixtures/config/bad-cc.cfg
+before=$(leftovers)
+
+# Bad config: exit 2, file:line: setting: what, and nothing created.
+"$CCEXP" run -o "$tmp/bad" "$bad" 2>"$tmp/bad.err"
+rc=$?
+check "a bad config exits 2" [ "$rc" = 2 ]
+avail=$(cat /proc/sys/net/ipv4/tcp_available_congestion_control)
+want="$bad:4: flows[0].cc: unknown congestion control \"no-such-cc\" (available: $avail)"
+check "the message names file, line and setting" [ "$(cat "$tmp/bad.err")" = "$want" ]
+[ "$(cat "$tmp/bad.err")" = "$want" ] || { echo "got:  $(cat "$tmp/bad.err")"; echo "want: $want"; }
+check "a bad config creates no results folder" [ ! -e "$tmp/bad" ]
+check "a bad config leaves no kernel object" [ "$(leftovers)" = "$before" ]
+
+"$CCEXP" run >/dev/null 2>&1
+check "run without CONFIG exits 2" [ $? = 2 ]
+"$CCEXP" run "$short" "$short" >/dev/null 2>&1
+check "run with two configs exits 2" [ $? = 2 ]
+"$CCEXP" run --bogus "$short" >/dev/null 2>&1
+check "run with an unknown option exits 2" [ $? = 2 ]
+"$CCEXP" bogus >/dev/null 2>&1
+check "an unknown command exits 2" [ $? = 2 ]
+mkdir -p "$tmp/notempty" && touch "$tmp/notempty/x"
+"$CCEXP" run -o "$tmp/notempty" "$short" >/dev/null 2>&1
+check "run into a non-empty folder exits 2" [ $? = 2 ]
+
+# SIGINT and SIGTERM mid-run.
+for sig in INT TERM; do
+	out=$tmp/sig$sig
+	"$CCEXP" run -o "$out" "$short" >"$tmp/sig$sig.log" 2>&1 &
+	pid=$!
+	prefix=$(wait_running "$out")
+	check "SIG$sig: the run got going" [ -n "$prefix" ]
+	sleep 1
+	kill -"$sig" "$pid"
+	wait "$pid"
+	rc=$?
+	check "SIG$sig: ccexp exits 1" [ "$rc" = 1 ]
+	status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$out/meta.json")
+	check "SIG$sig: meta.json says interrupted" [ "$status" = interrupted ]
+	check "SIG$sig: flows.csv was written" [ -s "$out/flows.csv" ]
+	check "SIG$sig: events were written" [ "$(wc -l <"$out/events/state.csv")" -ge 3 ]
+	left=$(leftovers "$prefix")
+	check "SIG$sig: nothing of the run is left" [ -z "$left" ]
+done
+
+# SIGKILL leaves objects behind; cleanup removes them, sparing a live run.
+out=$tmp/killed
+"$CCEXP" run -o "$out" "$short" >"$tmp/killed.log" 2>&1 &
+pid=$!
+prefix=$(wait_running "$out")
+check "SIGKILL: the run got going" [ -n "$prefix" ]
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+check "SIGKILL leaves the run's objects behind" [ -n "$(leftovers "$prefix")" ]
+
+live=$tmp/live
+"$CCEXP" run -o "$live" "$short" >"$tmp/live.log" 2>&1 &
+live_pid=$!
+live_prefix=$(wait_running "$live")
+check "the live run got going" [ -n "$live_prefix" ]
+
+"$CCEXP" cleanup >"$tmp/cleanup.log" 2>&1
+rc=$?
+cat "$tmp/cleanup.log"
+check "ccexp cleanup exits 0" [ "$rc" = 0 ]
+check "cleanup removed the killed run's objects" [ -z "$(leftovers "$prefix")" ]
+check "cleanup reported what it removed" grep -q "removed netns $prefix-snd" "$tmp/cleanup.log"
+check "cleanup spared the live run" [ -n "$(leftovers "$live_prefix")" ]
+check "the killed run's flow processes are gone" no_process "$out"
+
+wait "$live_pid"
+check "the live run still completed" [ $? = 0 ]
+status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$live/meta.json")
+check "the live run's meta.json says complete" [ "$status" = complete ]
+check "nothing is left at the end" [ "$(leftovers)" = "$before" ]
+
+if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "files kept in $tmp"; fi
+exit $fail

@@ -1,1 +1,387 @@
-int main(void){return 0;}
+/* Unit tests of `ccexp plot` on the committed results folder tests/fixtures/run-small. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "ccx_test.h"
+#include "log.h"
+#include "plot.h"
+
+static char tmpdir[] = "/tmp/ccx-test-plot-XXXXXX";
+
+/* The fixture's files, relative to the results folder. */
+static const char *const fixture_files[] = {
+    "config.cfg", "timeline/throughput.csv", "timeline/cwnd.csv", "events/retrans.csv", NULL,
+};
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char *text = slurp(from);
+	int r;
+
+	if (!text)
+		return -ENOENT;
+	r = write_file(to, text);
+	free(text);
+	return r;
+}
+
+static void mkdirs(const char *rundir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/timeline", rundir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/events", rundir);
+	mkdir(path, 0755);
+}
+
+/* A results folder results/<name>/<run> under the temporary directory, with the fixture's
+ * files in it. */
+static void make_run(const char *fixture, const char *name, const char *run, char *rundir,
+		     size_t size)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(to, sizeof(to), "%s/%s", tmpdir, name);
+	mkdir(to, 0755);
+	snprintf(rundir, size, "%s/%s/%s", tmpdir, name, run);
+	CHECK(mkdir(rundir, 0755) == 0);
+	mkdirs(rundir);
+	for (const char *const *f = fixture_files; *f; f++) {
+		snprintf(from, sizeof(from), "%s/%s", fixture, *f);
+		snprintf(to, sizeof(to), "%s/%s", rundir, *f);
+		CHECK_MSG(copy_file(from, to) == 0, "copy %s", from);
+	}
+}
+
+static char *read_in(const char *rundir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, rel);
+	return slurp(path);
+}
+
+static void write_in(const char *rundir, const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, rel);
+	CHECK_MSG(write_file(path, text) == 0, "write %s", path);
+}
+
+static bool exists_in(const char *rundir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, rel);
+	return access(path, F_OK) == 0;
+}
+
+static void remove_in(const char *rundir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, rel);
+	unlink(path);
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+#define CHECK_HAS(text, needle)                                                                    \
+	CHECK_MSG((text) && strstr((text), (needle)), "script lacks: %s", (needle))
+#define CHECK_LACKS(text, needle)                                                                  \
+	CHECK_MSG((text) && !strstr((text), (needle)), "script has: %s", (needle))
+
+static void check_scripts(const char *rundir)
+{
+	char *thr = read_in(rundir, "plots/throughput.gp");
+	char *cwnd = read_in(rundir, "plots/cwnd.gp");
+	char *srtt = read_in(rundir, "plots/srtt.gp");
+
+	CHECK(thr && cwnd && srtt);
+	if (!thr || !cwnd || !srtt)
+		goto out;
+
+	/* One line per flow in order of appearance, and their sum. */
+	CHECK_HAS(thr, "set title 'nv-vs-cubic-small (run run-1): goodput per flow'");
+	CHECK_HAS(thr, "set ylabel 'goodput (Mbit/s)'");
+	CHECK_HAS(thr, "data = 'timeline/throughput.csv'");
+	CHECK_HAS(thr, "data using 't_s':(goodput('nv')) with lines lt 1 title 'nv'");
+	CHECK_HAS(thr, "data using 't_s':(goodput('cubic')) with lines lt 2 title 'cubic'");
+	CHECK_HAS(thr, "title 'total'");
+	CHECK_HAS(thr, "dt = 0.1\n");
+	CHECK_HAS(thr, "set output 'plots/throughput.png'");
+	CHECK(count(thr, "with lines") == 3);
+	CHECK_LACKS(thr, "@");
+
+	/* One line per connection, and the sender's retransmits of each on it. */
+	CHECK_HAS(cwnd, "set ylabel 'cwnd (packets)'");
+	CHECK_HAS(cwnd, "data using 't_s':(cwnd('nv', '0')) with lines lt 1 title 'nv#0'");
+	CHECK_HAS(cwnd, "data using 't_s':(cwnd('nv', '1')) with lines lt 2 title 'nv#1'");
+	CHECK_HAS(cwnd, "data using 't_s':(cwnd('cubic', '0')) with lines lt 3 title 'cubic#0'");
+	CHECK_HAS(cwnd, "retrans using 't_s':(retx('nv', '0')) with points lt 1");
+	CHECK_HAS(cwnd, "retrans using 't_s':(retx('nv', '1')) with points lt 2");
+	CHECK_HAS(cwnd, "retrans using 't_s':(retx('cubic', '0')) with points lt 3");
+	CHECK_HAS(cwnd, "keyentry with points");
+	CHECK_HAS(cwnd, "strcol('side') eq 'sender'");
+	CHECK(count(cwnd, "data using") == 3);
+	CHECK(count(cwnd, "retrans using") == 3);
+	CHECK_LACKS(cwnd, "@");
+
+	CHECK_HAS(srtt, "set ylabel 'smoothed RTT (ms)'");
+	CHECK_HAS(srtt, "data using 't_s':(srtt_ms('nv', '0')) with lines lt 1 title 'nv#0'");
+	CHECK_HAS(srtt, "data using 't_s':(srtt_ms('nv', '1')) with lines lt 2 title 'nv#1'");
+	CHECK_HAS(srtt, "data using 't_s':(srtt_ms('cubic', '0')) with lines lt 3 title 'cubic#0'");
+	CHECK(count(srtt, "data using") == 3);
+out:
+	free(thr);
+	free(cwnd);
+	free(srtt);
+}
+
+/* A PNG file of some substance: the signature, and more than an empty frame's bytes. */
+static void check_png(const char *rundir, const char *rel)
+{
+	static const unsigned char magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	unsigned char head[8] = {0};
+	char path[PATH_MAX];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", rundir, rel);
+	f = fopen(path, "rb");
+	CHECK_MSG(f != NULL, "no %s", path);
+	if (!f)
+		return;
+	CHECK(fread(head, 1, sizeof(head), f) == sizeof(head));
+	fclose(f);
+	CHECK_MSG(memcmp(head, magic, sizeof(magic)) == 0, "%s is not a PNG", path);
+	CHECK(stat(path, &st) == 0);
+	CHECK_MSG(st.st_size > 10000, "%s has only %lld bytes", path, (long long)st.st_size);
+}
+
+/* The variations: missing files, an empty timeline, odd names, broken headers. */
+static void test_variations(const char *fixture)
+{
+	char rundir[PATH_MAX], *s;
+
+	/* Without retrans.csv the cwnd chart has no marks; without throughput.csv no chart. */
+	make_run(fixture, "variants", "no-retrans", rundir, sizeof(rundir));
+	remove_in(rundir, "events/retrans.csv");
+	remove_in(rundir, "timeline/throughput.csv");
+	CHECK(plot_run_dir(rundir, false) == 0);
+	CHECK(!exists_in(rundir, "plots/throughput.gp"));
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_LACKS(s, "retrans using");
+	CHECK_LACKS(s, "keyentry");
+	CHECK_HAS(s, "cwnd('nv', '1')");
+	free(s);
+
+	/* Receiver-side retransmits are not marked on the sender's cwnd. One flow: no total. */
+	make_run(fixture, "variants", "receiver-only", rundir, sizeof(rundir));
+	write_in(rundir, "events/retrans.csv",
+		 "t_s,flow,conn,side,seq,segs,result,cwnd_pkts,ssthresh_pkts,srtt_us\n"
+		 "0.040213,nv,0,receiver,1234,1,0,10,2147483647,0\n");
+	write_in(rundir, "timeline/throughput.csv",
+		 "t_s,flow,goodput_mbit\n"
+		 "0.100,nv,10.000\n"
+		 "0.200,nv,12.000\n");
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_LACKS(s, "retrans using");
+	CHECK_LACKS(s, "keyentry");
+	free(s);
+	s = read_in(rundir, "plots/throughput.gp");
+	CHECK_HAS(s, "goodput('nv')");
+	CHECK_LACKS(s, "title 'total'");
+	free(s);
+
+	/* A header and no rows: the charts say "no data". */
+	make_run(fixture, "variants", "empty", rundir, sizeof(rundir));
+	write_in(rundir, "timeline/throughput.csv", "t_s,flow,goodput_mbit\n");
+	write_in(rundir, "timeline/cwnd.csv",
+		 "t_s,flow,conn,cwnd_pkts,ssthresh_pkts,srtt_us,packets_out,total_retrans,"
+		 "bytes_acked\n");
+	write_in(rundir, "events/retrans.csv",
+		 "t_s,flow,conn,side,seq,segs,result,cwnd_pkts,ssthresh_pkts,srtt_us\n");
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/throughput.gp");
+	CHECK_HAS(s, "'no data in timeline/");
+	free(s);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_HAS(s, "'no data in timeline/");
+	free(s);
+
+	/* Names are quoted for gnuplot, CSV quotes are read, extra columns and CRLF line ends
+	 * are fine, and without srtt_us there is no srtt chart. */
+	make_run(fixture, "it's", "odd", rundir, sizeof(rundir));
+	write_in(rundir, "timeline/throughput.csv",
+		 "extra,t_s,flow,goodput_mbit\r\n"
+		 "x,0.100,o'neil jr,1.000\r\n"
+		 "x,0.100,\"quoted\",2.000\r\n"
+		 "x,0.200,o'neil jr,1.500\r\n"
+		 "x,0.200,quoted,2.500\r\n");
+	write_in(rundir, "timeline/cwnd.csv",
+		 "t_s,flow,conn,cwnd_pkts\n"
+		 "0.100,a b,0,10\n"
+		 "0.200,a b,0,12\n");
+	remove_in(rundir, "events/retrans.csv");
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/throughput.gp");
+	CHECK_HAS(s, "set title 'it''s (run odd): goodput per flow'");
+	CHECK_HAS(s, "goodput('o''neil jr')) with lines lt 1 title 'o''neil jr'");
+	CHECK_HAS(s, "goodput('quoted')) with lines lt 2");
+	CHECK(count(s, "with lines") == 3);
+	free(s);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_HAS(s, "cwnd('a b', '0')) with lines lt 1 title 'a b#0'");
+	free(s);
+	CHECK(!exists_in(rundir, "plots/srtt.gp"));
+
+	/* A header without a needed column is an error, but the other charts are drawn. */
+	make_run(fixture, "variants", "bad-header", rundir, sizeof(rundir));
+	write_in(rundir, "timeline/throughput.csv", "t_s,flow,mbit\n0.1,nv,1\n");
+	CHECK(plot_run_dir(rundir, false) == -EINVAL);
+	CHECK(!exists_in(rundir, "plots/throughput.gp"));
+	CHECK(exists_in(rundir, "plots/cwnd.gp"));
+
+	/* An empty file (no header at all) is an error too. */
+	make_run(fixture, "variants", "no-header", rundir, sizeof(rundir));
+	write_in(rundir, "events/retrans.csv", "");
+	CHECK(plot_run_dir(rundir, false) == -EINVAL);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_HAS(s, "cwnd('nv', '0')");
+	CHECK_LACKS(s, "retrans using");
+	free(s);
+
+	CHECK(plot_run_dir("/nonexistent/ccx-test-plot", false) == -ENOENT);
+}
+
+/* With gnuplot nowhere on PATH, rendering fails with -ENOENT after writing the scripts. */
+static void test_no_gnuplot(const char *fixture)
+{
+	char rundir[PATH_MAX], empty[PATH_MAX], *path = getenv("PATH");
+	char *saved = path ? strdup(path) : NULL;
+
+	snprintf(empty, sizeof(empty), "%s/empty-bin", tmpdir);
+	CHECK(mkdir(empty, 0755) == 0);
+	make_run(fixture, "variants", "no-gnuplot", rundir, sizeof(rundir));
+	setenv("PATH", empty, 1);
+	CHECK(plot_run_dir(rundir, true) == -ENOENT);
+	if (saved)
+		setenv("PATH", saved, 1);
+	else
+		unsetenv("PATH");
+	free(saved);
+	CHECK(exists_in(rundir, "plots/cwnd.gp"));
+	CHECK(!exists_in(rundir, "plots/cwnd.png"));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+static bool have_gnuplot(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	char exe[PATH_MAX];
+	bool found = false;
+
+	if (!path)
+		return false;
+	copy = strdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(exe, sizeof(exe), "%s/gnuplot", dir);
+		found = access(exe, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+int main(void)
+{
+	const char *src = getenv("CCX_SOURCE_DIR");
+	char fixture[PATH_MAX], rundir[PATH_MAX];
+
+	if (!src)
+		ccx_test_skip("CCX_SOURCE_DIR is not set (run through meson test)");
+	snprintf(fixture, sizeof(fixture), "%s/tests/fixtures/run-small", src);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	fprintf(stderr, "results folders in %s\n", tmpdir);
+	log_verbosity = 2;
+
+	make_run(fixture, "nv-vs-cubic-small", "run-1", rundir, sizeof(rundir));
+	CHECK(plot_run_dir(rundir, false) == 0);
+	check_scripts(rundir);
+	CHECK(!exists_in(rundir, "plots/throughput.png"));
+	/* Scripts are replaced whole, no temporary file stays behind. */
+	CHECK(plot_run_dir(rundir, false) == 0);
+	CHECK(!exists_in(rundir, "plots/cwnd.gp.tmp"));
+
+	test_variations(fixture);
+	test_no_gnuplot(fixture);
+
+	if (!have_gnuplot()) {
+		if (ccx_test_failures)
+			return ccx_test_result();
+		nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		ccx_test_skip("gnuplot is not on PATH: charts not rendered");
+	}
+	CHECK(plot_run_dir(rundir, true) == 0);
+	check_png(rundir, "plots/throughput.png");
+	check_png(rundir, "plots/cwnd.png");
+	check_png(rundir, "plots/srtt.png");
+
+	/* "no data" charts and odd names must be valid gnuplot too. */
+	snprintf(rundir, sizeof(rundir), "%s/variants/empty", tmpdir);
+	CHECK(plot_run_dir(rundir, true) == 0);
+	CHECK(exists_in(rundir, "plots/throughput.png"));
+	CHECK(exists_in(rundir, "plots/cwnd.png"));
+	snprintf(rundir, sizeof(rundir), "%s/it's/odd", tmpdir);
+	CHECK(plot_run_dir(rundir, true) == 0);
+	CHECK(exists_in(rundir, "plots/throughput.png"));
+
+	/* A chart gnuplot cannot draw is an error, with what gnuplot said; the others are
+	 * still drawn. Here the PNG's path is taken by a directory. */
+	snprintf(rundir, sizeof(rundir), "%s/variants/no-retrans", tmpdir);
+	remove_in(rundir, "plots/cwnd.png");
+	CHECK(snprintf(fixture, sizeof(fixture), "%s/plots/cwnd.png", rundir) <
+	      (int)sizeof(fixture));
+	CHECK(mkdir(fixture, 0755) == 0);
+	CHECK(plot_run_dir(rundir, true) == -EIO);
+	CHECK(exists_in(rundir, "plots/srtt.png"));
+
+	if (ccx_test_failures) {
+		fprintf(stderr, "the results folders are kept in %s\n", tmpdir);
+		return ccx_test_result();
+	}
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return ccx_test_result();
+}

@@ -15,12 +15,12 @@ int main(void)
 	const uint64_t v[] = {100, 200, 300, 700};
 
 	CHECK(near(stats_cum_at(t, v, 0, 3.0), 0));
-	CHECK(near(stats_cum_at(t, v, 4, 0.0), 100));	/* before the first sample */
+	CHECK(near(stats_cum_at(t, v, 4, 0.0), 100)); /* before the first sample */
 	CHECK(near(stats_cum_at(t, v, 4, 1.0), 100));
 	CHECK(near(stats_cum_at(t, v, 4, 1.5), 150));
-	CHECK(near(stats_cum_at(t, v, 4, 3.0), 500));	/* after the repeated time 2.0 */
+	CHECK(near(stats_cum_at(t, v, 4, 3.0), 500)); /* after the repeated time 2.0 */
 	CHECK(near(stats_cum_at(t, v, 4, 4.0), 700));
-	CHECK(near(stats_cum_at(t, v, 4, 9.0), 700));	/* after the last sample */
+	CHECK(near(stats_cum_at(t, v, 4, 9.0), 700)); /* after the last sample */
 	CHECK(near(stats_cum_at(t, v, 1, 9.0), 100));
 	/* Differences over adjacent bins add up to the whole transfer. */
 	{

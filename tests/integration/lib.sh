@@ -1,0 +1,65 @@
+# Shared by the integration test scripts: the skip rule, checks, and leftover detection.
+
+fail=0
+
+# A test that cannot run exits 77 (SKIP), but under CI=true every test must run.
+skip() {
+	if [ "${CI:-}" = "true" ]; then
+		echo "FAIL (CI=true, skips are failures): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+check() {
+	# check "what" command...
+	what=$1
+	shift
+	if "$@"; then
+		echo "ok: $what"
+	else
+		echo "FAIL: $what" >&2
+		fail=1
+	fi
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root: network namespaces, cgroups and BPF"
+	[ -n "${CCEXP:-}" ] && [ -x "$CCEXP" ] || skip "CCEXP is not set to the ccexp binary (run through meson test)"
+}
+
+# Prints every ccx object of run prefix $1 (all runs when empty) still on the machine.
+leftovers() {
+	p=${1:-ccx[0-9a-f]}
+	ip netns list 2>/dev/null | grep "^$p" || true
+	ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep "^$p" || true
+	cg=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+	[ -n "$cg" ] && find "$cg" -maxdepth 1 -name "$p*" 2>/dev/null || true
+	ls /run/ccexp 2>/dev/null | grep "^$p" || true
+}
+
+# The run prefix (ccx + id) of a results folder, from its meta.json.
+run_prefix() {
+	python3 -c 'import json,sys; print("ccx" + json.load(open(sys.argv[1]))["run_id"])' "$1/meta.json" 2>/dev/null
+}
+
+# Waits (up to 10 s) until the run writing to results folder $1 has built its namespaces;
+# prints its prefix.
+wait_running() {
+	for _ in $(seq 100); do
+		p=$(run_prefix "$1")
+		if [ -n "$p" ] && ip netns list | grep -q "^$p-snd" && [ -n "$(tail -n +2 "$1/events/state.csv" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# True when no ccexp process writes to results folder $1 ("[c]" keeps pgrep from matching a
+# shell whose command line holds the pattern).
+no_process() {
+	! pgrep -f "[c]cexp run -o $1 " >/dev/null
+}
