@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include <errno.h>
+#include <libconfig.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -811,10 +812,14 @@ static int run_gnuplot(const char *gnuplot, const char *rundir, const char *char
 	return -EIO;
 }
 
-/* The experiment's name and the run id, from the folder's place: results/<name>/<run-id>. */
+/* The experiment's name from the saved config.cfg, else from the folder's place
+ * (results/<name>/<run-id>); the run id is the folder's own name. */
 static int get_run_names(const char *rundir, struct run_names *rn)
 {
 	char *real = realpath(rundir, NULL);
+	char cfg_path[PATH_MAX];
+	const char *cfg_name;
+	config_t cfg;
 	char *slash;
 
 	if (!real)
@@ -829,6 +834,12 @@ static int get_run_names(const char *rundir, struct run_names *rn)
 		snprintf(rn->name, sizeof(rn->name), "ccexp");
 	}
 	free(real);
+	snprintf(cfg_path, sizeof(cfg_path), "%s/config.cfg", rundir);
+	config_init(&cfg);
+	if (config_read_file(&cfg, cfg_path) == CONFIG_TRUE &&
+	    config_lookup_string(&cfg, "experiment.name", &cfg_name) == CONFIG_TRUE)
+		snprintf(rn->name, sizeof(rn->name), "%s", cfg_name);
+	config_destroy(&cfg);
 	rn->name_q = quote_dup(rn->name);
 	rn->run_q = quote_dup(rn->run);
 	if (!rn->name_q || !rn->run_q)

@@ -233,6 +233,13 @@ static void test_variations(const char *fixture)
 	CHECK_HAS(s, "'no data in timeline/");
 	free(s);
 
+	/* With config.cfg, the title names the experiment it says, wherever the folder is. */
+	make_run(fixture, "elsewhere", "r2", rundir, sizeof(rundir));
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/throughput.gp");
+	CHECK_HAS(s, "set title 'nv-vs-cubic-small (run r2): goodput per flow'");
+	free(s);
+
 	/* Names are quoted for gnuplot, CSV quotes are read, extra columns and CRLF line ends
 	 * are fine, and without srtt_us there is no srtt chart. */
 	make_run(fixture, "it's", "odd", rundir, sizeof(rundir));
@@ -247,6 +254,7 @@ static void test_variations(const char *fixture)
 		 "0.100,a b,0,10\n"
 		 "0.200,a b,0,12\n");
 	remove_in(rundir, "events/retrans.csv");
+	remove_in(rundir, "config.cfg"); /* the name then comes from the folder */
 	CHECK(plot_run_dir(rundir, false) == 0);
 	s = read_in(rundir, "plots/throughput.gp");
 	CHECK_HAS(s, "set title 'it''s (run odd): goodput per flow'");
