@@ -62,6 +62,10 @@ static int setup_end(const char *ns, const char *ifname, const char *addr, const
 	int r;
 
 	snprintf(cidr, sizeof(cidr), "%s/24", addr);
+	/* One wire packet per skb: without it, TSO/GSO super-packets up to the tbf burst sit
+	 * in the bottleneck FIFO as one entry, and queue_pkts would hold several times the
+	 * bytes it says. */
+	RUN("ip", "-n", ns, "link", "set", "dev", ifname, "gso_max_segs", "1");
 	RUN("ip", "-n", ns, "addr", "add", cidr, "dev", ifname);
 	RUN("ip", "-n", ns, "link", "set", "dev", ifname, "up");
 	RUN("ip", "-n", ns, "neigh", "replace", peer, "lladdr", peer_mac, "dev", ifname, "nud",
