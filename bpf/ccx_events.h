@@ -15,40 +15,59 @@ enum ccx_side {
 };
 
 enum ccx_event_type {
-	CCX_EV_RTO = 0,		/* RTO_CB: args retransmits, rto_jiffies, expired */
-	CCX_EV_RETRANS = 1,	/* RETRANS_CB: args seq, segs, result */
-	CCX_EV_STATE = 2,	/* STATE_CB: args old, new */
-	CCX_EV_SAMPLE = 3,	/* periodic snapshot from RTT_CB, one per sample interval */
-	CCX_EV_CONNECT = 4,	/* TCP_CONNECT_CB: the first event of an active connection */
-	CCX_EV_ESTABLISHED = 5, /* ACTIVE/PASSIVE_ESTABLISHED: args op */
-	CCX_EV_PARAM = 6,	/* a reply or bpf_setsockopt: args knob, value asked, result */
-	CCX_EV_MAX = 7,
+	CCX_EV_RTO = 0,	      /* RTO_CB: args retransmits, rto_jiffies, expired */
+	CCX_EV_RETRANS = 1,   /* RETRANS_CB: args seq, segs, result */
+	CCX_EV_STATE = 2,     /* STATE_CB: args old, new */
+	CCX_EV_SAMPLE = 3,    /* tp_btf/tcp_probe, at most one per sample interval */
+	CCX_EV_HANDSHAKE = 4, /* connect, listen, established and the init requests:
+			       * args op, reply */
+	CCX_EV_PARAM = 5,     /* a knob applied: args knob, value (low 32 bits), result,
+			       * value (high 32 bits) */
+	CCX_EV_RTT = 6,	      /* RTT_CB, when asked for: args mrtt_us, srtt_us */
+	CCX_EV_CA_STATE = 7,  /* tp_btf/tcp_cong_state_set: args old, new */
+	CCX_EV_MAX = 8,
 };
 
-/* Knobs that ccexp applies through sockops, recorded in CCX_EV_PARAM events. */
+/* Knobs that ccexp applies through sockops, recorded in CCX_EV_PARAM events. The order is
+ * the table order in toolkit/knobs.c. */
 enum ccx_knob {
-	CCX_KNOB_CC = 0,
-	CCX_KNOB_SYN_RTO = 1,
-	CCX_KNOB_INIT_RWND = 2,
-	CCX_KNOB_INIT_CWND = 3,
-	CCX_KNOB_ECN = 4,
-	CCX_KNOB_MAX = 5,
+	CCX_KNOB_CC = 0,	    /* TCP_CONGESTION at TCP_CONNECT / LISTEN */
+	CCX_KNOB_SYN_RTO = 1,	    /* TIMEOUT_INIT reply, jiffies */
+	CCX_KNOB_INIT_RWND = 2,	    /* RWND_INIT reply, packets */
+	CCX_KNOB_INIT_CWND = 3,	    /* TCP_BPF_IW at ESTABLISHED, packets */
+	CCX_KNOB_CWND_CLAMP = 4,    /* TCP_BPF_SNDCWND_CLAMP at ESTABLISHED, packets */
+	CCX_KNOB_RTO_MIN = 5,	    /* TCP_BPF_RTO_MIN at ESTABLISHED, us */
+	CCX_KNOB_DELACK_MAX = 6,    /* TCP_BPF_DELACK_MAX at ESTABLISHED, us */
+	CCX_KNOB_SNDBUF = 7,	    /* SO_SNDBUF at TCP_CONNECT / LISTEN, bytes */
+	CCX_KNOB_RCVBUF = 8,	    /* SO_RCVBUF at TCP_CONNECT / LISTEN, bytes */
+	CCX_KNOB_MAX_PACING = 9,    /* SO_MAX_PACING_RATE at ESTABLISHED, bytes/s */
+	CCX_KNOB_WINDOW_CLAMP = 10, /* TCP_WINDOW_CLAMP at ESTABLISHED, bytes */
+	CCX_KNOB_NOTSENT_LOWAT = 11, /* TCP_NOTSENT_LOWAT at ESTABLISHED, bytes */
+	CCX_KNOB_ECN = 12,	    /* NEEDS_ECN reply, 1 */
+	CCX_KNOB_BASE_RTT = 13,	    /* BASE_RTT reply, us */
+	CCX_KNOB_MAX = 14,
 };
 
-/* Per-flow parameters, keyed in the flow map by the flow's server port. A value of 0
- * means "leave the kernel default". */
+/* Which hosts a knob applies on: a mask of (1 << enum ccx_side). */
+#define CCX_SIDES_SENDER   (1u << CCX_SIDE_SENDER)
+#define CCX_SIDES_RECEIVER (1u << CCX_SIDE_RECEIVER)
+#define CCX_SIDES_BOTH	   (CCX_SIDES_SENDER | CCX_SIDES_RECEIVER)
+
+#define CCX_FLOW_RTT_SAMPLES 1u /* emit CCX_EV_RTT for every RTT_CB */
+
+/* Per-flow parameters, keyed in the flow map by the flow's server port. A knob applies on
+ * the sides in sides[knob] (CCX_SIDES_*), with value[knob] in the kernel's unit. */
 struct ccx_flow_cfg {
 	__u32 flow_id;
-	__u32 syn_rto_jiffies;
-	__u32 init_rwnd_pkts;
-	__u32 init_cwnd_pkts;
-	__u32 ecn;
-	__u32 pad;
+	__u32 flags;
+	__u64 value[CCX_KNOB_MAX];
+	__u8 sides[CCX_KNOB_MAX];
+	__u8 pad[2];
 	char cc[CCX_CC_NAME_MAX];
 };
-_Static_assert(sizeof(struct ccx_flow_cfg) == 40, "ccx_flow_cfg layout");
+_Static_assert(sizeof(struct ccx_flow_cfg) == 152, "ccx_flow_cfg layout");
 
-/* One record in the ring buffer; the TCP snapshot is taken from bpf_sock_ops. */
+/* One record in the ring buffer, with a snapshot of the connection's tcp_sock. */
 struct ccx_event {
 	__u64 ts_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 cookie; /* socket cookie, also readable with SO_COOKIE */
@@ -60,16 +79,22 @@ struct ccx_event {
 	__u8 state;  /* TCP state at the event */
 	__u16 pad;
 	__u32 args[4];
+	/* zero for request sockets, which have no tcp_sock yet */
 	__u32 snd_cwnd;
 	__u32 snd_ssthresh;
 	__u32 srtt_us; /* smoothed RTT in us (already >> 3) */
+	__u32 rtt_min_us;
 	__u32 packets_out;
 	__u32 retrans_out;
+	__u32 lost_out;
+	__u32 sacked_out;
 	__u32 total_retrans;
+	__u32 delivered;
 	__u64 bytes_acked;
 	__u64 bytes_received;
+	__u64 pacing_rate; /* bytes/s */
 };
-_Static_assert(sizeof(struct ccx_event) == 88, "ccx_event layout");
+_Static_assert(sizeof(struct ccx_event) == 112, "ccx_event layout");
 
 /* Per-CPU counters, indexed by enum ccx_event_type. */
 struct ccx_counter {

@@ -1,15 +1,26 @@
-/* sockops: applies each flow's TCP parameters and turns TCP callbacks into ring-buffer events. */
+/* sockops: applies each flow's TCP parameters and turns TCP callbacks into ring-buffer events;
+ * two tp_btf programs add per-interval samples and congestion-state changes. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 
 #include "ccx_events.h"
 
 /* Socket option constants are macros, so vmlinux.h does not carry them. */
-#define SOL_TCP		 6
-#define TCP_CONGESTION	 13
-#define TCP_BPF_IW	 1001
-#define TCP_LISTEN_STATE 10
+#define SOL_SOCKET		1
+#define SO_SNDBUF		7
+#define SO_RCVBUF		8
+#define SO_MAX_PACING_RATE	47
+#define SOL_TCP			6
+#define TCP_WINDOW_CLAMP	10
+#define TCP_CONGESTION		13
+#define TCP_NOTSENT_LOWAT	25
+#define TCP_BPF_IW		1001
+#define TCP_BPF_SNDCWND_CLAMP	1002
+#define TCP_BPF_DELACK_MAX	1003
+#define TCP_BPF_RTO_MIN		1004
+#define TCP_LISTEN_STATE	10
 
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
 const volatile __u64 sample_interval_ns = 10000000;
@@ -34,7 +45,13 @@ struct {
 	__type(value, struct ccx_counter);
 } counters SEC(".maps");
 
+/* Set at ESTABLISHED on the run's own sockets only: the tp_btf programs see every socket of
+ * the machine and use its presence as the filter. */
 struct ccx_sk_info {
+	__u32 flow_id;
+	__u8 side;
+	__u8 ca_state;
+	__u16 pad;
 	__u64 last_sample_ns;
 };
 
@@ -45,13 +62,63 @@ struct {
 	__type(value, struct ccx_sk_info);
 } sk_infos SEC(".maps");
 
+static __always_inline struct ccx_event *reserve(__u32 type)
+{
+	struct ccx_counter *cnt;
+	struct ccx_event *e;
+	__u32 key = type;
+
+	cnt = bpf_map_lookup_elem(&counters, &key);
+	if (cnt)
+		cnt->seen++;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e && cnt)
+		cnt->dropped++;
+	return e;
+}
+
+/* Fills the event from the connection's tcp_sock; tp may be NULL (a request socket). */
+static __always_inline void fill(struct ccx_event *e, struct tcp_sock *tp, __u32 type,
+				 __u32 flow_id, __u8 side, __u64 cookie, __u16 lport, __u16 rport,
+				 __u8 state)
+{
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = cookie;
+	e->type = type;
+	e->flow_id = flow_id;
+	e->lport = lport;
+	e->rport = rport;
+	e->side = side;
+	e->state = state;
+	e->pad = 0;
+	if (!tp) {
+		__builtin_memset(&e->snd_cwnd, 0, sizeof(*e) - __builtin_offsetof(struct ccx_event,
+										   snd_cwnd));
+		return;
+	}
+	e->snd_cwnd = tp->snd_cwnd;
+	e->snd_ssthresh = tp->snd_ssthresh;
+	e->srtt_us = tp->srtt_us >> 3;
+	e->rtt_min_us = tp->rtt_min.s[0].v;
+	e->packets_out = tp->packets_out;
+	e->retrans_out = tp->retrans_out;
+	e->lost_out = tp->lost_out;
+	e->sacked_out = tp->sacked_out;
+	e->total_retrans = tp->total_retrans;
+	e->delivered = tp->delivered;
+	e->bytes_acked = tp->bytes_acked;
+	e->bytes_received = tp->bytes_received;
+	e->pacing_rate = tp->inet_conn.icsk_inet.sk.sk_pacing_rate;
+}
+
+/* The flow of a sockops socket: the receiver listens on the flow's port, the sender
+ * connects to it. */
 static __always_inline struct ccx_flow_cfg *lookup_flow(struct bpf_sock_ops *skops, __u8 *side)
 {
 	__u16 lport = (__u16)skops->local_port;
 	__u16 rport = (__u16)bpf_ntohl(skops->remote_port);
 	struct ccx_flow_cfg *cfg;
 
-	/* The receiver listens on the flow's port; the sender connects to it. */
 	cfg = bpf_map_lookup_elem(&flows, &lport);
 	if (cfg) {
 		*side = CCX_SIDE_RECEIVER;
@@ -68,84 +135,117 @@ static __always_inline struct ccx_flow_cfg *lookup_flow(struct bpf_sock_ops *sko
 static __always_inline void emit(struct bpf_sock_ops *skops, __u32 type, __u32 flow_id, __u8 side,
 				 __u32 a0, __u32 a1, __u32 a2, __u32 a3)
 {
-	struct ccx_counter *cnt;
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp = NULL;
 	struct ccx_event *e;
-	__u32 key = type;
 
-	cnt = bpf_map_lookup_elem(&counters, &key);
-	if (cnt)
-		cnt->seen++;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		if (cnt)
-			cnt->dropped++;
+	e = reserve(type);
+	if (!e)
 		return;
-	}
-	e->ts_ns = bpf_ktime_get_ns();
-	e->cookie = bpf_get_socket_cookie(skops);
-	e->type = type;
-	e->flow_id = flow_id;
-	e->lport = (__u16)skops->local_port;
-	e->rport = (__u16)bpf_ntohl(skops->remote_port);
-	e->side = side;
-	e->state = (__u8)skops->state;
-	e->pad = 0;
+	if (sk)
+		tp = bpf_skc_to_tcp_sock(sk);
+	fill(e, tp, type, flow_id, side, bpf_get_socket_cookie(skops), (__u16)skops->local_port,
+	     (__u16)bpf_ntohl(skops->remote_port), (__u8)skops->state);
 	e->args[0] = a0;
 	e->args[1] = a1;
 	e->args[2] = a2;
 	e->args[3] = a3;
-	/* For request sockets these read as 0: the kernel only fills them for full sockets. */
-	e->snd_cwnd = skops->snd_cwnd;
-	e->snd_ssthresh = skops->snd_ssthresh;
-	e->srtt_us = skops->srtt_us >> 3;
-	e->packets_out = skops->packets_out;
-	e->retrans_out = skops->retrans_out;
-	e->total_retrans = skops->total_retrans;
-	e->bytes_acked = skops->bytes_acked;
-	e->bytes_received = skops->bytes_received;
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* bpf_sock_ops_cb_flags_set() replaces the set, so OR in what is already there. */
-static __always_inline void enable_callbacks(struct bpf_sock_ops *skops, __u8 side)
+static __always_inline bool knob_on(struct ccx_flow_cfg *cfg, int knob, __u8 side)
 {
-	__u32 want =
-	    BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG;
+	return cfg->sides[knob] & (1u << side);
+}
 
-	if (side == CCX_SIDE_SENDER)
+static __always_inline void param(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg, __u8 side,
+				  int knob, __u64 value, long result)
+{
+	emit(skops, CCX_EV_PARAM, cfg->flow_id, side, knob, (__u32)value, (__u32)result,
+	     (__u32)(value >> 32));
+}
+
+/* A knob that is a bpf_setsockopt with an int value; every result is recorded. */
+static __always_inline void set_int(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
+				    __u8 side, int knob, int level, int optname)
+{
+	int val;
+	long r;
+
+	if (!knob_on(cfg, knob, side))
+		return;
+	val = (int)cfg->value[knob];
+	r = bpf_setsockopt(skops, level, optname, &val, sizeof(val));
+	param(skops, cfg, side, knob, cfg->value[knob], r);
+}
+
+/* A knob answered with the callback's reply; returns the reply (0: kernel default). */
+static __always_inline __u32 reply_for(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
+				       __u8 side, int knob, __u32 op)
+{
+	__u32 reply = 0;
+
+	if (knob_on(cfg, knob, side)) {
+		reply = (__u32)cfg->value[knob];
+		param(skops, cfg, side, knob, reply, 0);
+	}
+	emit(skops, CCX_EV_HANDSHAKE, cfg->flow_id, side, op, reply, 0, 0);
+	return reply;
+}
+
+/* bpf_sock_ops_cb_flags_set() replaces the set, so OR in what is already there. */
+static __always_inline void enable_callbacks(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg)
+{
+	__u32 want = BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG |
+		     BPF_SOCK_OPS_STATE_CB_FLAG;
+
+	if (cfg->flags & CCX_FLOW_RTT_SAMPLES)
 		want |= BPF_SOCK_OPS_RTT_CB_FLAG;
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | want);
 }
 
-static __always_inline void set_cc(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg, __u8 side)
+/* Before the handshake: the algorithm, and the buffers (the window scale is chosen from the
+ * receive buffer when the SYN is built). */
+static __always_inline void before_handshake(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
+					     __u8 side)
 {
 	char name[CCX_CC_NAME_MAX];
 	long r;
 
-	if (!cfg->cc[0])
-		return;
-	__builtin_memcpy(name, cfg->cc, sizeof(name));
-	r = bpf_setsockopt(skops, SOL_TCP, TCP_CONGESTION, name, sizeof(name));
-	emit(skops, CCX_EV_PARAM, cfg->flow_id, side, CCX_KNOB_CC, 0, (__u32)r, 0);
+	enable_callbacks(skops, cfg);
+	if (cfg->cc[0]) {
+		__builtin_memcpy(name, cfg->cc, sizeof(name));
+		r = bpf_setsockopt(skops, SOL_TCP, TCP_CONGESTION, name, sizeof(name));
+		param(skops, cfg, side, CCX_KNOB_CC, 0, r);
+	}
+	set_int(skops, cfg, side, CCX_KNOB_SNDBUF, SOL_SOCKET, SO_SNDBUF);
+	set_int(skops, cfg, side, CCX_KNOB_RCVBUF, SOL_SOCKET, SO_RCVBUF);
 }
 
-static __always_inline void sample(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg, __u8 side,
-				   int force)
+static __always_inline void established(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
+					__u8 side)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct ccx_sk_info *info;
-	__u64 now;
 
-	if (!sk)
-		return;
-	info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!info)
-		return;
-	now = bpf_ktime_get_ns();
-	if (!force && now - info->last_sample_ns < sample_interval_ns)
-		return;
-	info->last_sample_ns = now;
-	emit(skops, CCX_EV_SAMPLE, cfg->flow_id, side, 0, 0, 0, 0);
+	enable_callbacks(skops, cfg);
+	if (sk) {
+		info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (info) {
+			info->flow_id = cfg->flow_id;
+			info->side = side;
+			/* The ESTABLISHED sample below is the first of the timeline. */
+			info->last_sample_ns = bpf_ktime_get_ns();
+		}
+	}
+	/* TCP_BPF_IW only works before any data has been sent: now. */
+	set_int(skops, cfg, side, CCX_KNOB_INIT_CWND, SOL_TCP, TCP_BPF_IW);
+	set_int(skops, cfg, side, CCX_KNOB_CWND_CLAMP, SOL_TCP, TCP_BPF_SNDCWND_CLAMP);
+	set_int(skops, cfg, side, CCX_KNOB_RTO_MIN, SOL_TCP, TCP_BPF_RTO_MIN);
+	set_int(skops, cfg, side, CCX_KNOB_DELACK_MAX, SOL_TCP, TCP_BPF_DELACK_MAX);
+	set_int(skops, cfg, side, CCX_KNOB_MAX_PACING, SOL_SOCKET, SO_MAX_PACING_RATE);
+	set_int(skops, cfg, side, CCX_KNOB_WINDOW_CLAMP, SOL_TCP, TCP_WINDOW_CLAMP);
+	set_int(skops, cfg, side, CCX_KNOB_NOTSENT_LOWAT, SOL_TCP, TCP_NOTSENT_LOWAT);
 }
 
 SEC("sockops")
@@ -154,8 +254,7 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 	struct ccx_flow_cfg *cfg;
 	__u32 op = skops->op;
 	__u8 side = 0;
-	int reply = 0;
-	long r;
+	__u32 reply = 0;
 
 	cfg = lookup_flow(skops, &side);
 	if (!cfg)
@@ -163,51 +262,34 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 
 	switch (op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		emit(skops, CCX_EV_CONNECT, cfg->flow_id, side, 0, 0, 0, 0);
-		/* From here on, so that SYN retransmissions and RTOs are seen too. */
-		enable_callbacks(skops, side);
-		set_cc(skops, cfg, side);
+		/* The first event of an active connection; callbacks from here on, so SYN
+		 * retransmissions and SYN RTOs are seen too. */
+		emit(skops, CCX_EV_HANDSHAKE, cfg->flow_id, side, op, 0, 0, 0);
+		before_handshake(skops, cfg, side);
 		break;
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
-		/* Passive children inherit the listener's callback flags and cc. */
-		enable_callbacks(skops, side);
-		set_cc(skops, cfg, side);
+		/* Passive children inherit the listener's flags, algorithm and buffers. */
+		emit(skops, CCX_EV_HANDSHAKE, cfg->flow_id, side, op, 0, 0, 0);
+		before_handshake(skops, cfg, side);
 		break;
 	case BPF_SOCK_OPS_TIMEOUT_INIT:
-		if (cfg->syn_rto_jiffies) {
-			reply = cfg->syn_rto_jiffies;
-			emit(skops, CCX_EV_PARAM, cfg->flow_id, side, CCX_KNOB_SYN_RTO, reply, 0,
-			     0);
-		}
+		reply = reply_for(skops, cfg, side, CCX_KNOB_SYN_RTO, op);
 		break;
 	case BPF_SOCK_OPS_RWND_INIT:
-		/* The window the receiver advertises is the one that limits a bulk sender. */
-		if (cfg->init_rwnd_pkts && side == CCX_SIDE_RECEIVER) {
-			reply = cfg->init_rwnd_pkts;
-			emit(skops, CCX_EV_PARAM, cfg->flow_id, side, CCX_KNOB_INIT_RWND, reply, 0,
-			     0);
-		}
+		reply = reply_for(skops, cfg, side, CCX_KNOB_INIT_RWND, op);
 		break;
 	case BPF_SOCK_OPS_NEEDS_ECN:
-		if (cfg->ecn) {
-			reply = 1;
-			emit(skops, CCX_EV_PARAM, cfg->flow_id, side, CCX_KNOB_ECN, 1, 0, 0);
-		}
+		reply = reply_for(skops, cfg, side, CCX_KNOB_ECN, op);
+		break;
+	case BPF_SOCK_OPS_BASE_RTT:
+		reply = reply_for(skops, cfg, side, CCX_KNOB_BASE_RTT, op);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		enable_callbacks(skops, side);
-		emit(skops, CCX_EV_ESTABLISHED, cfg->flow_id, side, op, 0, 0, 0);
-		/* TCP_BPF_IW only works before any data has been sent. */
-		if (cfg->init_cwnd_pkts && side == CCX_SIDE_SENDER) {
-			int iw = cfg->init_cwnd_pkts;
-
-			r = bpf_setsockopt(skops, SOL_TCP, TCP_BPF_IW, &iw, sizeof(iw));
-			emit(skops, CCX_EV_PARAM, cfg->flow_id, side, CCX_KNOB_INIT_CWND, iw,
-			     (__u32)r, 0);
-		}
+		emit(skops, CCX_EV_HANDSHAKE, cfg->flow_id, side, op, 0, 0, 0);
+		established(skops, cfg, side);
 		if (side == CCX_SIDE_SENDER)
-			sample(skops, cfg, side, 1);
+			emit(skops, CCX_EV_SAMPLE, cfg->flow_id, side, 0, 0, 0, 0);
 		break;
 	case BPF_SOCK_OPS_RTO_CB:
 		emit(skops, CCX_EV_RTO, cfg->flow_id, side, skops->args[0], skops->args[1],
@@ -221,11 +303,12 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 		/* A listener closing is not a connection's state change. */
 		if (skops->args[0] == TCP_LISTEN_STATE)
 			break;
-		emit(skops, CCX_EV_STATE, cfg->flow_id, side, skops->args[0], skops->args[1], 0, 0);
+		emit(skops, CCX_EV_STATE, cfg->flow_id, side, skops->args[0], skops->args[1], 0,
+		     0);
 		break;
 	case BPF_SOCK_OPS_RTT_CB:
-		if (side == CCX_SIDE_SENDER)
-			sample(skops, cfg, side, 0);
+		emit(skops, CCX_EV_RTT, cfg->flow_id, side, skops->args[0], skops->args[1] >> 3, 0,
+		     0);
 		break;
 	default:
 		break;
@@ -233,6 +316,61 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 	/* One write at the end: early writes can become a ctx access the verifier rejects. */
 	skops->reply = reply;
 	return 1;
+}
+
+static __always_inline void emit_traced(struct sock *sk, struct ccx_sk_info *info, __u32 type,
+					__u32 a0, __u32 a1)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct ccx_event *e;
+
+	e = reserve(type);
+	if (!e)
+		return;
+	fill(e, tp, type, info->flow_id, info->side, bpf_get_socket_cookie(sk),
+	     sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport),
+	     sk->__sk_common.skc_state);
+	e->args[0] = a0;
+	e->args[1] = a1;
+	e->args[2] = 0;
+	e->args[3] = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Every segment a sender receives (its ACKs) passes here: the timeline is sampled at a fixed
+ * interval instead of once per RTT as RTT_CB would give. */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(ccx_tcp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	struct ccx_sk_info *info;
+	__u64 now;
+
+	info = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
+	if (!info || info->side != CCX_SIDE_SENDER)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (now - info->last_sample_ns < sample_interval_ns)
+		return 0;
+	info->last_sample_ns = now;
+	emit_traced(sk, info, CCX_EV_SAMPLE, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/tcp_cong_state_set")
+int BPF_PROG(ccx_cong_state, struct sock *sk, const __u8 ca_state)
+{
+	struct ccx_sk_info *info;
+	__u8 old;
+
+	info = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
+	if (!info)
+		return 0;
+	old = info->ca_state;
+	if (old == ca_state)
+		return 0;
+	info->ca_state = ca_state;
+	emit_traced(sk, info, CCX_EV_CA_STATE, old, ca_state);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

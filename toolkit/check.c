@@ -96,17 +96,6 @@ static void check_set(struct check *c, enum check_status status, const char *fmt
 	va_end(ap);
 }
 
-static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-static int libbpf_print_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* A failed probe is an answer, not an error: libbpf's own log only with -v. */
-	if (log_verbosity < 2)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static bool word_in_list(const char *list, const char *word)
 {
 	size_t n = strlen(word);
@@ -1028,7 +1017,6 @@ int cmd_check(int argc, char **argv)
 	const size_t n = sizeof(checks) / sizeof(checks[0]);
 	struct check_ctx ctx = {0};
 	sigset_t stop, old, pending;
-	libbpf_print_fn_t old_print;
 	bool json = false, ok = true, interrupted = false;
 	int opt;
 
@@ -1057,7 +1045,6 @@ int cmd_check(int argc, char **argv)
 	probe_pid = getpid();
 	if (uname(&ctx.uts) < 0)
 		snprintf(ctx.uts.release, sizeof(ctx.uts.release), "unknown");
-	old_print = libbpf_set_print(libbpf_print_verbose);
 
 	/*
 	 * Each probe undoes its own work before it returns, so signals wait between probes: a
@@ -1081,7 +1068,6 @@ int cmd_check(int argc, char **argv)
 			break;
 		}
 	}
-	libbpf_set_print(old_print);
 	if (interrupted) {
 		log_err("check interrupted; every probe so far cleaned up after itself");
 		fflush(NULL);

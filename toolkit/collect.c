@@ -1,6 +1,7 @@
 /* Loads the sockops program, attaches it to the run's cgroup, drains its ring buffer into
  * the event CSV files and keeps per-connection state for the results. */
 #include "collect.h"
+#include "knobs.h"
 #include "log.h"
 #include "sys.h"
 
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +36,67 @@ static const char *const side_names[] = {"sender", "receiver"};
 const char *collect_event_name(int type)
 {
 	static const char *const names[CCX_EV_MAX] = {
-	    [CCX_EV_RTO] = "rto",	  [CCX_EV_RETRANS] = "retrans",
-	    [CCX_EV_STATE] = "state",	  [CCX_EV_SAMPLE] = "sample",
-	    [CCX_EV_CONNECT] = "connect", [CCX_EV_ESTABLISHED] = "established",
-	    [CCX_EV_PARAM] = "sockops",
+	    [CCX_EV_RTO] = "rto",	      [CCX_EV_RETRANS] = "retrans",
+	    [CCX_EV_STATE] = "state",	      [CCX_EV_SAMPLE] = "sample",
+	    [CCX_EV_HANDSHAKE] = "handshake", [CCX_EV_PARAM] = "sockops",
+	    [CCX_EV_RTT] = "rtt",	      [CCX_EV_CA_STATE] = "ca_state",
 	};
 
 	return type >= 0 && type < CCX_EV_MAX ? names[type] : "unknown";
+}
+
+static const char *op_name(uint32_t op)
+{
+	switch (op) {
+	case BPF_SOCK_OPS_TIMEOUT_INIT:
+		return "TIMEOUT_INIT";
+	case BPF_SOCK_OPS_RWND_INIT:
+		return "RWND_INIT";
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		return "TCP_CONNECT";
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		return "ACTIVE_ESTABLISHED";
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		return "PASSIVE_ESTABLISHED";
+	case BPF_SOCK_OPS_NEEDS_ECN:
+		return "NEEDS_ECN";
+	case BPF_SOCK_OPS_BASE_RTT:
+		return "BASE_RTT";
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		return "TCP_LISTEN";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+/* The callback a knob event came from: fixed by the knob and the side (see sockops.bpf.c). */
+static const char *knob_op(uint32_t knob, uint8_t side)
+{
+	bool sender = side == CCX_SIDE_SENDER;
+
+	switch (knob) {
+	case CCX_KNOB_CC:
+	case CCX_KNOB_SNDBUF:
+	case CCX_KNOB_RCVBUF:
+		return sender ? "TCP_CONNECT" : "TCP_LISTEN";
+	case CCX_KNOB_SYN_RTO:
+		return "TIMEOUT_INIT";
+	case CCX_KNOB_INIT_RWND:
+		return "RWND_INIT";
+	case CCX_KNOB_ECN:
+		return "NEEDS_ECN";
+	case CCX_KNOB_BASE_RTT:
+		return "BASE_RTT";
+	default:
+		return sender ? "ACTIVE_ESTABLISHED" : "PASSIVE_ESTABLISHED";
+	}
+}
+
+static const char *ca_state_name(uint32_t s)
+{
+	static const char *const names[] = {"Open", "Disorder", "CWR", "Recovery", "Loss"};
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
 struct csv_spec {
@@ -50,18 +106,25 @@ struct csv_spec {
 
 static const char *const rto_cols[] = {"t_s",	      "flow",	"conn",	   "side",
 				       "retransmits", "rto_ms", "expired", NULL};
-static const char *const retrans_cols[] = {"t_s",	    "flow",    "conn",	 "side",
-					   "seq",	    "segs",    "result", "cwnd_pkts",
-					   "ssthresh_pkts", "srtt_us", NULL};
+static const char *const retrans_cols[] = {
+    "t_s",	 "flow", "conn",      "side",	       "seq",	  "segs",
+    "result", "cwnd_pkts", "ssthresh_pkts", "srtt_us", NULL};
 static const char *const state_cols[] = {"t_s",	      "flow",	   "conn", "side",
 					 "old_state", "new_state", NULL};
-static const char *const cwnd_cols[] = {"t_s",		 "flow",    "conn",	   "cwnd_pkts",
-					"ssthresh_pkts", "srtt_us", "packets_out", "total_retrans",
-					"bytes_acked",	 NULL};
+static const char *const cwnd_cols[] = {
+    "t_s",	   "flow",	   "conn",	"cwnd_pkts",	 "ssthresh_pkts",
+    "srtt_us",	   "rtt_min_us",   "packets_out", "retrans_out",   "lost_out",
+    "sacked_out",  "delivered_pkts", "bytes_acked", "total_retrans", "pacing_rate_mbit",
+    NULL};
 static const char *const handshake_cols[] = {"t_s",   "flow",	     "conn",	    "side",
-					     "event", "client_port", "server_port", NULL};
-static const char *const sockops_cols[] = {"t_s",  "flow",  "conn",   "side",
-					   "knob", "value", "result", NULL};
+					     "op",    "reply",	     "client_port", "server_port",
+					     NULL};
+static const char *const sockops_cols[] = {"t_s",   "flow",	    "conn",	   "side",
+					   "op",    "knob",	    "value",	   "kernel_value",
+					   "kernel_unit", "result", NULL};
+static const char *const ca_state_cols[] = {"t_s",	      "flow",	     "conn", "side",
+					    "old_ca_state", "new_ca_state", "cwnd_pkts", NULL};
+static const char *const rtt_cols[] = {"t_s", "flow", "conn", "side", "rtt_us", "srtt_us", NULL};
 
 static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_RTO] = {"events/rto.csv", rto_cols},
@@ -70,6 +133,8 @@ static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_CWND] = {"timeline/cwnd.csv", cwnd_cols},
     [CSV_HANDSHAKE] = {"events/handshake.csv", handshake_cols},
     [CSV_SOCKOPS] = {"events/sockops.csv", sockops_cols},
+    [CSV_CA_STATE] = {"events/ca_state.csv", ca_state_cols},
+    [CSV_RTT] = {"events/rtt.csv", rtt_cols},
 };
 
 static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint16_t client_port)
@@ -93,6 +158,8 @@ static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint1
 	t->flow_id = flow_id;
 	t->client_port = client_port;
 	t->index = in_flow;
+	t->first_t_s = NAN;
+	t->close_t_s = NAN;
 	return t;
 }
 
@@ -149,40 +216,33 @@ static void write_param(struct collector *c, const struct ccx_event *e, struct c
 {
 	const struct flow_spec *fs = &c->exp->flows[e->flow_id];
 	struct csv *f = &c->csv[CSV_SOCKOPS];
+	uint32_t knob = e->args[0];
+	uint64_t kernel_value = (uint64_t)e->args[3] << 32 | e->args[1];
+	int32_t result = (int32_t)e->args[2];
 
+	if (knob >= CCX_KNOB_MAX)
+		knob = CCX_KNOB_CC;
 	row_start(f, t_s, c, e, t, true);
-	switch (e->args[0]) {
-	case CCX_KNOB_CC:
+	csv_str(f, knob_op(knob, e->side));
+	if (knob == CCX_KNOB_CC) {
 		csv_str(f, "cc");
 		csv_str(f, fs->cc);
-		break;
-	case CCX_KNOB_SYN_RTO:
-		/* The reply is in jiffies; the row keeps the unit the config used. */
-		csv_str(f, "syn_rto_ms");
-		csv_u64(f, c->hz ? (uint64_t)e->args[1] * 1000 / c->hz : 0);
-		break;
-	case CCX_KNOB_INIT_RWND:
-		csv_str(f, "init_rwnd_pkts");
-		csv_u64(f, e->args[1]);
-		break;
-	case CCX_KNOB_INIT_CWND:
-		csv_str(f, "init_cwnd_pkts");
-		csv_u64(f, e->args[1]);
-		break;
-	case CCX_KNOB_ECN:
-		csv_str(f, "ecn");
-		csv_u64(f, e->args[1]);
-		break;
-	default:
-		csv_str(f, "unknown");
-		csv_u64(f, e->args[1]);
-		break;
+		csv_str(f, fs->cc);
+	} else {
+		csv_str(f, knob_table[knob].name);
+		if (knob_table[knob].is_float)
+			csv_double(f, fs->sockops.value[knob], 3);
+		else
+			csv_i64(f, (int64_t)fs->sockops.value[knob]);
+		csv_u64(f, kernel_value);
 	}
-	csv_i64(f, (int32_t)e->args[2]);
+	csv_str(f, knob_table[knob].kernel_unit);
+	csv_i64(f, result);
 	end_row(c, CSV_SOCKOPS, e->type);
-	if ((int32_t)e->args[2] != 0)
-		log_err("warning: flow %s: the kernel refused sockops knob %u (error %d)", fs->name,
-			e->args[0], (int32_t)e->args[2]);
+	if (result != 0)
+		log_err("warning: flow %s (%s): the kernel refused %s: %s", fs->name,
+			e->side == CCX_SIDE_SENDER ? "sender" : "receiver",
+			knob == CCX_KNOB_CC ? "cc" : knob_table[knob].name, strerror(-result));
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -205,6 +265,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	client_port = e->side == CCX_SIDE_SENDER ? e->lport : e->rport;
 	if (client_port)
 		t = find_conn(c, e->flow_id, client_port);
+	if (t && isnan(t->first_t_s))
+		t->first_t_s = t_s;
 	if (!c->csv_open[0]) {
 		/* No files: keep the bookkeeping, count the rows as if written. */
 		if (t && e->type == CCX_EV_STATE && e->args[1] == TCP_STATE_CLOSE)
@@ -248,8 +310,11 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (t && e->args[1] == TCP_STATE_CLOSE) {
 			t->closed[e->side & 1] = true;
 			if (e->side == CCX_SIDE_SENDER) {
+				t->close_t_s = t_s;
 				t->final_total_retrans = e->total_retrans;
 				t->final_bytes_acked = e->bytes_acked;
+			} else {
+				t->final_bytes_received = e->bytes_received;
 			}
 		}
 		break;
@@ -260,23 +325,52 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_u64(f, e->snd_cwnd);
 		csv_u64(f, e->snd_ssthresh);
 		csv_u64(f, e->srtt_us);
+		csv_u64(f, e->rtt_min_us);
 		csv_u64(f, e->packets_out);
-		csv_u64(f, e->total_retrans);
+		csv_u64(f, e->retrans_out);
+		csv_u64(f, e->lost_out);
+		csv_u64(f, e->sacked_out);
+		csv_u64(f, e->delivered);
 		csv_u64(f, e->bytes_acked);
+		csv_u64(f, e->total_retrans);
+		csv_double(f, e->pacing_rate * 8 / 1e6, 3);
 		end_row(c, CSV_CWND, e->type);
 		if (t)
 			add_point(c, t, t_s, e->bytes_acked);
+		if (t && e->srtt_us) {
+			if (!t->srtt_n || e->srtt_us < t->srtt_min_us)
+				t->srtt_min_us = e->srtt_us;
+			if (e->srtt_us > t->srtt_max_us)
+				t->srtt_max_us = e->srtt_us;
+			t->srtt_sum_us += e->srtt_us;
+			t->srtt_n++;
+		}
 		break;
-	case CCX_EV_CONNECT:
-	case CCX_EV_ESTABLISHED:
+	case CCX_EV_HANDSHAKE:
 		f = &c->csv[CSV_HANDSHAKE];
 		row_start(f, t_s, c, e, t, true);
-		csv_str(f, e->type == CCX_EV_CONNECT	? "connect"
-			   : e->side == CCX_SIDE_SENDER ? "active_established"
-							: "passive_established");
+		csv_str(f, op_name(e->args[0]));
+		csv_u64(f, e->args[1]);
 		csv_u64(f, client_port);
 		csv_u64(f, e->side == CCX_SIDE_SENDER ? e->rport : e->lport);
 		end_row(c, CSV_HANDSHAKE, e->type);
+		break;
+	case CCX_EV_CA_STATE:
+		f = &c->csv[CSV_CA_STATE];
+		row_start(f, t_s, c, e, t, true);
+		csv_str(f, ca_state_name(e->args[0]));
+		csv_str(f, ca_state_name(e->args[1]));
+		csv_u64(f, e->snd_cwnd);
+		end_row(c, CSV_CA_STATE, e->type);
+		break;
+	case CCX_EV_RTT:
+		if (!c->csv_open[CSV_RTT])
+			break;
+		f = &c->csv[CSV_RTT];
+		row_start(f, t_s, c, e, t, true);
+		csv_u64(f, e->args[0]);
+		csv_u64(f, e->args[1]);
+		end_row(c, CSV_RTT, e->type);
 		break;
 	case CCX_EV_PARAM:
 		write_param(c, e, t, t_s);
@@ -291,9 +385,13 @@ static size_t ringbuf_size(const struct experiment *exp)
 	 * retransmission events; a power of two, as the kernel requires. */
 	double per_s = (double)experiment_conns(exp) * (1000.0 / exp->collect.sample_interval_ms);
 	double want = per_s * sizeof(struct ccx_event) * 2 + (1 << 20);
-	size_t sz = 1 << 20;
+	size_t sz = 4096;
 
-	while (sz < want && sz < (256u << 20))
+	if (exp->collect.rtt_samples) /* RTT_CB: about one per RTT per connection */
+		want += (double)experiment_conns(exp) * 1000 * sizeof(struct ccx_event);
+	if (exp->collect.ringbuf_kb > 0)
+		want = (double)exp->collect.ringbuf_kb * 1024;
+	while (sz < want && sz < (1u << 30))
 		sz <<= 1;
 	return sz;
 }
@@ -318,6 +416,8 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		if (r < 0)
 			return log_err_errno(r, "create %s", path);
 		for (int i = 0; i < CSV_COUNT; i++) {
+			if (i == CSV_RTT && !exp->collect.rtt_samples)
+				continue;
 			snprintf(path, sizeof(path), "%s/%s", outdir, csv_specs[i].path);
 			r = csv_open(&c->csv[i], path, csv_specs[i].cols);
 			if (r < 0) {
@@ -352,17 +452,14 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		uint16_t port = CCX_PORT_BASE + i;
 
 		snprintf(cfg.cc, sizeof(cfg.cc), "%s", fs->cc);
-		if (fs->sockops.syn_rto_ms != CFG_UNSET) {
-			/* Round up: a shorter RTO than asked would retransmit early. */
-			uint64_t j = ((uint64_t)fs->sockops.syn_rto_ms * hz + 999) / 1000;
-
-			cfg.syn_rto_jiffies = j ? j : 1;
+		if (exp->collect.rtt_samples)
+			cfg.flags |= CCX_FLOW_RTT_SAMPLES;
+		for (int k = 0; k < CCX_KNOB_MAX; k++) {
+			if (k == CCX_KNOB_CC || !fs->sockops.sides[k])
+				continue;
+			cfg.sides[k] = fs->sockops.sides[k];
+			cfg.value[k] = knob_kernel_value(k, fs->sockops.value[k], hz);
 		}
-		if (fs->sockops.init_rwnd_pkts != CFG_UNSET)
-			cfg.init_rwnd_pkts = fs->sockops.init_rwnd_pkts;
-		if (fs->sockops.init_cwnd_pkts != CFG_UNSET)
-			cfg.init_cwnd_pkts = fs->sockops.init_cwnd_pkts;
-		cfg.ecn = fs->sockops.ecn == 1;
 		r = bpf_map__update_elem(c->skel->maps.flows, &port, sizeof(port), &cfg,
 					 sizeof(cfg), BPF_ANY);
 		if (r < 0) {
@@ -389,6 +486,19 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		goto fail;
 	}
 	close(cg_fd);
+	cg_fd = -1;
+	/* The tracing programs see every socket but act only on those the sockops program
+	 * marked; they add the fixed-interval samples and the congestion states. */
+	c->trace_links[0] = bpf_program__attach(c->skel->progs.ccx_tcp_probe);
+	if (!c->trace_links[0]) {
+		r = log_err_errno(-errno, "attach tp_btf/tcp_probe");
+		goto fail;
+	}
+	c->trace_links[1] = bpf_program__attach(c->skel->progs.ccx_cong_state);
+	if (!c->trace_links[1]) {
+		r = log_err_errno(-errno, "attach tp_btf/tcp_cong_state_set");
+		goto fail;
+	}
 	return 0;
 fail:
 	if (cg_fd >= 0)
@@ -455,6 +565,10 @@ int collect_close(struct collector *c)
 
 	bpf_link__destroy(c->link);
 	c->link = NULL;
+	for (int i = 0; i < 2; i++) {
+		bpf_link__destroy(c->trace_links[i]);
+		c->trace_links[i] = NULL;
+	}
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
 	ccx_sockops__destroy(c->skel);

@@ -18,6 +18,10 @@ struct conn_track {
 	uint16_t client_port;
 	int index;	       /* 0-based, in connect order within the flow */
 	unsigned int rtos;     /* RTO_CB events on the sender side */
+	uint64_t final_bytes_received; /* receiver side, at CLOSE */
+	double first_t_s, close_t_s;   /* first event (the connect); sender CLOSE, or NaN */
+	double srtt_sum_us;	       /* over the samples, for the mean */
+	uint32_t srtt_n, srtt_min_us, srtt_max_us;
 	uint64_t retrans_segs; /* sum of segs over sender RETRANS_CB rows with result 0 */
 	bool closed[2];	       /* per side: STATE_CB reached CLOSE */
 	uint32_t final_total_retrans;
@@ -35,12 +39,15 @@ enum collect_csv {
 	CSV_CWND,
 	CSV_HANDSHAKE,
 	CSV_SOCKOPS,
+	CSV_CA_STATE,
+	CSV_RTT, /* only with collect.rtt_samples */
 	CSV_COUNT,
 };
 
 struct collector {
 	struct ccx_sockops *skel;
-	struct bpf_link *link;
+	struct bpf_link *link;	      /* sockops on the run's cgroup */
+	struct bpf_link *trace_links[2]; /* tp_btf tcp_probe and tcp_cong_state_set */
 	struct ring_buffer *rb;
 	const struct experiment *exp;
 	uint64_t t0_ns; /* experiment start, CLOCK_MONOTONIC; t_s counts from here */

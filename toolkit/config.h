@@ -11,16 +11,21 @@
 #define CFG_MAX_CONNS 256 /* connections over all flows */
 #define CFG_UNSET     (-1)
 
+#include "ccx_events.h"
+
+/* The sockops knobs of a flow, indexed by enum ccx_knob (see knobs.h for names, units and
+ * ranges). sides[k] == 0: not set, the kernel default applies. ecn = false is stored as
+ * unset, since asking for no ECN is the default. */
 struct sockops_spec {
-	int syn_rto_ms;	    /* CFG_UNSET or 1..120000 */
-	int init_rwnd_pkts; /* CFG_UNSET or 1..65535 */
-	int init_cwnd_pkts; /* CFG_UNSET or 1..65535 */
-	int ecn;	    /* CFG_UNSET, 0 or 1 */
+	double value[CCX_KNOB_MAX];	  /* in the config's unit */
+	unsigned char sides[CCX_KNOB_MAX]; /* CCX_SIDES_* */
 };
 
 struct flow_spec {
 	char name[CFG_NAME_MAX]; /* [A-Za-z0-9_-], unique */
 	char cc[CFG_CC_MAX];
+	char cmd[512];	      /* "" for the built-in bulk sender; else run in the sender host */
+	char server_cmd[512]; /* with cmd: run in the receiver host, "" for none */
 	int count;	/* parallel connections, 1..CFG_MAX_CONNS */
 	double start_s; /* >= 0, < duration */
 	double stop_s;	/* > start_s, <= duration; duration when not given */
@@ -35,6 +40,8 @@ struct link_spec {
 
 struct collect_spec {
 	int sample_interval_ms; /* 1 .. 10000 */
+	bool rtt_samples;	/* write every RTT_CB sample to events/rtt.csv */
+	int ringbuf_kb;		/* 0: sized from the config; else 64 .. 1048576 */
 };
 
 struct experiment {
@@ -55,6 +62,14 @@ struct experiment {
  */
 int config_load(const char *path, const char *known_cc, struct experiment *exp, char *err,
 		size_t errlen);
+
+/*
+ * Fills the placeholders of a flow's cmd or server_cmd ({dst} {src} {port} {cc} {flow}
+ * {duration_s}, and {{ for a literal {) into `out`. Returns 0, -ENAMETOOLONG when the result
+ * does not fit in `len` (out is then ""), or -EINVAL for a template config_load() refuses.
+ */
+int config_expand_cmd(const char *tmpl, const struct flow_spec *f, const char *src, const char *dst,
+		      int port, char *out, size_t len);
 
 /* Total connections over all flows. */
 int experiment_conns(const struct experiment *exp);

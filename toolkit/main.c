@@ -3,8 +3,22 @@
 #include "log.h"
 #include "ccx_version.h"
 
+#include <bpf/libbpf.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* libbpf's own log (verifier output, probe failures) only with -v: a failed probe in
+ * `ccexp check` is an answer, and ccexp says itself what failed. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (log_verbosity < 2)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
 
 struct subcommand {
 	const char *name;
@@ -52,6 +66,7 @@ int main(int argc, char **argv)
 			return CCX_EXIT_USAGE;
 		}
 	}
+	libbpf_set_print(libbpf_print);
 	if (i >= argc) {
 		usage(stderr);
 		return CCX_EXIT_USAGE;

@@ -36,55 +36,121 @@ static const struct receiver_result *find_receiver(const struct traffic *tr, uin
 	return NULL;
 }
 
-int results_write_flows(const char *outdir, const struct experiment *exp, const struct collector *c,
-			const struct traffic *tr)
+static const struct sender_result *find_sender(const struct traffic *tr, uint32_t flow_id,
+					       uint16_t port)
+{
+	for (int i = 0; i < tr->nconns; i++)
+		if (tr->snd[i].flow_id == flow_id && tr->snd[i].client_port == port &&
+		    tr->snd[i].connected)
+			return &tr->snd[i];
+	return NULL;
+}
+
+static void put_ms(struct csv *f, double us)
+{
+	csv_double(f, us / 1e3, 3);
+}
+
+/* One row per connection: what the BPF program saw of it (any program's connection),
+ * completed with what the built-in sender read from its own socket where there is one. */
+static int write_flow_row(struct csv *f, const struct experiment *exp, const struct traffic *tr,
+			  const struct conn_track *t, const struct sender_result *s)
+{
+	uint32_t flow_id = t ? t->flow_id : s->flow_id;
+	const struct flow_spec *fs = &exp->flows[flow_id];
+	const struct receiver_result *rcv = NULL;
+	double start = NAN, end = NAN;
+	uint64_t bytes = 0;
+
+	if (s && s->connected) {
+		start = s->connect_start_s;
+		end = s->end_s;
+		rcv = find_receiver(tr, flow_id, s->client_port);
+		bytes = rcv ? rcv->bytes : 0;
+	} else if (t) {
+		start = t->first_t_s;
+		end = t->close_t_s;
+		bytes = t->final_bytes_received;
+	}
+	csv_str(f, fs->name);
+	csv_u64(f, t ? (uint64_t)t->index : s->index);
+	csv_str(f, s && s->cc[0] ? s->cc : fs->cc);
+	csv_u64(f, t ? t->client_port : s->client_port);
+	csv_u64(f, CCX_PORT_BASE + flow_id);
+	csv_double(f, start, 6);
+	csv_double(f, end, 6);
+	csv_u64(f, bytes);
+	csv_double(f, end > start ? bytes * 8 / (end - start) / 1e6 : NAN, 3);
+	/* The kernel's own total_retrans: from the sender's TCP_INFO, else from the snapshot
+	 * the BPF program took at CLOSE. */
+	csv_u64(f, s && s->connected ? s->total_retrans : t ? t->final_total_retrans : 0);
+	csv_u64(f, t ? t->retrans_segs : 0);
+	csv_u64(f, t ? t->rtos : 0);
+	if (t && t->srtt_n) {
+		put_ms(f, t->srtt_sum_us / t->srtt_n);
+		put_ms(f, t->srtt_min_us);
+		put_ms(f, t->srtt_max_us);
+	} else {
+		csv_str(f, "");
+		csv_str(f, "");
+		csv_str(f, "");
+	}
+	if (s && s->connected) {
+		csv_double(f, (s->connect_done_s - s->connect_start_s) * 1e3, 3);
+		csv_u64(f, s->connect_snd_cwnd);
+		put_ms(f, s->connect_rto_us);
+	} else {
+		csv_str(f, "");
+		csv_str(f, "");
+		csv_str(f, "");
+	}
+	if (s && !s->connected)
+		csv_str(f, s->error ? strerror(s->error) : "not started");
+	else if (s && s->error)
+		csv_str(f, strerror(s->error));
+	else if (!s && t && isnan(t->close_t_s))
+		csv_str(f, "not closed");
+	else
+		csv_str(f, "ok");
+	return csv_end_row(f);
+}
+
+int results_write_flows(const char *outdir, const struct experiment *exp,
+			const struct collector *c, const struct traffic *tr)
 {
 	static const char *const cols[] = {
-	    "flow",	    "conn",  "cc",	   "client_port",	   "server_port",
-	    "start_s",	    "end_s", "bytes",	   "goodput_mbit",	   "retrans",
-	    "retrans_seen", "rtos",  "connect_ms", "cwnd_at_connect_pkts", "rto_at_connect_ms",
-	    "status",	    NULL};
+	    "flow",	    "conn",	    "cc",	      "client_port",  "server_port",
+	    "start_s",	    "end_s",	    "bytes",	      "goodput_mbit", "retrans",
+	    "retrans_seen", "rtos",	    "srtt_mean_ms",   "srtt_min_ms",  "srtt_max_ms",
+	    "connect_ms",   "cwnd_at_connect_pkts", "rto_at_connect_ms", "status", NULL};
 	char path[PATH_MAX];
 	struct csv f;
-	int r;
+	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/flows.csv", outdir);
 	r = csv_open(&f, path, cols);
 	if (r < 0)
 		return log_err_errno(r, "create %s", path);
-	for (int i = 0; i < tr->nconns; i++) {
-		const struct sender_result *s = &tr->snd[i];
-		const struct flow_spec *fs = &exp->flows[s->flow_id];
-		const struct conn_track *t = find_track(c, s->flow_id, s->client_port);
-		const struct receiver_result *rcv = find_receiver(tr, s->flow_id, s->client_port);
-		uint64_t bytes = rcv ? rcv->bytes : 0;
-		double secs = s->end_s - s->connect_done_s;
+	for (int fl = 0; fl < exp->nflows && r == 0; fl++) {
+		/* Connections in connect order, then built-in ones that never connected. */
+		for (int k = 0; r == 0; k++) {
+			const struct conn_track *t = NULL;
 
-		csv_str(&f, fs->name);
-		csv_u64(&f, s->index);
-		csv_str(&f, s->cc[0] ? s->cc : fs->cc);
-		csv_u64(&f, s->client_port);
-		csv_u64(&f, CCX_PORT_BASE + s->flow_id);
-		csv_double(&f, s->connected ? s->connect_start_s : NAN, 6);
-		csv_double(&f, s->connected ? s->end_s : NAN, 6);
-		csv_u64(&f, bytes);
-		csv_double(&f, s->connected && secs > 0 ? bytes * 8 / secs / 1e6 : NAN, 3);
-		csv_u64(&f, s->total_retrans);
-		csv_u64(&f, t ? t->retrans_segs : 0);
-		csv_u64(&f, t ? t->rtos : 0);
-		csv_double(&f, s->connected ? (s->connect_done_s - s->connect_start_s) * 1e3 : NAN,
-			   3);
-		csv_u64(&f, s->connect_snd_cwnd);
-		csv_double(&f, s->connect_rto_us / 1e3, 3);
-		if (!s->connected)
-			csv_str(&f, s->error ? strerror(s->error) : "not started");
-		else if (s->error)
-			csv_str(&f, strerror(s->error));
-		else
-			csv_str(&f, "ok");
-		r = csv_end_row(&f);
-		if (r < 0)
-			break;
+			for (int i = 0; i < c->nconns; i++)
+				if (c->conns[i].flow_id == (uint32_t)fl && c->conns[i].index == k)
+					t = &c->conns[i];
+			if (!t)
+				break;
+			r = write_flow_row(&f, exp, tr, t,
+					   find_sender(tr, t->flow_id, t->client_port));
+		}
+		for (int i = 0; i < tr->nconns && r == 0; i++) {
+			const struct sender_result *s = &tr->snd[i];
+
+			if (s->flow_id == (uint32_t)fl && !exp->flows[fl].cmd[0] &&
+			    (!s->connected || !find_track(c, s->flow_id, s->client_port)))
+				r = write_flow_row(&f, exp, tr, NULL, s);
+		}
 	}
 	int cr = csv_close(&f);
 

@@ -73,21 +73,29 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
-static void print_summary(const struct experiment *exp, const struct traffic *tr,
-			  const char *outdir)
+/* The per-connection lines of flows.csv, as the run's last words on stdout. */
+static void print_summary(const char *outdir)
 {
-	for (int i = 0; i < tr->nconns; i++) {
-		const struct sender_result *s = &tr->snd[i];
-		uint64_t bytes = 0;
-		double secs = s->end_s - s->connect_done_s;
+	char path[PATH_MAX + 16], line[1024];
+	FILE *f;
 
-		for (int k = 0; k < tr->nconns; k++)
-			if (tr->rcv[k].flow_id == s->flow_id &&
-			    tr->rcv[k].client_port == s->client_port && s->client_port)
-				bytes = tr->rcv[k].bytes;
-		printf("  flow %-10s conn %d  %-6s %8.2f Mbit/s  %6u retrans\n",
-		       exp->flows[s->flow_id].name, s->index, s->cc[0] ? s->cc : "-",
-		       secs > 0 ? bytes * 8 / secs / 1e6 : 0.0, s->total_retrans);
+	snprintf(path, sizeof(path), "%s/flows.csv", outdir);
+	f = fopen(path, "re");
+	if (f) {
+		/* flow,conn,cc,client_port,server_port,start_s,end_s,bytes,goodput_mbit,retrans */
+		while (fgets(line, sizeof(line), f)) {
+			char *fld[10], *save = NULL, *p = line;
+			int n = 0;
+
+			if (!strncmp(line, "flow,", 5))
+				continue;
+			for (char *tok; n < 10 && (tok = strtok_r(p, ",\n", &save)); p = NULL)
+				fld[n++] = tok;
+			if (n == 10)
+				printf("  flow %-10s conn %s  %-8s %9s Mbit/s %7s retrans\n", fld[0],
+				       fld[1], fld[2], fld[8], fld[9]);
+		}
+		fclose(f);
 	}
 	printf("results: %s\n", outdir);
 }
@@ -216,7 +224,7 @@ int cmd_run(int argc, char **argv)
 	have_col = true;
 	if (run_signal)
 		goto out;
-	r = traffic_start(&tr, exp, &topo);
+	r = traffic_start(&tr, exp, &topo, outdir);
 	have_tr = tr.snd != NULL;
 	if (r < 0) {
 		log_err_errno(r, "start the flows");
@@ -303,7 +311,7 @@ out:
 		}
 	}
 	if (have_tr) {
-		print_summary(exp, &tr, outdir);
+		print_summary(outdir);
 		traffic_free(&tr);
 	} else {
 		printf("results: %s (status %s)\n", outdir, info.status);

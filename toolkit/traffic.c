@@ -2,12 +2,14 @@
  * namespace and in the run's cgroup, started and stopped on the config's schedule. */
 #include "traffic.h"
 #include "collect.h"
+#include "config.h"
 #include "log.h"
 #include "sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <poll.h>
@@ -306,45 +308,143 @@ static void run_receiver(struct receiver_result *res, const struct experiment *e
 	_exit(0);
 }
 
-int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t)
+/* Output of a cmd flow's program: outdir/apps/<flow>.<what>. */
+static void redirect_output(const char *outdir, const char *flow, const char *what)
 {
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/apps", outdir);
+	sys_mkdir_p(path, 0755);
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/apps/%s.%s.%s", outdir, flow, what,
+			 k ? "err" : "out");
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, k ? 2 : 1);
+			close(fd);
+		}
+	}
+}
+
+/* A cmd flow's program runs under /bin/sh: the config gives a command line. */
+static void run_cmd(const struct experiment *exp, int flow_id, const char *tmpl,
+		    const char *outdir, const char *what, uint64_t start_ns)
+{
+	const struct flow_spec *fs = &exp->flows[flow_id];
+	char cmd[2048];
+
+	if (config_expand_cmd(tmpl, fs, CCX_ADDR_SENDER, CCX_ADDR_RECEIVER,
+			      CCX_PORT_BASE + flow_id, cmd, sizeof(cmd)) < 0)
+		_exit(126);
+	sleep_until(start_ns);
+	if (flow_stop)
+		_exit(0);
+	redirect_output(outdir, fs->name, what);
+	/* The flow process's own handlers must not outlive exec. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* True once a socket of netns `pid` listens on `port` (a server_cmd started). */
+static bool port_listening(pid_t pid, int port)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/tcp", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int lport, st;
+
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) == 2)
+			found = lport == (unsigned int)port && st == 0x0A;
+	}
+	fclose(f);
+	return found;
+}
+
+static int fork_flow(struct traffic *tr, bool sender, pid_t *pid)
+{
+	*pid = fork();
+	if (*pid < 0)
+		return -errno;
+	if (*pid > 0) {
+		tr->is_sender[tr->npids] = sender;
+		tr->pids[tr->npids++] = *pid;
+	}
+	return 0;
+}
+
+int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t,
+		  const char *outdir)
+{
+	int ready[2], slot = 0, receivers = 0, r = 0;
 	uint64_t deadline_ns;
-	int ready[2], slot = 0, r = 0;
+	pid_t pid;
 
 	memset(tr, 0, sizeof(*tr));
 	tr->nconns = experiment_conns(exp);
 	tr->map_len = tr->nconns * (sizeof(struct sender_result) + sizeof(struct receiver_result));
-	void *map =
-	    mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *map = mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
 
 	if (map == MAP_FAILED)
 		return -errno;
 	memset(map, 0, tr->map_len);
 	tr->snd = map;
 	tr->rcv = (struct receiver_result *)(tr->snd + tr->nconns);
+	for (int i = 0; i < exp->nflows; i++) {
+		for (int k = 0; k < exp->flows[i].count; k++) {
+			tr->snd[slot + k].flow_id = i;
+			tr->snd[slot + k].index = k;
+		}
+		slot += exp->flows[i].count;
+	}
+	slot = 0;
 
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return -errno;
 	/* Receivers outlive the experiment by the senders' drain time. */
 	deadline_ns = sys_mono_ns() + (uint64_t)((exp->duration_s + DRAIN_TIMEOUT_S + 5) * 1e9);
 	for (int i = 0; i < exp->nflows; i++) {
-		pid_t pid = fork();
+		const struct flow_spec *fs = &exp->flows[i];
 
-		if (pid < 0) {
-			r = -errno;
+		if (fs->cmd[0] && !fs->server_cmd[0])
+			continue;
+		r = fork_flow(tr, false, &pid);
+		if (r < 0)
 			goto out;
-		}
 		if (pid == 0) {
 			close(ready[0]);
 			flow_process_init(t, t->ns_receiver);
+			if (fs->cmd[0])
+				run_cmd(exp, i, fs->server_cmd, outdir, "server", 0);
 			run_receiver(tr->rcv + slot, exp, i, deadline_ns, ready[1]);
 		}
-		tr->pids[tr->npids++] = pid;
-		slot += exp->flows[i].count;
+		if (fs->cmd[0]) {
+			/* A program gives no signal when it listens: watch its netns instead. */
+			uint64_t give_up = sys_mono_ns() + 5000000000ull;
+
+			while (!port_listening(pid, CCX_PORT_BASE + i) && sys_mono_ns() < give_up)
+				usleep(10000);
+			if (!port_listening(pid, CCX_PORT_BASE + i))
+				log_err("flow %s: server_cmd is not listening on port %d after 5 s",
+					fs->name, CCX_PORT_BASE + i);
+		} else {
+			receivers++;
+		}
+		slot += fs->count;
 	}
 	close(ready[1]);
 	ready[1] = -1;
-	for (int i = 0; i < exp->nflows; i++) {
+	for (int i = 0; i < receivers; i++) {
 		char c;
 		struct pollfd p = {.fd = ready[0], .events = POLLIN};
 
@@ -359,19 +459,20 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 	tr->t0_ns = sys_mono_ns() + 100000000ull;
 	slot = 0;
 	for (int i = 0; i < exp->nflows; i++) {
-		pid_t pid = fork();
+		const struct flow_spec *fs = &exp->flows[i];
 
-		if (pid < 0) {
-			r = -errno;
+		r = fork_flow(tr, true, &pid);
+		if (r < 0)
 			goto out;
-		}
 		if (pid == 0) {
 			close(ready[0]);
 			flow_process_init(t, t->ns_sender);
+			if (fs->cmd[0])
+				run_cmd(exp, i, fs->cmd, outdir, "client",
+					tr->t0_ns + (uint64_t)(fs->start_s * 1e9));
 			run_sender(tr->snd + slot, exp, i, tr->t0_ns);
 		}
-		tr->pids[tr->npids++] = pid;
-		slot += exp->flows[i].count;
+		slot += fs->count;
 	}
 out:
 	close(ready[0]);
@@ -391,10 +492,20 @@ int traffic_running(struct traffic *tr)
 
 		if (p == tr->pids[i] || (p < 0 && errno == ECHILD))
 			tr->pids[i] = 0;
-		else
+		else if (tr->is_sender[i])
 			running++;
 	}
 	return running;
+}
+
+static int alive(struct traffic *tr)
+{
+	int n = 0;
+
+	traffic_running(tr);
+	for (int i = 0; i < tr->npids; i++)
+		n += tr->pids[i] > 0;
+	return n;
 }
 
 void traffic_stop(struct traffic *tr, int grace_ms)
@@ -402,7 +513,7 @@ void traffic_stop(struct traffic *tr, int grace_ms)
 	for (int i = 0; i < tr->npids; i++)
 		if (tr->pids[i] > 0)
 			kill(tr->pids[i], SIGTERM);
-	for (int waited = 0; waited < grace_ms && traffic_running(tr); waited += 10)
+	for (int waited = 0; waited < grace_ms && alive(tr); waited += 10)
 		usleep(10000);
 	for (int i = 0; i < tr->npids; i++) {
 		if (tr->pids[i] <= 0)

@@ -39,14 +39,19 @@ struct traffic {
 	int nconns;
 	size_t map_len;
 	pid_t pids[2 * CFG_MAX_FLOWS];
+	bool is_sender[2 * CFG_MAX_FLOWS]; /* a sender or a cmd: the run lasts while they do */
 	int npids;
 	uint64_t t0_ns;
 };
 
-/* Forks the receivers, waits until they listen, fixes t0 (returned in tr->t0_ns) and forks
- * the senders, which wait for their start_s. Returns 0 or -errno. */
-int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t);
-/* Reaps exited flow processes without blocking; returns how many still run. */
+/* Forks the receivers (and the cmd flows' server_cmd), waits until they listen, fixes t0
+ * (returned in tr->t0_ns) and forks the senders and cmds, which wait for their start_s.
+ * A cmd's output goes to outdir/apps/<flow>.{out,err} (server.{out,err} for server_cmd).
+ * Returns 0 or -errno. */
+int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t,
+		  const char *outdir);
+/* Reaps exited flow processes without blocking; returns how many senders and cmds still
+ * run (receivers and servers end when traffic_stop asks them to). */
 int traffic_running(struct traffic *tr);
 /* Asks the flows to stop (SIGTERM: senders close gracefully), then SIGKILLs what is left
  * after grace_ms. */

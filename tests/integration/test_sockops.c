@@ -3,6 +3,7 @@
 #include "ccx_test.h"
 #include "kernel.h"
 #include "collect.h"
+#include "knobs.h"
 #include "sys.h"
 #include "topology.h"
 
@@ -156,8 +157,13 @@ static void set_flow(struct flow_spec *f, const char *name, const char *cc)
 	snprintf(f->cc, sizeof(f->cc), "%s", cc);
 	f->count = 2;
 	f->stop_s = 10;
-	f->sockops.syn_rto_ms = f->sockops.init_rwnd_pkts = CFG_UNSET;
-	f->sockops.init_cwnd_pkts = f->sockops.ecn = CFG_UNSET;
+}
+
+/* A knob on its default sides, as the config would store it. */
+static void set_knob(struct flow_spec *f, enum ccx_knob k, double value)
+{
+	f->sockops.value[k] = value;
+	f->sockops.sides[k] = knob_table[k].default_sides;
 }
 
 /* Counts the rows of a CSV file whose column `col` equals `val` and, when col2 >= 0,
@@ -211,9 +217,9 @@ int main(void)
 	exp->collect.sample_interval_ms = 10;
 	exp->nflows = 2;
 	set_flow(&exp->flows[0], "tuned", "reno");
-	exp->flows[0].sockops.syn_rto_ms = 200;
-	exp->flows[0].sockops.init_rwnd_pkts = 40;
-	exp->flows[0].sockops.init_cwnd_pkts = 20;
+	set_knob(&exp->flows[0], CCX_KNOB_SYN_RTO, 200);
+	set_knob(&exp->flows[0], CCX_KNOB_INIT_RWND, 40);
+	set_knob(&exp->flows[0], CCX_KNOB_INIT_CWND, 20);
 	set_flow(&exp->flows[1], "default", "bbr");
 
 	CHECK(mkdtemp(outdir) != NULL);
@@ -278,9 +284,10 @@ int main(void)
 	CHECK(count_rows(path, 1, "tuned", 3, "sender") == 1);
 	CHECK(count_rows(path, 1, "default", 3, "sender") == 1);
 	snprintf(path, sizeof(path), "%s/events/sockops.csv", outdir);
-	CHECK(count_rows(path, 4, "init_cwnd_pkts", 6, "0") == 2); /* filler + probe */
-	CHECK(count_rows(path, 4, "init_rwnd_pkts", 3, "receiver") == 2);
-	CHECK(count_rows(path, 4, "syn_rto_ms", 5, "200") >= 2);
+	/* columns: t_s,flow,conn,side,op,knob,value,kernel_value,kernel_unit,result */
+	CHECK(count_rows(path, 5, "init_cwnd_pkts", 9, "0") == 2); /* filler + probe */
+	CHECK(count_rows(path, 5, "init_rwnd_pkts", 3, "receiver") == 2);
+	CHECK(count_rows(path, 5, "syn_rto_ms", 6, "200") >= 2);
 
 	/* Nothing of the topology is left. */
 	struct stat st;
