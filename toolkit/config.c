@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "knobs.h"
 
 #define DEFAULT_SEED		   1
 #define DEFAULT_QUEUE_PKTS	   100
@@ -18,6 +19,9 @@
 #define MAX_DURATION_S		   86400.0
 #define MAX_CONFIG_BYTES	   (1 << 20) /* a config is a few KiB; refuse to slurp a device */
 #define PATH_TEXT_MAX		   256
+#define KNOWN_TEXT_MAX		   1024 /* "known: ..." lists; the knob names alone are ~200 */
+#define RINGBUF_KB_MIN		   64
+#define RINGBUF_KB_MAX		   1048576
 
 /* The seed is an unsigned long: 32 bits on some targets, and it must survive the copy. */
 #if ULONG_MAX < LLONG_MAX
@@ -38,11 +42,27 @@ struct loader {
 static const char *const top_keys[] = {"experiment", "link", "flows", "collect", NULL};
 static const char *const experiment_keys[] = {"name", "duration_s", "seed", NULL};
 static const char *const link_keys[] = {"rate_mbit", "queue_pkts", NULL};
-static const char *const flow_keys[] = {"name",	  "cc",	     "count", "start_s",
-					"stop_s", "sockops", NULL};
-static const char *const sockops_keys[] = {"syn_rto_ms", "init_rwnd_pkts", "init_cwnd_pkts", "ecn",
-					   NULL};
-static const char *const collect_keys[] = {"sample_interval_ms", NULL};
+static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
+					"start_s", "stop_s", "sockops", NULL};
+static const char *const knob_group_keys[] = {"value", "side", NULL};
+static const char *const collect_keys[] = {"sample_interval_ms", "rtt_samples", "ringbuf_kb", NULL};
+
+/* The `side` of a knob's group form, and the sockets it stands for. */
+static const struct {
+	const char *name;
+	unsigned int sides;
+} side_names[] = {
+    {"sender", CCX_SIDES_SENDER},
+    {"receiver", CCX_SIDES_RECEIVER},
+    {"both", CCX_SIDES_BOTH},
+};
+
+/* What {name} in a flow's cmd or server_cmd stands for; config_expand_cmd() fills them. */
+enum placeholder { PH_DST, PH_SRC, PH_PORT, PH_CC, PH_FLOW, PH_DURATION, PH_MAX };
+static const char *const placeholder_names[PH_MAX] = {
+    [PH_DST] = "dst", [PH_SRC] = "src",	  [PH_PORT] = "port",
+    [PH_CC] = "cc",   [PH_FLOW] = "flow", [PH_DURATION] = "duration_s",
+};
 
 /* The dotted path a user can search for: flows[1].sockops.syn_rto_ms. */
 static void setting_path(const config_setting_t *s, char *buf, size_t len)
@@ -127,7 +147,7 @@ static const char *num_str(double v, char *buf, size_t len)
 /* A typo must not fall back silently to a default, so every member has to be known. */
 static int check_members(struct loader *ld, const config_setting_t *group, const char *const *known)
 {
-	char list[PATH_TEXT_MAX];
+	char list[KNOWN_TEXT_MAX];
 	int i, k;
 
 	for (i = 0; i < config_setting_length(group); i++) {
@@ -447,40 +467,204 @@ static int load_link(struct loader *ld, const config_setting_t *root, struct exp
 	return 0;
 }
 
+/* A knob's value, as a scalar `name = X` or as `value = X` inside the knob's group. */
+static int load_knob_value(struct loader *ld, const config_setting_t *group, const char *name,
+			   const struct knob_info *k, double *v)
+{
+	config_setting_t *s;
+	char a[32], b[32], got[32];
+	long long i = 0;
+	bool on = false;
+	int r;
+
+	if (k->is_bool) {
+		r = get_bool(ld, group, name, true, &on, &s);
+		*v = on;
+		return r < 0 ? r : 0;
+	}
+	if (!k->is_float) {
+		r = get_int(ld, group, name, true, (long long)k->min, (long long)k->max, &i, &s);
+		*v = (double)i;
+		return r < 0 ? r : 0;
+	}
+	r = get_number(ld, group, name, true, v, &s);
+	if (r < 0)
+		return r;
+	if (*v >= k->min && *v <= k->max)
+		return 0;
+	snprintf(a, sizeof(a), "%.15g", k->min);
+	snprintf(b, sizeof(b), "%.15g", k->max);
+	return fail(ld, s, "must be between %s and %s (got %s)", a, b,
+		    num_str(*v, got, sizeof(got)));
+}
+
+static int load_knob_side(struct loader *ld, const config_setting_t *group, unsigned int *sides)
+{
+	config_setting_t *s;
+	const char *str;
+	size_t i;
+	int r;
+
+	r = get_string(ld, group, "side", false, &str, &s);
+	if (r <= 0)
+		return r;
+	for (i = 0; i < sizeof(side_names) / sizeof(side_names[0]); i++) {
+		if (strcmp(str, side_names[i].name) == 0) {
+			*sides = side_names[i].sides;
+			return 0;
+		}
+	}
+	return fail(ld, s, "must be \"sender\", \"receiver\" or \"both\" (got \"%s\")", str);
+}
+
+/*
+ * Every knob is read the same way, driven by knob_table: `name = X` applies X on the knob's
+ * default sides, `name = { value = X; side = "..."; }` chooses the sides.
+ */
+static int load_knob(struct loader *ld, const config_setting_t *sockops, const struct knob_info *k,
+		     struct sockops_spec *so)
+{
+	const config_setting_t *s = config_setting_get_member(sockops, k->name);
+	unsigned int sides = k->default_sides;
+	double v;
+	int r;
+
+	if (!s)
+		return 0;
+	if (config_setting_is_group(s)) {
+		r = check_members(ld, s, knob_group_keys);
+		if (r < 0)
+			return r;
+		r = load_knob_value(ld, s, "value", k, &v);
+		if (r < 0)
+			return r;
+		r = load_knob_side(ld, s, &sides);
+		if (r < 0)
+			return r;
+	} else {
+		r = load_knob_value(ld, sockops, k->name, k, &v);
+		if (r < 0)
+			return r;
+	}
+	/* ecn = false asks for what the kernel does anyway: nothing to apply, nothing to log. */
+	if (k->is_bool && v == 0)
+		return 0;
+	so->value[k->id] = v;
+	so->sides[k->id] = (unsigned char)sides;
+	return 0;
+}
+
 static int load_sockops(struct loader *ld, const config_setting_t *flow, struct sockops_spec *so)
 {
-	config_setting_t *g, *s;
-	long long v;
-	bool ecn;
-	int r;
+	const char *names[CCX_KNOB_MAX + 1];
+	config_setting_t *g;
+	int n = 0, i, r;
 
 	r = get_group(ld, flow, "sockops", false, &g);
 	if (r <= 0)
 		return r;
-	r = check_members(ld, g, sockops_keys);
+	for (i = 0; i < CCX_KNOB_MAX; i++)
+		if (knob_table[i].name)
+			names[n++] = knob_table[i].name;
+	names[n] = NULL;
+	r = check_members(ld, g, names);
 	if (r < 0)
 		return r;
+	for (i = 0; i < CCX_KNOB_MAX; i++) {
+		if (!knob_table[i].name)
+			continue;
+		r = load_knob(ld, g, &knob_table[i], so);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
 
-	r = get_int(ld, g, "syn_rto_ms", false, 1, 120000, &v, &s);
+/*
+ * The placeholder at `p` (a '{'): its index, PH_MAX for "{{" (a literal '{'), -ENOENT when
+ * unknown, -EINVAL when unclosed. *adv is how many characters it spans.
+ */
+static int placeholder_at(const char *p, size_t *adv)
+{
+	const char *close;
+	int i;
+
+	if (p[1] == '{') {
+		*adv = 2;
+		return PH_MAX;
+	}
+	close = strchr(p + 1, '}');
+	if (!close) {
+		*adv = strlen(p);
+		return -EINVAL;
+	}
+	*adv = close - p + 1;
+	for (i = 0; i < PH_MAX; i++)
+		if (strlen(placeholder_names[i]) == *adv - 2 &&
+		    strncmp(p + 1, placeholder_names[i], *adv - 2) == 0)
+			return i;
+	return -ENOENT;
+}
+
+static void placeholders_text(char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < PH_MAX && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s{%s}", i ? " " : "", placeholder_names[i]);
+}
+
+/* A cmd is checked whole here, so that expanding it at run time cannot fail on a typo. */
+static int check_cmd(struct loader *ld, const config_setting_t *s, const char *v, size_t max)
+{
+	char known[128];
+	size_t len = strlen(v), adv;
+	const char *p;
+	int ph;
+
+	if (!len)
+		return fail(ld, s, "must not be empty");
+	if (len > max)
+		return fail(ld, s, "must be at most %zu characters (got %zu)", max, len);
+	for (p = strchr(v, '{'); p; p = strchr(p + adv, '{')) {
+		ph = placeholder_at(p, &adv);
+		if (ph == -EINVAL)
+			return fail(ld, s, "unclosed { at offset %zu (write {{ for a literal {)",
+				    (size_t)(p - v));
+		if (ph == -ENOENT) {
+			placeholders_text(known, sizeof(known));
+			return fail(ld, s, "unknown placeholder %.*s (known: %s)", (int)adv, p,
+				    known);
+		}
+	}
+	return 0;
+}
+
+static int load_cmds(struct loader *ld, const config_setting_t *g, struct flow_spec *f)
+{
+	config_setting_t *s;
+	const char *str;
+	int r;
+
+	r = get_string(ld, g, "cmd", false, &str, &s);
+	if (r > 0)
+		r = check_cmd(ld, s, str, sizeof(f->cmd) - 1);
 	if (r < 0)
 		return r;
+	if (str)
+		snprintf(f->cmd, sizeof(f->cmd), "%s", str);
+
+	r = get_string(ld, g, "server_cmd", false, &str, &s);
+	if (r > 0 && !f->cmd[0])
+		return fail(ld, s, "server_cmd needs cmd");
 	if (r > 0)
-		so->syn_rto_ms = (int)v;
-	r = get_int(ld, g, "init_rwnd_pkts", false, 1, 65535, &v, &s);
+		r = check_cmd(ld, s, str, sizeof(f->server_cmd) - 1);
 	if (r < 0)
 		return r;
-	if (r > 0)
-		so->init_rwnd_pkts = (int)v;
-	r = get_int(ld, g, "init_cwnd_pkts", false, 1, 65535, &v, &s);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		so->init_cwnd_pkts = (int)v;
-	r = get_bool(ld, g, "ecn", false, &ecn, &s);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		so->ecn = ecn;
+	if (str)
+		snprintf(f->server_cmd, sizeof(f->server_cmd), "%s", str);
 	return 0;
 }
 
@@ -543,9 +727,18 @@ static int load_flow(struct loader *ld, const config_setting_t *list, int i, str
 			    strlen(str));
 	snprintf(f->cc, sizeof(f->cc), "%s", str);
 
+	r = load_cmds(ld, g, f);
+	if (r < 0)
+		return r;
+
+	/* A cmd flow counts as one connection in the budget: its program's are not ours. */
 	r = get_int(ld, g, "count", false, 1, CFG_MAX_CONNS, &count, &s);
 	if (r < 0)
 		return r;
+	if (r > 0 && f->cmd[0])
+		return fail(ld, s,
+			    "count does not apply to a cmd flow: the program opens its own "
+			    "connections");
 	if (r > 0)
 		f->count = (int)count;
 	*conns += f->count;
@@ -619,6 +812,17 @@ static int load_collect(struct loader *ld, const config_setting_t *root, struct 
 		return r;
 	if (r > 0)
 		exp->collect.sample_interval_ms = (int)v;
+	r = get_bool(ld, g, "rtt_samples", false, &exp->collect.rtt_samples, &s);
+	if (r < 0)
+		return r;
+	r = get_int(ld, g, "ringbuf_kb", false, RINGBUF_KB_MIN, RINGBUF_KB_MAX, &v, &s);
+	if (r < 0)
+		return r;
+	/* The kernel takes only a power-of-2 ring buffer: refuse it here, before any BPF. */
+	if (r > 0 && (v & (v - 1)))
+		return fail(ld, s, "must be a power of 2 (got %lld)", v);
+	if (r > 0)
+		exp->collect.ringbuf_kb = (int)v;
 	return 0;
 }
 
@@ -630,13 +834,9 @@ static void experiment_defaults(struct experiment *exp)
 	exp->seed = DEFAULT_SEED;
 	exp->link.queue_pkts = DEFAULT_QUEUE_PKTS;
 	exp->collect.sample_interval_ms = DEFAULT_SAMPLE_INTERVAL_MS;
-	for (i = 0; i < CFG_MAX_FLOWS; i++) {
+	/* Unset knobs stay all zero: sides 0 is "not set". */
+	for (i = 0; i < CFG_MAX_FLOWS; i++)
 		exp->flows[i].count = DEFAULT_COUNT;
-		exp->flows[i].sockops.syn_rto_ms = CFG_UNSET;
-		exp->flows[i].sockops.init_rwnd_pkts = CFG_UNSET;
-		exp->flows[i].sockops.init_cwnd_pkts = CFG_UNSET;
-		exp->flows[i].sockops.ecn = CFG_UNSET;
-	}
 }
 
 /*
@@ -761,4 +961,63 @@ int experiment_conns(const struct experiment *exp)
 	for (i = 0; i < exp->nflows; i++)
 		conns += exp->flows[i].count;
 	return conns;
+}
+
+int config_expand_cmd(const char *tmpl, const struct flow_spec *f, const char *src, const char *dst,
+		      int port, char *out, size_t len)
+{
+	size_t used = 0, n, adv;
+	const char *p = tmpl;
+	char num[32];
+
+	if (!len)
+		return -ENAMETOOLONG;
+	out[0] = '\0';
+	while (*p) {
+		const char *v = p;
+
+		if (*p != '{') {
+			n = adv = strcspn(p, "{");
+		} else {
+			switch (placeholder_at(p, &adv)) {
+			case PH_DST:
+				v = dst ? dst : "";
+				break;
+			case PH_SRC:
+				v = src ? src : "";
+				break;
+			case PH_PORT:
+				snprintf(num, sizeof(num), "%d", port);
+				v = num;
+				break;
+			case PH_CC:
+				v = f->cc;
+				break;
+			case PH_FLOW:
+				v = f->name;
+				break;
+			case PH_DURATION:
+				snprintf(num, sizeof(num), "%g", f->stop_s - f->start_s);
+				v = num;
+				break;
+			case PH_MAX:
+				v = "{";
+				break;
+			default:
+				out[0] = '\0';
+				return -EINVAL;
+			}
+			n = strlen(v);
+		}
+		/* A truncated command line would run something else: all or nothing. */
+		if (n >= len - used) {
+			out[0] = '\0';
+			return -ENAMETOOLONG;
+		}
+		memcpy(out + used, v, n);
+		used += n;
+		out[used] = '\0';
+		p += adv;
+	}
+	return 0;
 }

@@ -262,6 +262,47 @@ static void write_sysctls(struct json *j, const struct topology *topo)
 	json_object_end(j);
 }
 
+/* The TCP counters of one host's network namespace: /proc/net/snmp ("Tcp:") and
+ * /proc/net/netstat ("TcpExt:") each hold a header line of names and a line of values. */
+static void write_netstat(struct json *j, const char *host, const char *ns)
+{
+	static const char *const files[] = {"/proc/net/snmp", "/proc/net/netstat"};
+	static const char *const groups[] = {"Tcp:", "TcpExt:"};
+	static char buf[65536];
+
+	json_key(j, host);
+	json_object_begin(j);
+	for (int i = 0; i < 2; i++) {
+		char *names = NULL, *values = NULL, *save = NULL, *line;
+		size_t glen = strlen(groups[i]);
+
+		if (sys_read_in_netns(ns, files[i], buf, sizeof(buf)) < 0)
+			continue;
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, groups[i], glen) != 0)
+				continue;
+			if (!names)
+				names = line + glen;
+			else
+				values = line + glen;
+		}
+		if (!names || !values)
+			continue;
+		char *ns_save = NULL, *vs_save = NULL;
+		char *name = strtok_r(names, " ", &ns_save);
+		char *value = strtok_r(values, " ", &vs_save);
+
+		for (; name && value;
+		     name = strtok_r(NULL, " ", &ns_save), value = strtok_r(NULL, " ", &vs_save)) {
+			char key[96];
+
+			snprintf(key, sizeof(key), "%.*s%s", (int)glen - 1, groups[i], name);
+			json_kv_int(j, key, strtoll(value, NULL, 10));
+		}
+	}
+	json_object_end(j);
+}
+
 static void write_events(struct json *j, const struct run_info *info, const struct collector *c)
 {
 	uint64_t dropped = 0, lost = 0;
@@ -345,6 +386,15 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 	json_kv_str(&j, "receiver", CCX_ADDR_RECEIVER);
 	json_kv_str(&j, "cgroup", info->topo ? info->topo->cgroup : "");
 	json_object_end(&j);
+
+	if (info->topo && info->topo->have_ns[0] && info->topo->have_ns[2]) {
+		/* Per host: each has its own namespace, so these count the run's sockets only. */
+		json_key(&j, "netstat");
+		json_object_begin(&j);
+		write_netstat(&j, "sender", info->topo->ns_sender);
+		write_netstat(&j, "receiver", info->topo->ns_receiver);
+		json_object_end(&j);
+	}
 
 	json_key(&j, "link");
 	json_object_begin(&j);

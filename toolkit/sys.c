@@ -200,9 +200,8 @@ int sys_enter_netns(const char *name)
 
 /* /proc/sys/net shows the netns of the process that opens it, so visit the netns and
  * come back. ccexp is single-threaded, which setns needs. */
-static int with_netns(const char *ns, const char *name, char *buf, size_t len, const char *value)
+static int with_netns(const char *ns, const char *path, char *buf, size_t len, const char *value)
 {
-	char path[PATH_MAX];
 	int self = -1, r;
 
 	if (ns) {
@@ -215,7 +214,6 @@ static int with_netns(const char *ns, const char *name, char *buf, size_t len, c
 			return r;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
 	r = value ? sys_write_file(path, value) : sys_read_file(path, buf, len);
 	if (self >= 0) {
 		if (setns(self, CLONE_NEWNET) < 0) {
@@ -228,14 +226,25 @@ static int with_netns(const char *ns, const char *name, char *buf, size_t len, c
 	return r;
 }
 
+int sys_read_in_netns(const char *ns, const char *path, char *buf, size_t len)
+{
+	return with_netns(ns, path, buf, len, NULL);
+}
+
 int sys_read_sysctl(const char *ns, const char *name, char *buf, size_t len)
 {
-	return with_netns(ns, name, buf, len, NULL);
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	return with_netns(ns, path, buf, len, NULL);
 }
 
 int sys_write_sysctl(const char *ns, const char *name, const char *value)
 {
-	return with_netns(ns, name, NULL, 0, value);
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	return with_netns(ns, path, NULL, 0, value);
 }
 
 uint64_t sys_mono_ns(void)

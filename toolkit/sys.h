@@ -21,6 +21,8 @@ int sys_enter_netns(const char *name);
  * (NULL: the caller's own). */
 int sys_read_sysctl(const char *ns, const char *name, char *buf, size_t len);
 int sys_write_sysctl(const char *ns, const char *name, const char *value);
+/* Reads a /proc file (e.g. /proc/net/netstat) as seen from inside netns `ns`. */
+int sys_read_in_netns(const char *ns, const char *path, char *buf, size_t len);
 uint64_t sys_mono_ns(void);
 
 #endif

@@ -349,24 +349,29 @@ static void run_cmd(const struct experiment *exp, int flow_id, const char *tmpl,
 	_exit(127);
 }
 
-/* True once a socket of netns `pid` listens on `port` (a server_cmd started). */
+/* True once a socket of netns `pid` listens on `port` (a server_cmd started); servers such
+ * as iperf3 listen on a dual-stack IPv6 socket, so both tables are read. */
 static bool port_listening(pid_t pid, int port)
 {
-	char path[64], line[256];
+	static const char *const tables[] = {"tcp", "tcp6"};
+	char path[64], line[512];
 	bool found = false;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/tcp", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned int lport, st;
+	for (int i = 0; i < 2 && !found; i++) {
+		FILE *f;
 
-		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) == 2)
-			found = lport == (unsigned int)port && st == 0x0A;
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			unsigned int lport, st;
+
+			if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) == 2)
+				found = lport == (unsigned int)port && st == 0x0A;
+		}
+		fclose(f);
 	}
-	fclose(f);
 	return found;
 }
 

@@ -9,6 +9,7 @@
 
 #include "ccx_test.h"
 #include "config.h"
+#include "knobs.h"
 
 /* As read from /proc/sys/net/ipv4/tcp_available_congestion_control, newline and all. */
 #define KNOWN_CC "reno cubic bbr\n"
@@ -19,6 +20,7 @@
 #define FLOW_A "flows = ( { name = \"a\"; cc = \"cubic\"; } );\n"
 /* Line 3: one flow with the given settings after name and cc. */
 #define FLOW(settings) "flows = ( { name = \"a\"; cc = \"cubic\"; " settings " } );\n"
+#define PLACEHOLDERS   "{dst} {src} {port} {cc} {flow} {duration_s}"
 
 struct reject {
 	const char *text;
@@ -33,17 +35,13 @@ static const struct reject rejects[] = {
      "1: experiment.repeat: unknown setting (known: name, duration_s, seed)"},
     {EXP "link = { rate_mbit = 10.0;\n  delay_ms = 20.0; };\n" FLOW_A,
      "3: link.delay_ms: unknown setting (known: rate_mbit, queue_pkts)"},
-    {EXP LINK FLOW("cmd = \"iperf3 -c {dst}\";"),
-     "3: flows[0].cmd: unknown setting (known: name, cc, count, start_s, stop_s, sockops)"},
-    {EXP LINK "flows = (\n"
-	      "  { name = \"a\"; cc = \"cubic\"; },\n"
-	      "  { name = \"b\"; cc = \"bbr\";\n"
-	      "    sockops = { syn_rto = 200; }; }\n"
-	      ");\n",
-     "6: flows[1].sockops.syn_rto: unknown setting "
-     "(known: syn_rto_ms, init_rwnd_pkts, init_cwnd_pkts, ecn)"},
-    {EXP LINK FLOW_A "collect = { rtt_samples = true; };\n",
-     "4: collect.rtt_samples: unknown setting (known: sample_interval_ms)"},
+    {EXP LINK FLOW("args = \"-P 4\";"),
+     "3: flows[0].args: unknown setting "
+     "(known: name, cc, cmd, server_cmd, count, start_s, stop_s, sockops)"},
+    {EXP LINK FLOW("sockops = { syn_rto_ms = { value = 200; sides = \"both\"; }; };"),
+     "3: flows[0].sockops.syn_rto_ms.sides: unknown setting (known: value, side)"},
+    {EXP LINK FLOW_A "collect = { rtt = true; };\n",
+     "4: collect.rtt: unknown setting (known: sample_interval_ms, rtt_samples, ringbuf_kb)"},
 
     /* Wrong types. */
     {EXP "link = { rate_mbit = \"50\"; };\n" FLOW_A, "2: link.rate_mbit: must be a number"},
@@ -55,6 +53,23 @@ static const struct reject rejects[] = {
     {"experiment = { name = 5; duration_s = 10.0; };\n" LINK FLOW_A,
      "1: experiment.name: must be a string"},
     {EXP LINK FLOW("sockops = { ecn = 1; };"), "3: flows[0].sockops.ecn: must be true or false"},
+    {EXP LINK FLOW("sockops = { ecn = { value = 1; side = \"sender\"; }; };"),
+     "3: flows[0].sockops.ecn.value: must be true or false"},
+    {EXP LINK FLOW("sockops = { rto_min_ms = 20.5; };"),
+     "3: flows[0].sockops.rto_min_ms: must be an integer"},
+    {EXP LINK FLOW("sockops = { rto_min_ms = { value = 20.0; }; };"),
+     "3: flows[0].sockops.rto_min_ms.value: must be an integer"},
+    {EXP LINK FLOW("sockops = { max_pacing_mbit = \"12.5\"; };"),
+     "3: flows[0].sockops.max_pacing_mbit: must be a number"},
+    {EXP LINK FLOW("sockops = { syn_rto_ms = [ 200, 300 ]; };"),
+     "3: flows[0].sockops.syn_rto_ms: must be an integer"},
+    {EXP LINK FLOW("sockops = { syn_rto_ms = { value = 200; side = 1; }; };"),
+     "3: flows[0].sockops.syn_rto_ms.side: must be a string"},
+    {EXP LINK FLOW("cmd = 5;"), "3: flows[0].cmd: must be a string"},
+    {EXP LINK FLOW_A "collect = { rtt_samples = 1; };\n",
+     "4: collect.rtt_samples: must be true or false"},
+    {EXP LINK FLOW_A "collect = { ringbuf_kb = 64.0; };\n",
+     "4: collect.ringbuf_kb: must be an integer"},
     {EXP "link = 50.0;\n" FLOW_A, "2: link: must be a group"},
     {"experiment = ( );\n" LINK FLOW_A, "1: experiment: must be a group"},
     {EXP LINK FLOW("sockops = 200;"), "3: flows[0].sockops: must be a group"},
@@ -87,17 +102,68 @@ static const struct reject rejects[] = {
      "3: flows[0].sockops.init_rwnd_pkts: must be between 1 and 65535 (got 65536)"},
     {EXP LINK FLOW("sockops = { init_cwnd_pkts = 0; };"),
      "3: flows[0].sockops.init_cwnd_pkts: must be between 1 and 65535 (got 0)"},
+    {EXP LINK FLOW("sockops = { rto_min_ms = 500; };"),
+     "3: flows[0].sockops.rto_min_ms: must be between 1 and 200 (got 500)"},
+    {EXP LINK FLOW("sockops = {\n  rto_min_ms = { value = 500; side = \"both\"; }; };"),
+     "4: flows[0].sockops.rto_min_ms.value: must be between 1 and 200 (got 500)"},
     {EXP LINK FLOW("count = 0;"), "3: flows[0].count: must be between 1 and 256 (got 0)"},
     {EXP LINK FLOW("count = 257;"), "3: flows[0].count: must be between 1 and 256 (got 257)"},
     {EXP LINK FLOW_A "collect = { sample_interval_ms = 0; };\n",
      "4: collect.sample_interval_ms: must be between 1 and 10000 (got 0)"},
     {EXP LINK FLOW_A "collect = { sample_interval_ms = 10001; };\n",
      "4: collect.sample_interval_ms: must be between 1 and 10000 (got 10001)"},
+    {EXP LINK FLOW_A "collect = { ringbuf_kb = 0; };\n",
+     "4: collect.ringbuf_kb: must be between 64 and 1048576 (got 0)"},
+    {EXP LINK FLOW_A "collect = { ringbuf_kb = 63; };\n",
+     "4: collect.ringbuf_kb: must be between 64 and 1048576 (got 63)"},
+    {EXP LINK FLOW_A "collect = { ringbuf_kb = 2097152; };\n",
+     "4: collect.ringbuf_kb: must be between 64 and 1048576 (got 2097152)"},
+    {EXP LINK FLOW_A "collect = { ringbuf_kb = 100; };\n",
+     "4: collect.ringbuf_kb: must be a power of 2 (got 100)"},
     /* libconfig 1.5 wraps these to 200 and 10: the true value must be what is checked. */
     {EXP LINK FLOW("sockops = { syn_rto_ms = 4294967496; };"),
      "3: flows[0].sockops.syn_rto_ms: must be between 1 and 120000 (got 4294967496)"},
     {EXP "link = { rate_mbit = 4294967306; };\n" FLOW_A,
      "2: link.rate_mbit: must be between 0.01 and 100000 (got 4294967306.0)"},
+
+    /* The sides of a knob in the group form. */
+    {EXP LINK FLOW("sockops = { syn_rto_ms = { value = 200; side = \"client\"; }; };"),
+     "3: flows[0].sockops.syn_rto_ms.side: must be \"sender\", \"receiver\" or \"both\" "
+     "(got \"client\")"},
+    {EXP LINK FLOW("sockops = { ecn = { value = true; side = \"Sender\"; }; };"),
+     "3: flows[0].sockops.ecn.side: must be \"sender\", \"receiver\" or \"both\" "
+     "(got \"Sender\")"},
+    {EXP LINK FLOW("sockops = {\n  init_cwnd_pkts = { side = \"sender\"; };\n};"),
+     "4: flows[0].sockops.init_cwnd_pkts.value: missing (required)"},
+    {EXP LINK FLOW("sockops = { init_cwnd_pkts = { }; };"),
+     "3: flows[0].sockops.init_cwnd_pkts.value: missing (required)"},
+
+    /* A program instead of the built-in sender. */
+    {EXP LINK FLOW("cmd = \"\";"), "3: flows[0].cmd: must not be empty"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {dst} -p {prot}\";"),
+     "3: flows[0].cmd: unknown placeholder {prot} (known: " PLACEHOLDERS ")"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {}\";"),
+     "3: flows[0].cmd: unknown placeholder {} (known: " PLACEHOLDERS ")"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {DST}\";"),
+     "3: flows[0].cmd: unknown placeholder {DST} (known: " PLACEHOLDERS ")"},
+    {EXP LINK FLOW("cmd = \"sh -c 'echo ${HOME}'\";"),
+     "3: flows[0].cmd: unknown placeholder {HOME} (known: " PLACEHOLDERS ")"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {dst\";"),
+     "3: flows[0].cmd: unclosed { at offset 10 (write {{ for a literal {)"},
+    {EXP LINK FLOW("cmd = \"awk '{{print}' {flow\";"),
+     "3: flows[0].cmd: unclosed { at offset 15 (write {{ for a literal {)"},
+    {EXP LINK FLOW("server_cmd = \"iperf3 -s -p {port}\";"),
+     "3: flows[0].server_cmd: server_cmd needs cmd"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {dst}\";\n  server_cmd = \"iperf3 -s -B {dest}\";"),
+     "4: flows[0].server_cmd: unknown placeholder {dest} (known: " PLACEHOLDERS ")"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {dst}\"; server_cmd = \"\";"),
+     "3: flows[0].server_cmd: must not be empty"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {dst} -P 4\";\n  count = 4;"),
+     "4: flows[0].count: count does not apply to a cmd flow: the program opens its own "
+     "connections"},
+    {EXP LINK FLOW("cmd = \"iperf3 -c {dst}\"; count = 1;"),
+     "3: flows[0].count: count does not apply to a cmd flow: the program opens its own "
+     "connections"},
 
     /* Congestion control. */
     {EXP LINK "flows = ( { name = \"a\"; cc = \"foo\"; } );\n",
@@ -206,8 +272,15 @@ static void check_reject(const char *what, const char *text, size_t len, const c
 	CHECK_STR_EQ(err, want);
 	/* Nothing half-validated may be left for a caller that ignores the error. */
 	CHECK(exp.nflows == 0 && exp.name[0] == '\0' && exp.seed == 1);
-	CHECK(exp.flows[0].count == 1 && exp.flows[0].sockops.syn_rto_ms == CFG_UNSET);
+	CHECK(exp.flows[0].count == 1 && exp.flows[0].sockops.sides[CCX_KNOB_SYN_RTO] == 0);
+	CHECK(exp.flows[0].sockops.value[CCX_KNOB_SYN_RTO] == 0 && exp.flows[0].cmd[0] == '\0');
+	CHECK(!exp.collect.rtt_samples && exp.collect.ringbuf_kb == 0);
 	unlink(path);
+}
+
+static void check_reject_str(const char *what, const char *text, const char *msg)
+{
+	check_reject(what, text, strlen(text), msg);
 }
 
 static void test_rejects(void)
@@ -289,6 +362,14 @@ static void test_unreadable(void)
 		     " not a text file (NUL byte at offset 3)");
 }
 
+static bool knobs_unset(const struct sockops_spec *so)
+{
+	for (int k = 0; k < CCX_KNOB_MAX; k++)
+		if (so->sides[k] || so->value[k] != 0)
+			return false;
+	return true;
+}
+
 static void test_quickstart(void)
 {
 	char path[PATH_MAX + 64], err[512] = "unset";
@@ -315,10 +396,16 @@ static void test_quickstart(void)
 	CHECK(a->count == 1);
 	CHECK(a->start_s == 0.0);
 	CHECK(a->stop_s == 10.0);
-	CHECK(a->sockops.syn_rto_ms == 200);
-	CHECK(a->sockops.init_rwnd_pkts == 40);
-	CHECK(a->sockops.init_cwnd_pkts == 20);
-	CHECK(a->sockops.ecn == 0);
+	CHECK(a->sockops.value[CCX_KNOB_SYN_RTO] == 200);
+	CHECK(a->sockops.sides[CCX_KNOB_SYN_RTO] == CCX_SIDES_BOTH);
+	CHECK(a->sockops.value[CCX_KNOB_INIT_RWND] == 40);
+	CHECK(a->sockops.sides[CCX_KNOB_INIT_RWND] == CCX_SIDES_RECEIVER);
+	CHECK(a->sockops.value[CCX_KNOB_INIT_CWND] == 20);
+	CHECK(a->sockops.sides[CCX_KNOB_INIT_CWND] == CCX_SIDES_SENDER);
+	/* ecn = false is the kernel's default: nothing to apply. */
+	CHECK(a->sockops.value[CCX_KNOB_ECN] == 0 && a->sockops.sides[CCX_KNOB_ECN] == 0);
+	CHECK(a->sockops.sides[CCX_KNOB_RTO_MIN] == 0 && a->sockops.sides[CCX_KNOB_CC] == 0);
+	CHECK(a->cmd[0] == '\0' && a->server_cmd[0] == '\0');
 	CHECK(a->line == 6);
 
 	b = &exp.flows[1];
@@ -327,10 +414,7 @@ static void test_quickstart(void)
 	CHECK(b->count == 1);
 	CHECK(b->start_s == 2.0);
 	CHECK(b->stop_s == 8.0);
-	CHECK(b->sockops.syn_rto_ms == CFG_UNSET);
-	CHECK(b->sockops.init_rwnd_pkts == CFG_UNSET);
-	CHECK(b->sockops.init_cwnd_pkts == CFG_UNSET);
-	CHECK(b->sockops.ecn == CFG_UNSET);
+	CHECK(knobs_unset(&b->sockops));
 	CHECK(b->line == 8);
 }
 
@@ -365,8 +449,9 @@ static void test_defaults(void)
 	CHECK(f->count == 1);
 	CHECK(f->start_s == 0.0);
 	CHECK(f->stop_s == 5.0);
-	CHECK(f->sockops.syn_rto_ms == CFG_UNSET && f->sockops.init_rwnd_pkts == CFG_UNSET);
-	CHECK(f->sockops.init_cwnd_pkts == CFG_UNSET && f->sockops.ecn == CFG_UNSET);
+	CHECK(knobs_unset(&f->sockops));
+	CHECK(f->cmd[0] == '\0' && f->server_cmd[0] == '\0');
+	CHECK(!exp.collect.rtt_samples && exp.collect.ringbuf_kb == 0);
 	CHECK(f->line == 4);
 }
 
@@ -381,21 +466,24 @@ static void test_limits(void)
 		CHECK(exp.nflows == 2 && experiment_conns(&exp) == CFG_MAX_CONNS);
 		CHECK_STR_EQ(exp.flows[0].name, "A_z-09");
 		CHECK(exp.flows[0].count == 255 && exp.flows[0].stop_s == 86400.0);
-		CHECK(exp.flows[0].sockops.syn_rto_ms == 120000);
-		CHECK(exp.flows[0].sockops.init_rwnd_pkts == 65535);
-		CHECK(exp.flows[0].sockops.init_cwnd_pkts == 65535);
-		CHECK(exp.flows[0].sockops.ecn == 1);
+		CHECK(exp.flows[0].sockops.value[CCX_KNOB_SYN_RTO] == 120000);
+		CHECK(exp.flows[0].sockops.value[CCX_KNOB_INIT_RWND] == 65535);
+		CHECK(exp.flows[0].sockops.value[CCX_KNOB_INIT_CWND] == 65535);
+		CHECK(exp.flows[0].sockops.value[CCX_KNOB_ECN] == 1);
+		CHECK(exp.flows[0].sockops.sides[CCX_KNOB_ECN] == CCX_SIDES_BOTH);
 		CHECK(exp.flows[1].start_s == 86399.5 && exp.flows[1].stop_s == 86399.75);
-		CHECK(exp.flows[1].sockops.syn_rto_ms == 1 &&
-		      exp.flows[1].sockops.ecn == CFG_UNSET);
+		CHECK(exp.flows[1].sockops.value[CCX_KNOB_SYN_RTO] == 1 &&
+		      exp.flows[1].sockops.sides[CCX_KNOB_ECN] == 0);
 		CHECK(exp.flows[1].line == 7);
 		CHECK(exp.collect.sample_interval_ms == 10000);
+		CHECK(exp.collect.rtt_samples && exp.collect.ringbuf_kb == 1048576);
 	}
 	if (!load_fixture("limits-other.cfg", KNOWN_CC, &exp)) {
 		CHECK(exp.duration_s == 0.001 && exp.flows[0].stop_s == 0.001);
 		CHECK(exp.link.rate_mbit == 100000.0 && exp.link.queue_pkts == 1);
 		CHECK(exp.flows[0].count == CFG_MAX_CONNS);
 		CHECK(exp.collect.sample_interval_ms == 1);
+		CHECK(!exp.collect.rtt_samples && exp.collect.ringbuf_kb == 64);
 		if (sizeof(unsigned long) >= 8)
 			CHECK(exp.seed == (unsigned long)LLONG_MAX);
 	}
@@ -433,6 +521,343 @@ static void test_big_seed(void)
 			  exp.seed);
 	}
 	unlink(path);
+}
+
+/* Loads `text` from a temporary file; err gets the message. */
+static int load_text(const char *what, const char *text, struct experiment *exp, char *err,
+		     size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.cfg", tmpdir, what);
+	write_file(path, text, strlen(text));
+	r = config_load(path, KNOWN_CC, exp, err, errlen);
+	unlink(path);
+	return r;
+}
+
+/* One flow "a" whose sockops group holds `sockops`. */
+static int load_sockops(const char *what, const char *sockops, struct experiment *exp)
+{
+	char text[1024], err[512];
+	int r;
+
+	snprintf(text, sizeof(text),
+		 EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\";\n"
+			  "  sockops = { %s }; } );\n",
+		 sockops);
+	r = load_text(what, text, exp, err, sizeof(err));
+	CHECK_MSG(r == 0, "%s: %s", sockops, err);
+	return r;
+}
+
+/* A config literal for v: an integer knob's as written, a float knob's with a point. */
+static void knob_literal(const struct knob_info *k, double v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", v);
+	if (k->is_float && !strpbrk(buf, ".e"))
+		strncat(buf, ".0", len - strlen(buf) - 1);
+}
+
+/* Messages that name a knob's range or the knob list come from knob_table, which moves. */
+static void test_knob_messages(void)
+{
+	const struct knob_info *pacing = &knob_table[CCX_KNOB_MAX_PACING];
+	char msg[1024], known[512] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < CCX_KNOB_MAX && n < sizeof(known); i++)
+		if (knob_table[i].name)
+			n += snprintf(known + n, sizeof(known) - n, "%s%s", n ? ", " : "",
+				      knob_table[i].name);
+	CHECK(strncmp(known, "syn_rto_ms, init_rwnd_pkts, init_cwnd_pkts, ", 44) == 0);
+	snprintf(msg, sizeof(msg), "6: flows[1].sockops.syn_rto: unknown setting (known: %s)",
+		 known);
+	check_reject_str("unknown-knob",
+			 EXP LINK "flows = (\n"
+				  "  { name = \"a\"; cc = \"cubic\"; },\n"
+				  "  { name = \"b\"; cc = \"bbr\";\n"
+				  "    sockops = { syn_rto = 200; }; }\n"
+				  ");\n",
+			 msg);
+
+	/* A float knob's value is printed as the float it is. */
+	snprintf(
+	    msg, sizeof(msg),
+	    "3: flows[0].sockops.max_pacing_mbit: must be between %.15g and %.15g (got 0.0005)",
+	    pacing->min, pacing->max);
+	check_reject_str("pacing-low", EXP LINK FLOW("sockops = { max_pacing_mbit = 0.0005; };"),
+			 msg);
+	snprintf(msg, sizeof(msg),
+		 "3: flows[0].sockops.max_pacing_mbit.value: must be between %.15g and %.15g "
+		 "(got 2000000.0)",
+		 pacing->min, pacing->max);
+	check_reject_str("pacing-high",
+			 EXP LINK FLOW("sockops = { max_pacing_mbit = { value = 2000000; }; };"),
+			 msg);
+}
+
+/* Every knob of the table, at and beyond both ends of its range, bare and in a group. */
+static void test_knob_ranges(void)
+{
+	for (int i = 0; i < CCX_KNOB_MAX; i++) {
+		const struct knob_info *k = &knob_table[i];
+		char text[1024], msg[512], what[64], lo[32], hi[32], bad[32];
+		const double edges[2] = {k->min, k->max};
+		struct experiment exp;
+
+		CHECK((int)k->id == i);
+		if (!k->name || k->is_bool)
+			continue;
+		knob_literal(k, k->min, lo, sizeof(lo));
+		knob_literal(k, k->max, hi, sizeof(hi));
+		for (int e = 0; e < 2; e++) {
+			char lit[32];
+
+			knob_literal(k, edges[e] + (e ? 1 : -1), lit, sizeof(lit));
+			snprintf(what, sizeof(what), "range-%s-%d", k->name, e);
+			snprintf(text, sizeof(text), EXP LINK FLOW("sockops = { %s = %s; };"),
+				 k->name, lit);
+			/* The message prints the range as the table has it: no ".0". */
+			snprintf(msg, sizeof(msg),
+				 "3: flows[0].sockops.%s: must be between %.15g and %.15g (got %s)",
+				 k->name, k->min, k->max, lit);
+			check_reject_str(what, text, msg);
+
+			snprintf(text, sizeof(text), "%s = %s;", k->name, e ? hi : lo);
+			if (!load_sockops(what, text, &exp)) {
+				CHECK_MSG(exp.flows[0].sockops.value[i] == edges[e], "%s", text);
+				CHECK_MSG(exp.flows[0].sockops.sides[i] == k->default_sides, "%s",
+					  text);
+			}
+			snprintf(text, sizeof(text), "%s = { value = %s; };", k->name, e ? hi : lo);
+			if (!load_sockops(what, text, &exp)) {
+				CHECK_MSG(exp.flows[0].sockops.value[i] == edges[e], "%s", text);
+				CHECK_MSG(exp.flows[0].sockops.sides[i] == k->default_sides, "%s",
+					  text);
+			}
+		}
+		if (k->is_float)
+			continue;
+		/* 1.5 packets or 20.0 ms: a float where the kernel takes a whole number. */
+		snprintf(bad, sizeof(bad), "%.15g.5", k->min);
+		snprintf(what, sizeof(what), "float-%s", k->name);
+		snprintf(text, sizeof(text), EXP LINK FLOW("sockops = { %s = %s; };"), k->name,
+			 bad);
+		snprintf(msg, sizeof(msg), "3: flows[0].sockops.%s: must be an integer", k->name);
+		check_reject_str(what, text, msg);
+	}
+}
+
+static void test_knob_forms(void)
+{
+	static const struct {
+		const char *side;
+		unsigned int sides;
+	} sides[] = {
+	    {"sender", CCX_SIDES_SENDER},
+	    {"receiver", CCX_SIDES_RECEIVER},
+	    {"both", CCX_SIDES_BOTH},
+	};
+	const struct sockops_spec *so;
+	struct experiment exp;
+	char text[256], msg[256];
+
+	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		/* A knob whose default is one side, moved to each side in turn. */
+		snprintf(text, sizeof(text), "init_cwnd_pkts = { value = 4; side = \"%s\"; };",
+			 sides[i].side);
+		if (!load_sockops("side", text, &exp)) {
+			CHECK(exp.flows[0].sockops.value[CCX_KNOB_INIT_CWND] == 4);
+			CHECK_MSG(exp.flows[0].sockops.sides[CCX_KNOB_INIT_CWND] == sides[i].sides,
+				  "%s", text);
+		}
+		snprintf(text, sizeof(text), "ecn = { value = true; side = \"%s\"; };",
+			 sides[i].side);
+		if (!load_sockops("side-ecn", text, &exp)) {
+			CHECK(exp.flows[0].sockops.value[CCX_KNOB_ECN] == 1);
+			CHECK_MSG(exp.flows[0].sockops.sides[CCX_KNOB_ECN] == sides[i].sides, "%s",
+				  text);
+		}
+	}
+
+	/* ecn = false asks for the kernel's default: stored as unset, in either form. */
+	if (!load_sockops("ecn-false", "ecn = false; syn_rto_ms = 300;", &exp)) {
+		so = &exp.flows[0].sockops;
+		CHECK(so->sides[CCX_KNOB_ECN] == 0 && so->value[CCX_KNOB_ECN] == 0);
+		CHECK(so->value[CCX_KNOB_SYN_RTO] == 300);
+		CHECK(so->sides[CCX_KNOB_SYN_RTO] == CCX_SIDES_BOTH);
+	}
+	if (!load_sockops("ecn-false-group", "ecn = { value = false; side = \"sender\"; };", &exp))
+		CHECK(knobs_unset(&exp.flows[0].sockops));
+	if (!load_sockops("ecn-true", "ecn = true;", &exp)) {
+		so = &exp.flows[0].sockops;
+		CHECK(so->value[CCX_KNOB_ECN] == 1 && so->sides[CCX_KNOB_ECN] == CCX_SIDES_BOTH);
+	}
+
+	/* The one float knob takes decimals and integers alike. */
+	if (!load_sockops("pacing", "max_pacing_mbit = 12.5;", &exp)) {
+		so = &exp.flows[0].sockops;
+		CHECK(so->value[CCX_KNOB_MAX_PACING] == 12.5);
+		CHECK(so->sides[CCX_KNOB_MAX_PACING] == CCX_SIDES_SENDER);
+	}
+	if (!load_sockops("pacing-int", "max_pacing_mbit = { value = 12; side = \"both\"; };",
+			  &exp)) {
+		so = &exp.flows[0].sockops;
+		CHECK(so->value[CCX_KNOB_MAX_PACING] == 12.0);
+		CHECK(so->sides[CCX_KNOB_MAX_PACING] == CCX_SIDES_BOTH);
+	}
+	/* Beyond 32 bits without L, inside a group: the true value is checked. */
+	snprintf(msg, sizeof(msg),
+		 "3: flows[0].sockops.sndbuf_bytes.value: must be between %.15g and %.15g "
+		 "(got 4294968320)",
+		 knob_table[CCX_KNOB_SNDBUF].min, knob_table[CCX_KNOB_SNDBUF].max);
+	check_reject_str("wrap-group",
+			 EXP LINK FLOW("sockops = { sndbuf_bytes = { value = 4294968320; }; };"),
+			 msg);
+	/* Everything at once, each knob only where it was given. */
+	if (!load_sockops("all",
+			  "sndbuf_bytes = 1048576; base_rtt_us = { value = 2000; }; "
+			  "rcvbuf_bytes = { value = 4194304; side = \"both\"; };",
+			  &exp)) {
+		so = &exp.flows[0].sockops;
+		CHECK(so->value[CCX_KNOB_SNDBUF] == 1048576);
+		CHECK(so->sides[CCX_KNOB_SNDBUF] == CCX_SIDES_SENDER);
+		CHECK(so->value[CCX_KNOB_BASE_RTT] == 2000);
+		CHECK(so->sides[CCX_KNOB_BASE_RTT] == CCX_SIDES_SENDER);
+		CHECK(so->value[CCX_KNOB_RCVBUF] == 4194304);
+		CHECK(so->sides[CCX_KNOB_RCVBUF] == CCX_SIDES_BOTH);
+		for (int k = 0; k < CCX_KNOB_MAX; k++)
+			if (k != CCX_KNOB_SNDBUF && k != CCX_KNOB_BASE_RTT && k != CCX_KNOB_RCVBUF)
+				CHECK_MSG(so->sides[k] == 0 && so->value[k] == 0, "knob %d", k);
+	}
+}
+
+static void test_cmd(void)
+{
+	const struct flow_spec *ip, *bulk;
+	char text[2048], msg[128], cmd[600];
+	struct experiment exp;
+	int r;
+
+	if (!load_fixture("cmd.cfg", KNOWN_CC, &exp)) {
+		ip = &exp.flows[0];
+		bulk = &exp.flows[1];
+		CHECK_STR_EQ(ip->cmd, "iperf3 -c {dst} -p {port} -t {duration_s} -C {cc} -J");
+		CHECK_STR_EQ(ip->server_cmd, "iperf3 -s -p {port} -1");
+		CHECK(ip->count == 1 && knobs_unset(&ip->sockops));
+		CHECK(bulk->cmd[0] == '\0' && bulk->server_cmd[0] == '\0' && bulk->count == 3);
+		CHECK(experiment_conns(&exp) == 4);
+		CHECK(bulk->sockops.value[CCX_KNOB_MAX_PACING] == 12.5);
+		CHECK(bulk->sockops.sides[CCX_KNOB_MAX_PACING] == CCX_SIDES_SENDER);
+		CHECK(bulk->sockops.value[CCX_KNOB_RTO_MIN] == 20);
+		CHECK(bulk->sockops.sides[CCX_KNOB_RTO_MIN] == CCX_SIDES_BOTH);
+		CHECK(bulk->sockops.value[CCX_KNOB_ECN] == 1);
+		CHECK(bulk->sockops.sides[CCX_KNOB_ECN] == CCX_SIDES_SENDER);
+		CHECK(bulk->sockops.value[CCX_KNOB_INIT_RWND] == 40);
+		CHECK(bulk->sockops.sides[CCX_KNOB_INIT_RWND] == CCX_SIDES_RECEIVER);
+	}
+
+	/* cmd alone, every placeholder, and {{ for a brace the program needs. */
+	r = load_text("cmd-all",
+		      EXP LINK FLOW("cmd = \"run {src} {dst} {port} {cc} {flow} {duration_s} "
+				    "'{{x}' }{{\";"),
+		      &exp, msg, sizeof(msg));
+	CHECK_MSG(r == 0, "%s", msg);
+	CHECK(exp.flows[0].server_cmd[0] == '\0' && exp.flows[0].count == 1);
+
+	/* 511 characters fit, 512 do not. */
+	memset(cmd, 'x', 512);
+	cmd[511] = '\0';
+	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"%s\";"), cmd);
+	r = load_text("cmd-511", text, &exp, msg, sizeof(msg));
+	CHECK_MSG(r == 0, "%s", msg);
+	CHECK(strlen(exp.flows[0].cmd) == 511);
+	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"x\"; server_cmd = \"%s\";"), cmd);
+	r = load_text("server-cmd-511", text, &exp, msg, sizeof(msg));
+	CHECK_MSG(r == 0, "%s", msg);
+	CHECK(strlen(exp.flows[0].server_cmd) == 511);
+	cmd[511] = 'x';
+	cmd[512] = '\0';
+	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"%s\";"), cmd);
+	check_reject_str("cmd-512", text,
+			 "3: flows[0].cmd: must be at most 511 characters (got 512)");
+	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"x\"; server_cmd = \"%s\";"), cmd);
+	check_reject_str("server-cmd-512", text,
+			 "3: flows[0].server_cmd: must be at most 511 characters (got 512)");
+}
+
+static void test_expand_cmd(void)
+{
+	static const char tmpl[] = "iperf3 -c {dst} -p {port} -t {duration_s} -C {cc} -J";
+	static const char want[] = "iperf3 -c 10.0.0.2 -p 5201 -t 6 -C bbr -J";
+	struct flow_spec f = {.name = "ip", .cc = "bbr", .start_s = 2.0, .stop_s = 8.0};
+	char out[64];
+
+	memset(out, 'x', sizeof(out));
+	CHECK(config_expand_cmd(tmpl, &f, "10.0.0.1", "10.0.0.2", 5201, out, sizeof(out)) == 0);
+	CHECK_STR_EQ(out, want);
+
+	f.start_s = 0.25;
+	f.stop_s = 10.0;
+	CHECK(config_expand_cmd("{src}>{dst}:{port} {flow}/{cc} {duration_s}s {{x}} {{", &f,
+				"10.0.0.1", "10.0.0.2", 443, out, sizeof(out)) == 0);
+	CHECK_STR_EQ(out, "10.0.0.1>10.0.0.2:443 ip/bbr 9.75s {x}} {");
+	CHECK(config_expand_cmd("", &f, "a", "b", 1, out, sizeof(out)) == 0);
+	CHECK_STR_EQ(out, "");
+
+	/* Exactly fitting, one short, and nowhere to write: never a truncated command. */
+	f.start_s = 2.0;
+	f.stop_s = 8.0;
+	CHECK(config_expand_cmd(tmpl, &f, "10.0.0.1", "10.0.0.2", 5201, out, sizeof(want)) == 0);
+	CHECK_STR_EQ(out, want);
+	CHECK(config_expand_cmd(tmpl, &f, "10.0.0.1", "10.0.0.2", 5201, out, sizeof(want) - 1) ==
+	      -ENAMETOOLONG);
+	CHECK_STR_EQ(out, "");
+	CHECK(config_expand_cmd("{dst}", &f, "10.0.0.1", "10.0.0.2", 5201, out, 8) ==
+	      -ENAMETOOLONG);
+	CHECK_STR_EQ(out, "");
+	CHECK(config_expand_cmd("abc", &f, "", "", 0, out, 0) == -ENAMETOOLONG);
+
+	/* What config_load() refuses is refused here too. */
+	CHECK(config_expand_cmd("a {nope} b", &f, "", "", 0, out, sizeof(out)) == -EINVAL);
+	CHECK_STR_EQ(out, "");
+	CHECK(config_expand_cmd("a {dst", &f, "", "", 0, out, sizeof(out)) == -EINVAL);
+}
+
+/*
+ * docs/config.md is written by hand from knob_table: it must have a row for every knob, and
+ * the row must give the knob's range as the table has it.
+ */
+static void test_doc_knobs(void)
+{
+	char path[PATH_MAX + 64], name[64], range[64];
+	const char *row, *end;
+	char *doc;
+
+	snprintf(path, sizeof(path), "%s/docs/config.md", source_dir);
+	doc = slurp(path);
+	CHECK_MSG(doc, "cannot read %s", path);
+	if (!doc)
+		return;
+	for (int i = 0; i < CCX_KNOB_MAX; i++) {
+		if (!knob_table[i].name)
+			continue;
+		snprintf(name, sizeof(name), "| `%s` ", knob_table[i].name);
+		row = strstr(doc, name);
+		CHECK_MSG(row, "docs/config.md has no table row for %s", knob_table[i].name);
+		if (!row || knob_table[i].is_bool)
+			continue;
+		end = strchr(row, '\n');
+		snprintf(range, sizeof(range), " %.15g..%.15g ", knob_table[i].min,
+			 knob_table[i].max);
+		CHECK_MSG(
+		    memmem(row, end ? (size_t)(end - row) : strlen(row), range, strlen(range)),
+		    "docs/config.md: the row of %s does not give its range as%s",
+		    knob_table[i].name, range);
+	}
+	free(doc);
 }
 
 static void test_api_edges(void)
@@ -475,6 +900,12 @@ int main(void)
 	test_flow_count();
 	test_unreadable();
 	test_api_edges();
+	test_knob_messages();
+	test_knob_ranges();
+	test_knob_forms();
+	test_cmd();
+	test_expand_cmd();
+	test_doc_knobs();
 
 	rmdir(tmpdir);
 	return ccx_test_result();
