@@ -51,7 +51,9 @@ const struct knob_info knob_table[CCX_KNOB_MAX] = {
 	[CCX_KNOB_WINDOW_CLAMP] = {CCX_KNOB_WINDOW_CLAMP, "window_clamp_bytes", 2048, 1073741824,
 				   false, false, CCX_SIDES_RECEIVER, "ACTIVE/PASSIVE_ESTABLISHED",
 				   "bpf_setsockopt(TCP_WINDOW_CLAMP)", "bytes",
-				   "at least half of SOCK_MIN_RCVBUF"},
+				   "at least half of SOCK_MIN_RCVBUF; kernels since 6.7 recompute "
+				   "the clamp from the receive buffer when the first data changes "
+				   "the window scaling ratio, which undoes it"},
 	[CCX_KNOB_NOTSENT_LOWAT] = {CCX_KNOB_NOTSENT_LOWAT, "notsent_lowat_bytes", 1, 1073741824,
 				    false, false, CCX_SIDES_SENDER, "ACTIVE/PASSIVE_ESTABLISHED",
 				    "bpf_setsockopt(TCP_NOTSENT_LOWAT)", "bytes",

@@ -123,6 +123,119 @@ static void sender(const struct topology *t, uint16_t port, struct probe *p, int
 	_exit(0);
 }
 
+/* What the real sockets of a connection show after some data: the knobs that have no
+ * callback of their own to look at. */
+struct knob_probe {
+	int error;
+	int sndbuf, max_pacing, notsent_lowat, rcvbuf, window_clamp;
+	uint32_t rto_us, tcpi_max_pacing;
+	uint8_t sender_options, receiver_options;
+};
+
+#define KNOB_PROBE_BYTES (512 * 1024)
+
+static int getsockopt_int(int fd, int level, int name)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	getsockopt(fd, level, name, &v, &len);
+	return v;
+}
+
+static void knob_receiver(const struct topology *t, uint16_t port, struct knob_probe *p,
+			  int ready_fd)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	static char buf[65536];
+	struct tcp_info ti;
+	int one = 1, lfd, fd;
+	ssize_t n;
+
+	if (topology_enter(t, t->ns_receiver) < 0)
+		_exit(2);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &a.sin_addr);
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 4) < 0)
+		_exit(3);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(4);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		_exit(5);
+	p->rcvbuf = getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF);
+	p->window_clamp = getsockopt_int(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	get_info(fd, &ti);
+	p->receiver_options = ti.tcpi_options;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	close(lfd);
+	_exit(0);
+}
+
+static void knob_sender(const struct topology *t, uint16_t port, struct knob_probe *p)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	static char buf[KNOB_PROBE_BYTES];
+	struct tcp_info ti;
+	size_t off = 0;
+	int fd;
+
+	if (topology_enter(t, t->ns_sender) < 0)
+		_exit(2);
+	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &a.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		p->error = errno;
+		_exit(3);
+	}
+	p->sndbuf = getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+	p->max_pacing = getsockopt_int(fd, SOL_SOCKET, SO_MAX_PACING_RATE);
+	p->notsent_lowat = getsockopt_int(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+	while (off < sizeof(buf)) {
+		ssize_t n = write(fd, buf + off, sizeof(buf) - off);
+
+		if (n <= 0)
+			_exit(4);
+		off += n;
+	}
+	/* Some round trips of ACKs, so the RTO is computed with the new minimum. */
+	usleep(300000);
+	get_info(fd, &ti);
+	p->rto_us = ti.tcpi_rto;
+	p->tcpi_max_pacing = (uint32_t)ti.tcpi_max_pacing_rate;
+	p->sender_options = ti.tcpi_options;
+	close(fd);
+	_exit(0);
+}
+
+static int run_knob_probe(const struct topology *t, uint16_t port, struct knob_probe *p)
+{
+	int ready[2], status, bad = 0;
+	pid_t rcv, snd;
+	char x;
+
+	if (pipe(ready) < 0)
+		return -errno;
+	rcv = fork();
+	if (rcv == 0)
+		knob_receiver(t, port, p, ready[1]);
+	if (read(ready[0], &x, 1) != 1)
+		return -EIO;
+	snd = fork();
+	if (snd == 0)
+		knob_sender(t, port, p);
+	waitpid(snd, &status, 0);
+	bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+	waitpid(rcv, &status, 0);
+	bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+	close(ready[0]);
+	close(ready[1]);
+	return bad ? -EIO : 0;
+}
+
 static int run_probe(const struct topology *t, uint16_t port, struct probe *p)
 {
 	int ready[2], go[2], status, bad = 0;
@@ -177,12 +290,12 @@ static int count_rows(const char *path, int col, const char *val, int col2, cons
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		char *fields[16] = {0}, *save = NULL;
+		char *fields[16] = {0}, *rest = line, *tok;
 		int k = 0;
 
 		line[strcspn(line, "\n")] = '\0';
-		for (char *tok = strtok_r(line, ",", &save); tok && k < 16;
-		     tok = strtok_r(NULL, ",", &save))
+		/* strsep keeps empty fields (an empty conn), which strtok would skip. */
+		while (k < 16 && (tok = strsep(&rest, ",")))
 			fields[k++] = tok;
 		if (col < k && !strcmp(fields[col], val) &&
 		    (col2 < 0 || (col2 < k && !strcmp(fields[col2], val2))))
@@ -199,6 +312,7 @@ int main(void)
 	const char *hz_source;
 	struct topology topo;
 	struct collector col;
+	struct knob_probe *kprobes;
 	struct probe *probes;
 	int hz, r;
 
@@ -208,19 +322,31 @@ int main(void)
 		ccx_test_skip("the kernel's HZ is unknown");
 	probes = mmap(NULL, 2 * sizeof(*probes), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
-	CHECK(probes != MAP_FAILED && exp);
+	kprobes = mmap(NULL, 2 * sizeof(*kprobes), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(probes != MAP_FAILED && kprobes != MAP_FAILED && exp);
 
 	snprintf(exp->name, sizeof(exp->name), "sockops-test");
 	exp->duration_s = 10;
 	exp->link.rate_mbit = 100;
 	exp->link.queue_pkts = 100;
 	exp->collect.sample_interval_ms = 10;
-	exp->nflows = 2;
+	exp->nflows = 4;
 	set_flow(&exp->flows[0], "tuned", "reno");
 	set_knob(&exp->flows[0], CCX_KNOB_SYN_RTO, 200);
 	set_knob(&exp->flows[0], CCX_KNOB_INIT_RWND, 40);
 	set_knob(&exp->flows[0], CCX_KNOB_INIT_CWND, 20);
 	set_flow(&exp->flows[1], "default", "bbr");
+	set_flow(&exp->flows[2], "knobs", "cubic");
+	set_knob(&exp->flows[2], CCX_KNOB_RTO_MIN, 50);
+	set_knob(&exp->flows[2], CCX_KNOB_SNDBUF, 60000);
+	set_knob(&exp->flows[2], CCX_KNOB_RCVBUF, 70000);
+	set_knob(&exp->flows[2], CCX_KNOB_MAX_PACING, 8);
+	set_knob(&exp->flows[2], CCX_KNOB_ECN, 1);
+	set_knob(&exp->flows[2], CCX_KNOB_WINDOW_CLAMP, 32768);
+	set_knob(&exp->flows[2], CCX_KNOB_NOTSENT_LOWAT, 16384);
+	set_knob(&exp->flows[2], CCX_KNOB_DELACK_MAX, 20);
+	set_flow(&exp->flows[3], "plain", "cubic");
 
 	CHECK(mkdtemp(outdir) != NULL);
 	topology_new_id(id, sizeof(id));
@@ -234,6 +360,8 @@ int main(void)
 	if (r == 0) {
 		CHECK(run_probe(&topo, CCX_PORT_BASE + 0, &probes[0]) == 0);
 		CHECK(run_probe(&topo, CCX_PORT_BASE + 1, &probes[1]) == 0);
+		CHECK(run_knob_probe(&topo, CCX_PORT_BASE + 2, &kprobes[0]) == 0);
+		CHECK(run_knob_probe(&topo, CCX_PORT_BASE + 3, &kprobes[1]) == 0);
 		for (int i = 0; i < 20; i++)
 			collect_poll(&col, 50);
 		CHECK(collect_close(&col) == 0);
@@ -275,6 +403,38 @@ int main(void)
 	CHECK_STR_EQ(tuned->cc, "reno");
 	CHECK_STR_EQ(dflt->cc, "bbr");
 
+	/* The knobs without a callback of their own, on the real sockets; "plain" is the same
+	 * path without them. The kernel doubles SO_SNDBUF/SO_RCVBUF for its bookkeeping. */
+	const struct knob_probe *kn = &kprobes[0], *pl = &kprobes[1];
+
+	fprintf(stderr,
+		"knobs: sndbuf %d rcvbuf %d pacing %d B/s (tcpi %u) lowat %d clamp %d rto %u us "
+		"ecn %d/%d\n"
+		"plain: sndbuf %d rcvbuf %d pacing %d B/s (tcpi %u) lowat %d clamp %d rto %u us "
+		"ecn %d/%d\n",
+		kn->sndbuf, kn->rcvbuf, kn->max_pacing, kn->tcpi_max_pacing, kn->notsent_lowat,
+		kn->window_clamp, kn->rto_us, !!(kn->sender_options & TCPI_OPT_ECN),
+		!!(kn->receiver_options & TCPI_OPT_ECN), pl->sndbuf, pl->rcvbuf, pl->max_pacing,
+		pl->tcpi_max_pacing, pl->notsent_lowat, pl->window_clamp, pl->rto_us,
+		!!(pl->sender_options & TCPI_OPT_ECN), !!(pl->receiver_options & TCPI_OPT_ECN));
+	CHECK_MSG(kn->sndbuf == 2 * 60000, "sndbuf %d", kn->sndbuf);
+	CHECK_MSG(kn->rcvbuf == 2 * 70000, "rcvbuf %d", kn->rcvbuf);
+	CHECK(pl->sndbuf != 2 * 60000 && pl->rcvbuf != 2 * 70000);
+	CHECK_MSG(kn->max_pacing == 1000000, "SO_MAX_PACING_RATE %d", kn->max_pacing);
+	CHECK_MSG(kn->tcpi_max_pacing == 1000000, "tcpi_max_pacing_rate %u", kn->tcpi_max_pacing);
+	CHECK(pl->max_pacing != 1000000);
+	CHECK_MSG(kn->notsent_lowat == 16384, "notsent_lowat %d", kn->notsent_lowat);
+	/* window_clamp_bytes is applied (its sockops.csv row, below), but kernels since 6.7
+	 * recompute the clamp from the receive buffer when the first data changes their
+	 * window scaling ratio, so the socket no longer shows it here: not checked. */
+	/* rto = srtt + max(rttvar, rto_min): 50 ms plus a few ms of path here, 200 ms plain. */
+	CHECK_MSG(kn->rto_us >= 50000 && kn->rto_us < 100000, "rto %u us with rto_min 50 ms",
+		  kn->rto_us);
+	CHECK_MSG(pl->rto_us >= 200000, "plain rto %u us", pl->rto_us);
+	CHECK(kn->sender_options & TCPI_OPT_ECN);
+	CHECK(kn->receiver_options & TCPI_OPT_ECN);
+	CHECK(!(pl->sender_options & TCPI_OPT_ECN));
+
 	/* The event files saw the same: one RTO and one SYN retransmission per probe,
 	 * with the RTO the knob asked for. */
 	snprintf(path, sizeof(path), "%s/events/rto.csv", outdir);
@@ -288,6 +448,24 @@ int main(void)
 	CHECK(count_rows(path, 5, "init_cwnd_pkts", 9, "0") == 2); /* filler + probe */
 	CHECK(count_rows(path, 5, "init_rwnd_pkts", 3, "receiver") == 2);
 	CHECK(count_rows(path, 5, "syn_rto_ms", 6, "200") >= 2);
+	/* Every knob of "knobs" was applied on each side it is on (a reply knob may be asked
+	 * more than once: NEEDS_ECN is, for the request and the child), and none refused. */
+	for (int k = 0; k < CCX_KNOB_MAX; k++) {
+		const struct knob_info *ki = &knob_table[k];
+		unsigned int sides = exp->flows[2].sockops.sides[k];
+
+		if (!ki->name || !sides)
+			continue;
+		for (int side = 0; side < 2; side++) {
+			int n = count_rows(path, 5, ki->name, 3, side ? "receiver" : "sender");
+
+			CHECK_MSG((n > 0) == !!(sides & (1u << side)), "knob %s: %d rows on the %s",
+				  ki->name, n, side ? "receiver" : "sender");
+		}
+		CHECK_MSG(count_rows(path, 5, ki->name, 9, "0") == count_rows(path, 5, ki->name, -1,
+									     NULL),
+			  "knob %s: a row with a result other than 0", ki->name);
+	}
 
 	/* Nothing of the topology is left. */
 	struct stat st;
