@@ -12,6 +12,16 @@ tmp=$(mktemp -d /tmp/ccx-test-events-XXXXXX)
 fixtures=$CCX_SOURCE_DIR/tests/fixtures/config
 export PYTHONPATH=$here
 
+# A refused knob is a row with its -errno and a warning, and the run goes on.
+"$CCEXP" run -o "$tmp/refuse" "$fixtures/refuse.cfg" >"$tmp/refuse.log" 2>&1
+check "refuse: ccexp run exits 0" [ $? = 0 ]
+check "refuse: a warning names the refused knob" \
+	grep -q "flow r (sender): the kernel refused rto_min_ms: Invalid argument" "$tmp/refuse.log"
+check "refuse: sockops.csv has the row with -EINVAL" \
+	grep -q ",r,0,sender,ACTIVE_ESTABLISHED,rto_min_ms,1,1000,us,-22$" "$tmp/refuse/events/sockops.csv"
+check "refuse: the other knob still applied" \
+	grep -q ",r,0,sender,ACTIVE_ESTABLISHED,init_cwnd_pkts,12,12,packets,0$" "$tmp/refuse/events/sockops.csv"
+
 for cfg in lossy clamp iperf3; do
 	"$CCEXP" -q run -o "$tmp/$cfg" "$fixtures/$cfg.cfg" >"$tmp/$cfg.log" 2>&1
 	rc=$?

@@ -279,9 +279,10 @@ static void set_knob(struct flow_spec *f, enum ccx_knob k, double value)
 	f->sockops.sides[k] = knob_table[k].default_sides;
 }
 
-/* Counts the rows of a CSV file whose column `col` equals `val` and, when col2 >= 0,
- * whose column col2 equals val2. */
-static int count_rows(const char *path, int col, const char *val, int col2, const char *val2)
+/* Scans a CSV file for rows whose column `col` equals `val` and, when col2 >= 0, whose
+ * column col2 equals val2: returns how many, and the first one's t_s (column 0) in *first. */
+static int scan_rows(const char *path, int col, const char *val, int col2, const char *val2,
+		     double *first)
 {
 	char line[1024];
 	int n = 0;
@@ -298,11 +299,19 @@ static int count_rows(const char *path, int col, const char *val, int col2, cons
 		while (k < 16 && (tok = strsep(&rest, ",")))
 			fields[k++] = tok;
 		if (col < k && !strcmp(fields[col], val) &&
-		    (col2 < 0 || (col2 < k && !strcmp(fields[col2], val2))))
+		    (col2 < 0 || (col2 < k && !strcmp(fields[col2], val2)))) {
+			if (!n && first)
+				*first = atof(fields[0]);
 			n++;
+		}
 	}
 	fclose(f);
 	return n;
+}
+
+static int count_rows(const char *path, int col, const char *val, int col2, const char *val2)
+{
+	return scan_rows(path, col, val, col2, val2, NULL);
 }
 
 int main(void)
@@ -443,6 +452,22 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/events/retrans.csv", outdir);
 	CHECK(count_rows(path, 1, "tuned", 3, "sender") == 1);
 	CHECK(count_rows(path, 1, "default", 3, "sender") == 1);
+	/* The SYN retransmission came one SYN RTO after the connect, within a jiffy: the
+	 * probe is the flow's second connection (the first filled the accept queue). */
+	{
+		char hs[512];
+		double t_conn = 0, t_retrans = 0;
+
+		snprintf(hs, sizeof(hs), "%s/events/handshake.csv", outdir);
+		CHECK(scan_rows(hs, 2, "1", 4, "TCP_CONNECT", &t_conn) >= 1);
+		CHECK(scan_rows(path, 1, "tuned", 2, "1", &t_retrans) == 1);
+		double gap_ms = (t_retrans - t_conn) * 1e3;
+
+		fprintf(stderr, "tuned: SYN retransmitted %.2f ms after connect\n", gap_ms);
+		CHECK_MSG(gap_ms >= 200 - jiffy_ms && gap_ms <= 200 + jiffy_ms,
+			  "SYN retransmission %.2f ms after connect, want 200 ms +- one jiffy",
+			  gap_ms);
+	}
 	snprintf(path, sizeof(path), "%s/events/sockops.csv", outdir);
 	/* columns: t_s,flow,conn,side,op,knob,value,kernel_value,kernel_unit,result */
 	CHECK(count_rows(path, 5, "init_cwnd_pkts", 9, "0") == 2); /* filler + probe */
