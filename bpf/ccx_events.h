@@ -31,20 +31,20 @@ enum ccx_event_type {
 /* Knobs that ccexp applies through sockops, recorded in CCX_EV_PARAM events. The order is
  * the table order in toolkit/knobs.c. */
 enum ccx_knob {
-	CCX_KNOB_CC = 0,	    /* TCP_CONGESTION at TCP_CONNECT / LISTEN */
-	CCX_KNOB_SYN_RTO = 1,	    /* TIMEOUT_INIT reply, jiffies */
-	CCX_KNOB_INIT_RWND = 2,	    /* RWND_INIT reply, packets */
-	CCX_KNOB_INIT_CWND = 3,	    /* TCP_BPF_IW at ESTABLISHED, packets */
-	CCX_KNOB_CWND_CLAMP = 4,    /* TCP_BPF_SNDCWND_CLAMP at ESTABLISHED, packets */
-	CCX_KNOB_RTO_MIN = 5,	    /* TCP_BPF_RTO_MIN at ESTABLISHED, us */
-	CCX_KNOB_DELACK_MAX = 6,    /* TCP_BPF_DELACK_MAX at ESTABLISHED, us */
-	CCX_KNOB_SNDBUF = 7,	    /* SO_SNDBUF at TCP_CONNECT / LISTEN, bytes */
-	CCX_KNOB_RCVBUF = 8,	    /* SO_RCVBUF at TCP_CONNECT / LISTEN, bytes */
-	CCX_KNOB_MAX_PACING = 9,    /* SO_MAX_PACING_RATE at ESTABLISHED, bytes/s */
-	CCX_KNOB_WINDOW_CLAMP = 10, /* TCP_WINDOW_CLAMP at ESTABLISHED, bytes */
+	CCX_KNOB_CC = 0,	     /* TCP_CONGESTION at TCP_CONNECT / LISTEN */
+	CCX_KNOB_SYN_RTO = 1,	     /* TIMEOUT_INIT reply, jiffies */
+	CCX_KNOB_INIT_RWND = 2,	     /* RWND_INIT reply, packets */
+	CCX_KNOB_INIT_CWND = 3,	     /* TCP_BPF_IW at ESTABLISHED, packets */
+	CCX_KNOB_CWND_CLAMP = 4,     /* TCP_BPF_SNDCWND_CLAMP at ESTABLISHED, packets */
+	CCX_KNOB_RTO_MIN = 5,	     /* TCP_BPF_RTO_MIN at ESTABLISHED, us */
+	CCX_KNOB_DELACK_MAX = 6,     /* TCP_BPF_DELACK_MAX at ESTABLISHED, us */
+	CCX_KNOB_SNDBUF = 7,	     /* SO_SNDBUF at TCP_CONNECT / LISTEN, bytes */
+	CCX_KNOB_RCVBUF = 8,	     /* SO_RCVBUF at TCP_CONNECT / LISTEN, bytes */
+	CCX_KNOB_MAX_PACING = 9,     /* SO_MAX_PACING_RATE at ESTABLISHED, bytes/s */
+	CCX_KNOB_WINDOW_CLAMP = 10,  /* TCP_WINDOW_CLAMP at ESTABLISHED, bytes */
 	CCX_KNOB_NOTSENT_LOWAT = 11, /* TCP_NOTSENT_LOWAT at ESTABLISHED, bytes */
-	CCX_KNOB_ECN = 12,	    /* NEEDS_ECN reply, 1 */
-	CCX_KNOB_BASE_RTT = 13,	    /* BASE_RTT reply, us */
+	CCX_KNOB_ECN = 12,	     /* NEEDS_ECN reply, 1 */
+	CCX_KNOB_BASE_RTT = 13,	     /* BASE_RTT reply, us */
 	CCX_KNOB_MAX = 14,
 };
 

@@ -8,19 +8,19 @@
 #include "ccx_events.h"
 
 /* Socket option constants are macros, so vmlinux.h does not carry them. */
-#define SOL_SOCKET		1
-#define SO_SNDBUF		7
-#define SO_RCVBUF		8
-#define SO_MAX_PACING_RATE	47
-#define SOL_TCP			6
-#define TCP_WINDOW_CLAMP	10
-#define TCP_CONGESTION		13
-#define TCP_NOTSENT_LOWAT	25
-#define TCP_BPF_IW		1001
-#define TCP_BPF_SNDCWND_CLAMP	1002
-#define TCP_BPF_DELACK_MAX	1003
-#define TCP_BPF_RTO_MIN		1004
-#define TCP_LISTEN_STATE	10
+#define SOL_SOCKET	      1
+#define SO_SNDBUF	      7
+#define SO_RCVBUF	      8
+#define SO_MAX_PACING_RATE    47
+#define SOL_TCP		      6
+#define TCP_WINDOW_CLAMP      10
+#define TCP_CONGESTION	      13
+#define TCP_NOTSENT_LOWAT     25
+#define TCP_BPF_IW	      1001
+#define TCP_BPF_SNDCWND_CLAMP 1002
+#define TCP_BPF_DELACK_MAX    1003
+#define TCP_BPF_RTO_MIN	      1004
+#define TCP_LISTEN_STATE      10
 
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
 const volatile __u64 sample_interval_ns = 10000000;
@@ -92,8 +92,8 @@ static __always_inline void fill(struct ccx_event *e, struct tcp_sock *tp, __u32
 	e->state = state;
 	e->pad = 0;
 	if (!tp) {
-		__builtin_memset(&e->snd_cwnd, 0, sizeof(*e) - __builtin_offsetof(struct ccx_event,
-										   snd_cwnd));
+		__builtin_memset(&e->snd_cwnd, 0,
+				 sizeof(*e) - __builtin_offsetof(struct ccx_event, snd_cwnd));
 		return;
 	}
 	e->snd_cwnd = tp->snd_cwnd;
@@ -166,8 +166,8 @@ static __always_inline void param(struct bpf_sock_ops *skops, struct ccx_flow_cf
 }
 
 /* A knob that is a bpf_setsockopt with an int value; every result is recorded. */
-static __always_inline void set_int(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
-				    __u8 side, int knob, int level, int optname)
+static __always_inline void set_int(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg, __u8 side,
+				    int knob, int level, int optname)
 {
 	int val;
 	long r;
@@ -196,8 +196,8 @@ static __always_inline __u32 reply_for(struct bpf_sock_ops *skops, struct ccx_fl
 /* bpf_sock_ops_cb_flags_set() replaces the set, so OR in what is already there. */
 static __always_inline void enable_callbacks(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg)
 {
-	__u32 want = BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG |
-		     BPF_SOCK_OPS_STATE_CB_FLAG;
+	__u32 want =
+	    BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG;
 
 	if (cfg->flags & CCX_FLOW_RTT_SAMPLES)
 		want |= BPF_SOCK_OPS_RTT_CB_FLAG;
@@ -303,8 +303,7 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 		/* A listener closing is not a connection's state change. */
 		if (skops->args[0] == TCP_LISTEN_STATE)
 			break;
-		emit(skops, CCX_EV_STATE, cfg->flow_id, side, skops->args[0], skops->args[1], 0,
-		     0);
+		emit(skops, CCX_EV_STATE, cfg->flow_id, side, skops->args[0], skops->args[1], 0, 0);
 		break;
 	case BPF_SOCK_OPS_RTT_CB:
 		emit(skops, CCX_EV_RTT, cfg->flow_id, side, skops->args[0], skops->args[1] >> 3, 0,

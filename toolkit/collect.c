@@ -36,10 +36,14 @@ static const char *const side_names[] = {"sender", "receiver"};
 const char *collect_event_name(int type)
 {
 	static const char *const names[CCX_EV_MAX] = {
-	    [CCX_EV_RTO] = "rto",	      [CCX_EV_RETRANS] = "retrans",
-	    [CCX_EV_STATE] = "state",	      [CCX_EV_SAMPLE] = "sample",
-	    [CCX_EV_HANDSHAKE] = "handshake", [CCX_EV_PARAM] = "sockops",
-	    [CCX_EV_RTT] = "rtt",	      [CCX_EV_CA_STATE] = "ca_state",
+	    [CCX_EV_RTO] = "rto",
+	    [CCX_EV_RETRANS] = "retrans",
+	    [CCX_EV_STATE] = "state",
+	    [CCX_EV_SAMPLE] = "sample",
+	    [CCX_EV_HANDSHAKE] = "handshake",
+	    [CCX_EV_PARAM] = "sockops",
+	    [CCX_EV_RTT] = "rtt",
+	    [CCX_EV_CA_STATE] = "ca_state",
 	};
 
 	return type >= 0 && type < CCX_EV_MAX ? names[type] : "unknown";
@@ -106,23 +110,22 @@ struct csv_spec {
 
 static const char *const rto_cols[] = {"t_s",	      "flow",	"conn",	   "side",
 				       "retransmits", "rto_ms", "expired", NULL};
-static const char *const retrans_cols[] = {
-    "t_s",	 "flow", "conn",      "side",	       "seq",	  "segs",
-    "result", "cwnd_pkts", "ssthresh_pkts", "srtt_us", NULL};
+static const char *const retrans_cols[] = {"t_s",	    "flow",    "conn",	 "side",
+					   "seq",	    "segs",    "result", "cwnd_pkts",
+					   "ssthresh_pkts", "srtt_us", NULL};
 static const char *const state_cols[] = {"t_s",	      "flow",	   "conn", "side",
 					 "old_state", "new_state", NULL};
 static const char *const cwnd_cols[] = {
-    "t_s",	   "flow",	   "conn",	"cwnd_pkts",	 "ssthresh_pkts",
-    "srtt_us",	   "rtt_min_us",   "packets_out", "retrans_out",   "lost_out",
-    "sacked_out",  "delivered_pkts", "bytes_acked", "total_retrans", "pacing_rate_mbit",
+    "t_s",	  "flow",	    "conn",	   "cwnd_pkts",	    "ssthresh_pkts",
+    "srtt_us",	  "rtt_min_us",	    "packets_out", "retrans_out",   "lost_out",
+    "sacked_out", "delivered_pkts", "bytes_acked", "total_retrans", "pacing_rate_mbit",
     NULL};
-static const char *const handshake_cols[] = {"t_s",   "flow",	     "conn",	    "side",
-					     "op",    "reply",	     "client_port", "server_port",
-					     NULL};
-static const char *const sockops_cols[] = {"t_s",   "flow",	    "conn",	   "side",
-					   "op",    "knob",	    "value",	   "kernel_value",
+static const char *const handshake_cols[] = {"t_s",   "flow",	     "conn",	    "side", "op",
+					     "reply", "client_port", "server_port", NULL};
+static const char *const sockops_cols[] = {"t_s",	  "flow",   "conn",  "side",
+					   "op",	  "knob",   "value", "kernel_value",
 					   "kernel_unit", "result", NULL};
-static const char *const ca_state_cols[] = {"t_s",	      "flow",	     "conn", "side",
+static const char *const ca_state_cols[] = {"t_s",	    "flow",	    "conn",	 "side",
 					    "old_ca_state", "new_ca_state", "cwnd_pkts", NULL};
 static const char *const rtt_cols[] = {"t_s", "flow", "conn", "side", "rtt_us", "srtt_us", NULL};
 

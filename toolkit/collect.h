@@ -16,8 +16,8 @@
 struct conn_track {
 	uint32_t flow_id;
 	uint16_t client_port;
-	int index;	       /* 0-based, in connect order within the flow */
-	unsigned int rtos;     /* RTO_CB events on the sender side */
+	int index;		       /* 0-based, in connect order within the flow */
+	unsigned int rtos;	       /* RTO_CB events on the sender side */
 	uint64_t final_bytes_received; /* receiver side, at CLOSE */
 	double first_t_s, close_t_s;   /* first event (the connect); sender CLOSE, or NaN */
 	double srtt_sum_us;	       /* over the samples, for the mean */
@@ -46,7 +46,7 @@ enum collect_csv {
 
 struct collector {
 	struct ccx_sockops *skel;
-	struct bpf_link *link;	      /* sockops on the run's cgroup */
+	struct bpf_link *link;		 /* sockops on the run's cgroup */
 	struct bpf_link *trace_links[2]; /* tp_btf tcp_probe and tcp_cong_state_set */
 	struct ring_buffer *rb;
 	const struct experiment *exp;

@@ -17,7 +17,7 @@
  * ranges). sides[k] == 0: not set, the kernel default applies. ecn = false is stored as
  * unset, since asking for no ECN is the default. */
 struct sockops_spec {
-	double value[CCX_KNOB_MAX];	  /* in the config's unit */
+	double value[CCX_KNOB_MAX];	   /* in the config's unit */
 	unsigned char sides[CCX_KNOB_MAX]; /* CCX_SIDES_* */
 };
 
@@ -26,9 +26,9 @@ struct flow_spec {
 	char cc[CFG_CC_MAX];
 	char cmd[512];	      /* "" for the built-in bulk sender; else run in the sender host */
 	char server_cmd[512]; /* with cmd: run in the receiver host, "" for none */
-	int count;	/* parallel connections, 1..CFG_MAX_CONNS */
-	double start_s; /* >= 0, < duration */
-	double stop_s;	/* > start_s, <= duration; duration when not given */
+	int count;	      /* parallel connections, 1..CFG_MAX_CONNS */
+	double start_s;	      /* >= 0, < duration */
+	double stop_s;	      /* > start_s, <= duration; duration when not given */
 	struct sockops_spec sockops;
 	int line; /* line of the flow's group in the config file */
 };

@@ -9,15 +9,15 @@
 
 struct knob_info {
 	enum ccx_knob id;
-	const char *name;	   /* the config setting, e.g. "syn_rto_ms"; NULL for cc */
-	double min, max;	   /* accepted range in the config's unit */
-	bool is_bool;		   /* true/false in the config (ecn) */
-	bool is_float;		   /* a number with decimals is accepted (max_pacing_mbit) */
+	const char *name;	    /* the config setting, e.g. "syn_rto_ms"; NULL for cc */
+	double min, max;	    /* accepted range in the config's unit */
+	bool is_bool;		    /* true/false in the config (ecn) */
+	bool is_float;		    /* a number with decimals is accepted (max_pacing_mbit) */
 	unsigned int default_sides; /* CCX_SIDES_* when the config gives no side */
-	const char *callback;	   /* the sockops callback that applies it */
-	const char *kernel_op;	   /* what ccexp does there: a reply or a bpf_setsockopt */
-	const char *kernel_unit;   /* the unit the kernel takes */
-	const char *constraint;	   /* what the kernel requires, in words */
+	const char *callback;	    /* the sockops callback that applies it */
+	const char *kernel_op;	    /* what ccexp does there: a reply or a bpf_setsockopt */
+	const char *kernel_unit;    /* the unit the kernel takes */
+	const char *constraint;	    /* what the kernel requires, in words */
 };
 
 /* Indexed by enum ccx_knob. */

@@ -115,14 +115,29 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 	return csv_end_row(f);
 }
 
-int results_write_flows(const char *outdir, const struct experiment *exp,
-			const struct collector *c, const struct traffic *tr)
+int results_write_flows(const char *outdir, const struct experiment *exp, const struct collector *c,
+			const struct traffic *tr)
 {
-	static const char *const cols[] = {
-	    "flow",	    "conn",	    "cc",	      "client_port",  "server_port",
-	    "start_s",	    "end_s",	    "bytes",	      "goodput_mbit", "retrans",
-	    "retrans_seen", "rtos",	    "srtt_mean_ms",   "srtt_min_ms",  "srtt_max_ms",
-	    "connect_ms",   "cwnd_at_connect_pkts", "rto_at_connect_ms", "status", NULL};
+	static const char *const cols[] = {"flow",
+					   "conn",
+					   "cc",
+					   "client_port",
+					   "server_port",
+					   "start_s",
+					   "end_s",
+					   "bytes",
+					   "goodput_mbit",
+					   "retrans",
+					   "retrans_seen",
+					   "rtos",
+					   "srtt_mean_ms",
+					   "srtt_min_ms",
+					   "srtt_max_ms",
+					   "connect_ms",
+					   "cwnd_at_connect_pkts",
+					   "rto_at_connect_ms",
+					   "status",
+					   NULL};
 	char path[PATH_MAX];
 	struct csv f;
 	int r = 0;

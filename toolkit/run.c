@@ -92,8 +92,8 @@ static void print_summary(const char *outdir)
 			for (char *tok; n < 10 && (tok = strtok_r(p, ",\n", &save)); p = NULL)
 				fld[n++] = tok;
 			if (n == 10)
-				printf("  flow %-10s conn %s  %-8s %9s Mbit/s %7s retrans\n", fld[0],
-				       fld[1], fld[2], fld[8], fld[9]);
+				printf("  flow %-10s conn %s  %-8s %9s Mbit/s %7s retrans\n",
+				       fld[0], fld[1], fld[2], fld[8], fld[9]);
 		}
 		fclose(f);
 	}

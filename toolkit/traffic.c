@@ -328,14 +328,14 @@ static void redirect_output(const char *outdir, const char *flow, const char *wh
 }
 
 /* A cmd flow's program runs under /bin/sh: the config gives a command line. */
-static void run_cmd(const struct experiment *exp, int flow_id, const char *tmpl,
-		    const char *outdir, const char *what, uint64_t start_ns)
+static void run_cmd(const struct experiment *exp, int flow_id, const char *tmpl, const char *outdir,
+		    const char *what, uint64_t start_ns)
 {
 	const struct flow_spec *fs = &exp->flows[flow_id];
 	char cmd[2048];
 
-	if (config_expand_cmd(tmpl, fs, CCX_ADDR_SENDER, CCX_ADDR_RECEIVER,
-			      CCX_PORT_BASE + flow_id, cmd, sizeof(cmd)) < 0)
+	if (config_expand_cmd(tmpl, fs, CCX_ADDR_SENDER, CCX_ADDR_RECEIVER, CCX_PORT_BASE + flow_id,
+			      cmd, sizeof(cmd)) < 0)
 		_exit(126);
 	sleep_until(start_ns);
 	if (flow_stop)
@@ -397,8 +397,8 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 	memset(tr, 0, sizeof(*tr));
 	tr->nconns = experiment_conns(exp);
 	tr->map_len = tr->nconns * (sizeof(struct sender_result) + sizeof(struct receiver_result));
-	void *map = mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			 -1, 0);
+	void *map =
+	    mmap(NULL, tr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (map == MAP_FAILED)
 		return -errno;

@@ -42,24 +42,33 @@ static void get_info(int fd, struct tcp_info *ti)
 	getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len);
 }
 
-/* Receiver: a listener with backlog 0 holds one unaccepted connection, and the kernel
- * drops further SYNs while its accept queue is full. Accepting later lets a SYN
- * retransmission through, so the sender's connect time shows the SYN RTO it used. */
-static void receiver(const struct topology *t, uint16_t port, int ready_fd, int go_fd)
+/* In a forked child: joins the run in the receiver's namespace, listens on `port` and
+ * tells the parent through ready_fd. Returns the listening socket (exits on failure). */
+static int listen_as_receiver(const struct topology *t, uint16_t port, int backlog, int ready_fd)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int one = 1, lfd, c1, c2;
-	char x;
+	int one = 1, lfd;
 
 	if (topology_enter(t, t->ns_receiver) < 0)
 		_exit(2);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &a.sin_addr);
-	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 0) < 0)
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, backlog) < 0)
 		_exit(3);
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(4);
+	return lfd;
+}
+
+/* Receiver: a listener with backlog 0 holds one unaccepted connection, and the kernel
+ * drops further SYNs while its accept queue is full. Accepting later lets a SYN
+ * retransmission through, so the sender's connect time shows the SYN RTO it used. */
+static void receiver(const struct topology *t, uint16_t port, int ready_fd, int go_fd)
+{
+	int lfd = listen_as_receiver(t, port, 0, ready_fd), c1, c2;
+	char x;
+
 	if (read(go_fd, &x, 1) != 1) /* the filler is queued and the probe's SYN was sent */
 		_exit(5);
 	usleep(ACCEPT_DELAY_MS * 1000);
@@ -146,21 +155,11 @@ static int getsockopt_int(int fd, int level, int name)
 static void knob_receiver(const struct topology *t, uint16_t port, struct knob_probe *p,
 			  int ready_fd)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int lfd = listen_as_receiver(t, port, 4, ready_fd), fd;
 	static char buf[65536];
 	struct tcp_info ti;
-	int one = 1, lfd, fd;
 	ssize_t n;
 
-	if (topology_enter(t, t->ns_receiver) < 0)
-		_exit(2);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	inet_pton(AF_INET, CCX_ADDR_RECEIVER, &a.sin_addr);
-	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 4) < 0)
-		_exit(3);
-	if (write(ready_fd, "r", 1) != 1)
-		_exit(4);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		_exit(5);
@@ -487,8 +486,8 @@ int main(void)
 			CHECK_MSG((n > 0) == !!(sides & (1u << side)), "knob %s: %d rows on the %s",
 				  ki->name, n, side ? "receiver" : "sender");
 		}
-		CHECK_MSG(count_rows(path, 5, ki->name, 9, "0") == count_rows(path, 5, ki->name, -1,
-									     NULL),
+		CHECK_MSG(count_rows(path, 5, ki->name, 9, "0") ==
+			      count_rows(path, 5, ki->name, -1, NULL),
 			  "knob %s: a row with a result other than 0", ki->name);
 	}
 
