@@ -260,6 +260,11 @@ static void write_sysctls(struct json *j, const struct topology *topo)
 		char key[128], val[512];
 		const char *ns = topo && topo->have_ns[0] ? topo->ns_sender : NULL;
 
+		/* These two exist only in the host's initial namespace. */
+		if (!strcmp(recorded_sysctls[i], "net/ipv4/tcp_mem") ||
+		    !strcmp(recorded_sysctls[i], "net/core/default_qdisc"))
+			ns = NULL;
+
 		snprintf(key, sizeof(key), "%s", recorded_sysctls[i]);
 		for (char *p = key; *p; p++)
 			if (*p == '/')
@@ -344,6 +349,7 @@ static void write_events(struct json *j, const struct run_info *info, const stru
 	json_object_end(j);
 	json_kv_uint(j, "events_dropped", dropped);
 	json_kv_uint(j, "events_missing_rows", lost);
+	json_kv_uint(j, "events_unmatched", c ? c->ignored : 0);
 	json_kv_uint(j, "ringbuf_bytes", c ? c->ringbuf_bytes : 0);
 }
 

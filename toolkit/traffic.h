@@ -46,7 +46,8 @@ struct traffic {
 
 /* Forks the receivers (and the cmd flows' server_cmd), waits until they listen, fixes t0
  * (returned in tr->t0_ns) and forks the senders and cmds, which wait for their start_s.
- * A cmd's output goes to outdir/apps/<flow>.{out,err} (server.{out,err} for server_cmd).
+ * A cmd's output goes to outdir/apps/<flow>.client.{out,err} (<flow>.server.{out,err} for
+ * its server_cmd).
  * Returns 0 or -errno. */
 int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t,
 		  const char *outdir);
