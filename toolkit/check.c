@@ -1,5 +1,6 @@
 /* `ccexp check`: try each kernel feature ccexp uses, report what is missing, leave nothing. */
 #include "kernel.h"
+#include "link/link.h"
 #include "sys.h"
 #include "commands.h"
 #include "log.h"
@@ -816,6 +817,19 @@ static void probe_congestion(struct check *c, struct check_ctx *ctx, const void 
 		  ctx->cc_available, ctx->cc_allowed[0] ? ctx->cc_allowed : "?");
 }
 
+/* What `link.backend = "auto"` resolves to here (toolkit/link/link.c decides). */
+static void probe_link_auto(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	struct link_spec spec = {.backend = LINK_BACKEND_AUTO};
+	struct link_runtime lr;
+	char err[256];
+
+	if (link_choose(&lr, &spec, err, sizeof(err)) < 0)
+		check_set(c, CHECK_MISSING, "%s", err);
+	else
+		check_set(c, CHECK_OK, "%s (%s)", link_backend_name(lr.backend), lr.why);
+}
+
 static void probe_hz(struct check *c, struct check_ctx *ctx, const void *arg)
 {
 	int r;
@@ -1008,6 +1022,8 @@ int cmd_check(int argc, char **argv)
 	    {"qdisc-netem", false,
 	     "link delay/loss/jitter need the tun backend (userspace emulator)", probe_qdisc,
 	     &netem_probe},
+	    {"link-auto", false, "no link backend for link.backend = \"auto\"", probe_link_auto,
+	     NULL},
 	    {"congestion-controls", false, "cannot tell which algorithms flows may use",
 	     probe_congestion, NULL},
 	    {"config-hz", false,

@@ -1,19 +1,36 @@
 /* The experiment config: reads a libconfig file and validates all of it before any use. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "knobs.h"
 
 #define DEFAULT_SEED		   1
 #define DEFAULT_QUEUE_PKTS	   100
+#define DEFAULT_CODEL_TARGET_MS	   5.0
+#define DEFAULT_CODEL_INTERVAL_MS  100.0
+#define RATE_MBIT_MIN		   0.01
+#define RATE_MBIT_MAX		   100000.0
+#define DELAY_MS_MAX		   10000.0
+#define QUEUE_PKTS_MAX		   1000000
+#define QUEUE_BYTES_MAX		   10000000000LL
+#define QUEUE_BDP_MIN		   0.01
+#define QUEUE_BDP_MAX		   100.0
+#define QUEUE_MIN_BYTES		   1500	 /* a queue_bdp queue holds at least one packet */
+#define PKT_BYTES		   1500	 /* queue_pkts of a byte limit: full-sized IP packets */
+#define CODEL_MS_MIN		   0.001 /* 1 us: the emulator counts ns, and 0 means default */
+#define CODEL_MS_MAX		   10000.0
 #define DEFAULT_COUNT		   1
 #define DEFAULT_SAMPLE_INTERVAL_MS 10
 #define MAX_DURATION_S		   86400.0
@@ -41,11 +58,75 @@ struct loader {
 
 static const char *const top_keys[] = {"experiment", "link", "flows", "collect", NULL};
 static const char *const experiment_keys[] = {"name", "duration_s", "seed", NULL};
-static const char *const link_keys[] = {"rate_mbit", "queue_pkts", NULL};
+static const char *const link_keys[] = {"backend",
+					"rate_mbit",
+					"trace_up",
+					"rate_down_mbit",
+					"trace_down",
+					"delay_ms",
+					"delay_down_ms",
+					"jitter_ms",
+					"jitter_reorder",
+					"loss_model",
+					"loss",
+					"loss_down",
+					"ge_p",
+					"ge_r",
+					"ge_loss_good",
+					"ge_loss_bad",
+					"queue_pkts",
+					"queue_bytes",
+					"queue_bdp",
+					"queue",
+					"codel_target_ms",
+					"codel_interval_ms",
+					NULL};
 static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
 					"start_s", "stop_s", "sockops", NULL};
 static const char *const knob_group_keys[] = {"value", "side", NULL};
 static const char *const collect_keys[] = {"sample_interval_ms", "rtt_samples", "ringbuf_kb", NULL};
+
+static const char *const backend_names[LINK_BACKEND_MAX] = {
+    [LINK_BACKEND_AUTO] = "auto", [LINK_BACKEND_NETEM] = "netem", [LINK_BACKEND_TUN] = "tun",
+    [LINK_BACKEND_TC] = "tc",	  [LINK_BACKEND_NONE] = "none",
+};
+static const char *const loss_model_names[LINK_LOSS_MAX] = {
+    [LINK_LOSS_BERNOULLI] = "bernoulli",
+    [LINK_LOSS_GILBERT_ELLIOTT] = "gilbert-elliott",
+};
+static const char *const queue_names[LINK_QUEUE_MAX] = {
+    [LINK_QUEUE_DROPTAIL] = "droptail",
+    [LINK_QUEUE_CODEL] = "codel",
+};
+
+/*
+ * What a link setting asks of the backend, when it is given a value other than its default.
+ * The tc backend (tbf + pfifo) is a rate and a queue on the uplink; netem has everything
+ * but a trace-driven rate; none has nothing at all.
+ */
+enum link_feature {
+	FEAT_RATE,
+	FEAT_RATE_DOWN,
+	FEAT_TRACE,
+	FEAT_DELAY,
+	FEAT_JITTER,
+	FEAT_LOSS,
+	FEAT_QUEUE,
+	FEAT_CODEL,
+	FEAT_MAX,
+};
+static const char *const tc_lacks[FEAT_MAX] = {
+    [FEAT_RATE_DOWN] = "limits the uplink only",
+    [FEAT_TRACE] = "has no trace-driven rate",
+    [FEAT_DELAY] = "has no delay",
+    [FEAT_JITTER] = "has no jitter",
+    [FEAT_LOSS] = "has no random loss",
+    [FEAT_CODEL] = "has no CoDel",
+};
+
+/* How get_range() reads its bounds: closed unless told. */
+#define MIN_OPEN 1u
+#define MAX_OPEN 2u
 
 /* The `side` of a knob's group form, and the sockets it stands for. */
 static const struct {
@@ -118,21 +199,27 @@ __attribute__((format(printf, 3, 4))) static int fail(struct loader *ld, const c
  * A missing setting has no line of its own: point at the group that should hold it, which
  * for a top-level setting is the whole file, starting at line 1.
  */
-static int fail_missing(struct loader *ld, const config_setting_t *group, const char *name)
+static int fail_missing_because(struct loader *ld, const config_setting_t *group, const char *name,
+				const char *why)
 {
 	char where[PATH_TEXT_MAX];
 	size_t n;
 
 	if (config_setting_is_root(group)) {
-		snprintf(ld->err, ld->errlen, "%s:1: %s: missing (required)", ld->path, name);
+		snprintf(ld->err, ld->errlen, "%s:1: %s: missing (%s)", ld->path, name, why);
 		return -EINVAL;
 	}
 	setting_path(group, where, sizeof(where));
 	n = strlen(where);
 	snprintf(where + n, sizeof(where) - n, ".%s", name);
-	snprintf(ld->err, ld->errlen, "%s:%d: %s: missing (required)", setting_file(ld, group),
-		 config_setting_source_line(group), where);
+	snprintf(ld->err, ld->errlen, "%s:%d: %s: missing (%s)", setting_file(ld, group),
+		 config_setting_source_line(group), where, why);
 	return -EINVAL;
+}
+
+static int fail_missing(struct loader *ld, const config_setting_t *group, const char *name)
+{
+	return fail_missing_because(ld, group, name, "required");
 }
 
 /* Doubles in messages look like config floats (2.0, not 2), the way the user wrote them. */
@@ -436,10 +523,366 @@ static int load_experiment(struct loader *ld, const config_setting_t *root, stru
 	return 0;
 }
 
+/* A number within bounds, each closed unless `open` says (MIN_OPEN, MAX_OPEN). */
+static int get_range(struct loader *ld, const config_setting_t *group, const char *name, double min,
+		     double max, unsigned int open, double *v, config_setting_t **out)
+{
+	char a[32], b[32], got[32];
+	bool ok;
+	int r;
+
+	r = get_number(ld, group, name, false, v, out);
+	if (r <= 0)
+		return r;
+	ok = (open & MIN_OPEN ? *v > min : *v >= min) && (open & MAX_OPEN ? *v < max : *v <= max);
+	if (ok)
+		return 1;
+	snprintf(a, sizeof(a), "%.15g", min);
+	snprintf(b, sizeof(b), "%.15g", max);
+	num_str(*v, got, sizeof(got));
+	if (!open)
+		return fail(ld, *out, "must be between %s and %s (got %s)", a, b, got);
+	return fail(ld, *out, "must be %s %s and %s %s (got %s)", open & MIN_OPEN ? ">" : ">=", a,
+		    open & MAX_OPEN ? "<" : "<=", b, got);
+}
+
+/* One of `n` names, stored as its index: `must be "a", "b" or "c" (got "d")`. */
+static int get_enum(struct loader *ld, const config_setting_t *group, const char *name,
+		    const char *const *names, int n, int *v, config_setting_t **out)
+{
+	char list[KNOWN_TEXT_MAX] = "";
+	const char *str;
+	size_t used = 0;
+	int i, r;
+
+	r = get_string(ld, group, name, false, &str, out);
+	if (r <= 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (strcmp(str, names[i]) == 0) {
+			*v = i;
+			return 1;
+		}
+	}
+	for (i = 0; i < n && used < sizeof(list); i++)
+		used += snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
+				 i == 0	     ? ""
+				 : i + 1 < n ? ", "
+					     : " or ",
+				 names[i]);
+	return fail(ld, *out, "must be %s (got \"%s\")", list, str);
+}
+
+/* A setting that asks for `f` on a backend without it is refused here, before any run. */
+static int check_backend(struct loader *ld, const config_setting_t *s, enum link_backend b,
+			 enum link_feature f)
+{
+	switch (b) {
+	case LINK_BACKEND_NONE:
+		return fail(
+		    ld, s, "backend = \"none\" emulates nothing; remove it or use another backend");
+	case LINK_BACKEND_TC:
+		if (!tc_lacks[f])
+			return 0;
+		return fail(ld, s, "the tc backend %s; use backend = \"tun\"%s", tc_lacks[f],
+			    f == FEAT_TRACE ? "" : " or \"netem\"");
+	case LINK_BACKEND_NETEM:
+		if (f != FEAT_TRACE)
+			return 0;
+		return fail(ld, s, "netem has no trace-driven rate; use backend = \"tun\"");
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A trace path is relative to the config file's directory, so that a config and its traces
+ * move together; it is stored absolute, since the run does not start there. Only its
+ * presence is checked here: the emulator's loader reads and checks its content.
+ */
+static int resolve_trace(struct loader *ld, const config_setting_t *s, const char *v, char *out)
+{
+	const char *slash = strrchr(ld->path, '/');
+	int dir_len = slash ? (int)(slash - ld->path + 1) : 0;
+	char joined[PATH_MAX], cwd[PATH_MAX] = "";
+	struct stat st;
+	int n, fd, err;
+
+	if (!v[0])
+		return fail(ld, s, "must not be empty");
+	if (v[0] == '/') {
+		n = snprintf(joined, sizeof(joined), "%s", v);
+	} else {
+		if (ld->path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+			return fail(ld, s, "cannot resolve \"%s\": %s", v, strerror(errno));
+		n = snprintf(joined, sizeof(joined), "%s%s%.*s%s", cwd,
+			     cwd[0] && cwd[strlen(cwd) - 1] != '/' ? "/" : "", dir_len, ld->path,
+			     v);
+	}
+	if (n < 0 || n >= (int)sizeof(joined))
+		return fail(ld, s, "path too long (at most %d characters)", PATH_MAX - 1);
+	/* O_NONBLOCK: a FIFO must not hang the check; it is refused below anyway. */
+	fd = open(joined, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail(ld, s, "cannot read \"%s\": %s", joined, strerror(errno));
+	err = fstat(fd, &st) < 0 ? errno : 0;
+	close(fd);
+	if (!err && S_ISDIR(st.st_mode))
+		err = EISDIR;
+	if (err)
+		return fail(ld, s, "cannot read \"%s\": %s", joined, strerror(err));
+	if (!S_ISREG(st.st_mode))
+		return fail(ld, s, "cannot read \"%s\": not a regular file", joined);
+	if (!realpath(joined, out))
+		return fail(ld, s, "cannot read \"%s\": %s", joined, strerror(errno));
+	return 0;
+}
+
+/* trace_up or trace_down: excludes the rate of its direction. */
+static int load_trace(struct loader *ld, const config_setting_t *g, const char *name,
+		      const config_setting_t *rate, enum link_backend b, char *out, bool *given)
+{
+	config_setting_t *s;
+	const char *str;
+	int r;
+
+	*given = false;
+	r = get_string(ld, g, name, false, &str, &s);
+	if (r <= 0)
+		return r;
+	if (rate)
+		return fail(ld, s, "excludes %s (give one of them)", config_setting_name(rate));
+	r = check_backend(ld, s, b, FEAT_TRACE);
+	if (r < 0)
+		return r;
+	*given = true;
+	return resolve_trace(ld, s, str, out);
+}
+
+static int load_link_rates(struct loader *ld, const config_setting_t *g, struct link_spec *l)
+{
+	config_setting_t *rate;
+	bool trace_up, trace_down;
+	char got[32];
+	int r;
+
+	r = get_range(ld, g, "rate_mbit", RATE_MBIT_MIN, RATE_MBIT_MAX, 0, &l->rate_mbit, &rate);
+	if (r > 0)
+		r = check_backend(ld, rate, l->backend, FEAT_RATE);
+	if (r < 0)
+		return r;
+	r = load_trace(ld, g, "trace_up", rate, l->backend, l->trace_up, &trace_up);
+	if (r < 0)
+		return r;
+	if (!rate && !trace_up && l->backend != LINK_BACKEND_NONE)
+		return fail_missing_because(ld, g, "rate_mbit",
+					    "required unless trace_up is given");
+
+	r = get_number(ld, g, "rate_down_mbit", false, &l->rate_down_mbit, &rate);
+	if (r < 0)
+		return r;
+	if (r > 0 && l->rate_down_mbit != 0 &&
+	    !(l->rate_down_mbit >= RATE_MBIT_MIN && l->rate_down_mbit <= RATE_MBIT_MAX))
+		return fail(ld, rate, "must be 0 (not limited) or between 0.01 and 100000 (got %s)",
+			    num_str(l->rate_down_mbit, got, sizeof(got)));
+	if (r > 0 && l->rate_down_mbit > 0) {
+		r = check_backend(ld, rate, l->backend, FEAT_RATE_DOWN);
+		if (r < 0)
+			return r;
+	}
+	return load_trace(ld, g, "trace_down", rate, l->backend, l->trace_down, &trace_down);
+}
+
+static int load_link_delays(struct loader *ld, const config_setting_t *g, struct link_spec *l)
+{
+	config_setting_t *s;
+	int r;
+
+	r = get_range(ld, g, "delay_ms", 0, DELAY_MS_MAX, 0, &l->delay_ms, &s);
+	if (r > 0 && l->delay_ms > 0)
+		r = check_backend(ld, s, l->backend, FEAT_DELAY);
+	if (r < 0)
+		return r;
+	l->delay_down_ms = l->delay_ms;
+	r = get_range(ld, g, "delay_down_ms", 0, DELAY_MS_MAX, 0, &l->delay_down_ms, &s);
+	if (r > 0 && l->delay_down_ms > 0)
+		r = check_backend(ld, s, l->backend, FEAT_DELAY);
+	if (r < 0)
+		return r;
+	/* Jitter beyond the delay is allowed: the emulator does not let a delay go below 0. */
+	r = get_range(ld, g, "jitter_ms", 0, DELAY_MS_MAX, 0, &l->jitter_ms, &s);
+	if (r > 0 && l->jitter_ms > 0)
+		r = check_backend(ld, s, l->backend, FEAT_JITTER);
+	if (r < 0)
+		return r;
+	r = get_bool(ld, g, "jitter_reorder", false, &l->jitter_reorder, &s);
+	if (r > 0 && l->jitter_reorder)
+		r = check_backend(ld, s, l->backend, FEAT_JITTER);
+	return r < 0 ? r : 0;
+}
+
+static int load_link_loss(struct loader *ld, const config_setting_t *g, struct link_spec *l)
+{
+	static const char *const ge_why = "required with loss_model = \"gilbert-elliott\"";
+	const struct {
+		const char *name;
+		double *v;
+		unsigned int open;
+		bool required;
+	} ge[] = {
+	    {"ge_p", &l->ge_p, MIN_OPEN, true},
+	    {"ge_r", &l->ge_r, MIN_OPEN, true},
+	    {"ge_loss_good", &l->ge_loss_good, 0, false},
+	    {"ge_loss_bad", &l->ge_loss_bad, 0, false},
+	};
+	config_setting_t *s;
+	bool is_ge;
+	int model = LINK_LOSS_BERNOULLI;
+	int r;
+
+	r = get_enum(ld, g, "loss_model", loss_model_names, LINK_LOSS_MAX, &model, &s);
+	l->loss_model = (enum link_loss_model)model;
+	is_ge = l->loss_model == LINK_LOSS_GILBERT_ELLIOTT;
+	if (r > 0 && is_ge)
+		r = check_backend(ld, s, l->backend, FEAT_LOSS);
+	if (r < 0)
+		return r;
+
+	r = get_range(ld, g, "loss", 0, 1, MAX_OPEN, &l->loss, &s);
+	if (r > 0 && is_ge)
+		return fail(ld, s,
+			    "not with loss_model = \"gilbert-elliott\" (its loss is ge_loss_good "
+			    "and ge_loss_bad)");
+	if (r > 0 && l->loss > 0)
+		r = check_backend(ld, s, l->backend, FEAT_LOSS);
+	if (r < 0)
+		return r;
+	r = get_range(ld, g, "loss_down", 0, 1, MAX_OPEN, &l->loss_down, &s);
+	if (r > 0 && l->loss_down > 0)
+		r = check_backend(ld, s, l->backend, FEAT_LOSS);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < sizeof(ge) / sizeof(ge[0]); i++) {
+		s = config_setting_get_member(g, ge[i].name);
+		if (s && !is_ge)
+			return fail(ld, s, "only with loss_model = \"gilbert-elliott\"");
+		if (!s && is_ge && ge[i].required)
+			return fail_missing_because(ld, g, ge[i].name, ge_why);
+		r = get_range(ld, g, ge[i].name, 0, 1, ge[i].open, ge[i].v, &s);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static double bdp_bytes(const struct link_spec *l)
+{
+	double b = l->rate_mbit * 1e6 / 8 * (l->delay_ms + l->delay_down_ms) / 1000 * l->queue_bdp;
+
+	return b < QUEUE_MIN_BYTES ? QUEUE_MIN_BYTES : ceil(b);
+}
+
+/* The limit given: queue_pkts, queue_bytes or queue_bdp, at most one of them. */
+static int load_link_limit(struct loader *ld, const config_setting_t *g, struct link_spec *l)
+{
+	config_setting_t *pkts, *bytes, *s;
+	char got[32];
+	uint32_t lim_pkts;
+	uint64_t lim_bytes;
+	long long v;
+	int r;
+
+	r = get_int(ld, g, "queue_pkts", false, 1, QUEUE_PKTS_MAX, &v, &pkts);
+	if (r > 0)
+		l->queue_pkts = (int)v;
+	if (r > 0 && v != DEFAULT_QUEUE_PKTS)
+		r = check_backend(ld, pkts, l->backend, FEAT_QUEUE);
+	if (r < 0)
+		return r;
+
+	r = get_int(ld, g, "queue_bytes", false, 1, QUEUE_BYTES_MAX, &v, &bytes);
+	if (r > 0 && pkts)
+		return fail(ld, bytes, "excludes queue_pkts (give one of them)");
+	if (r > 0)
+		r = check_backend(ld, bytes, l->backend, FEAT_QUEUE);
+	if (r < 0)
+		return r;
+	if (bytes) {
+		l->queue_limit = LINK_QUEUE_BYTES;
+		l->queue_bytes = (uint64_t)v;
+	}
+
+	r = get_range(ld, g, "queue_bdp", QUEUE_BDP_MIN, QUEUE_BDP_MAX, 0, &l->queue_bdp, &s);
+	if (r > 0 && (pkts || bytes))
+		return fail(ld, s, "excludes %s (give one of them)",
+			    pkts ? "queue_pkts" : "queue_bytes");
+	if (r > 0)
+		r = check_backend(ld, s, l->backend, FEAT_QUEUE);
+	if (r < 0)
+		return r;
+	if (s) {
+		if (l->trace_up[0])
+			return fail(ld, s,
+				    "needs rate_mbit: a trace has no fixed rate to size it by");
+		l->queue_limit = LINK_QUEUE_BDP;
+		if (bdp_bytes(l) > QUEUE_BYTES_MAX)
+			return fail(
+			    ld, s,
+			    "rate_mbit x (delay_ms + delay_down_ms) x queue_bdp is %s bytes, "
+			    "more than %lld",
+			    num_str(bdp_bytes(l), got, sizeof(got)), QUEUE_BYTES_MAX);
+	}
+	/* Code that counts only packets still gets the byte limit, in full-sized packets. */
+	if (link_queue_limits(l, &lim_pkts, &lim_bytes) < 0)
+		return fail(ld, g, "no queue limit (a bug)");
+	if (!lim_pkts)
+		l->queue_pkts = (int)((lim_bytes + PKT_BYTES - 1) / PKT_BYTES);
+	return 0;
+}
+
+static int load_link_queue(struct loader *ld, const config_setting_t *g, struct link_spec *l)
+{
+	const char *const codel_names[] = {"codel_target_ms", "codel_interval_ms"};
+	double *codel[] = {&l->codel_target_ms, &l->codel_interval_ms};
+	config_setting_t *s, *last = NULL;
+	int queue = LINK_QUEUE_DROPTAIL;
+	char a[32], b[32];
+	int r;
+
+	r = load_link_limit(ld, g, l);
+	if (r < 0)
+		return r;
+	r = get_enum(ld, g, "queue", queue_names, LINK_QUEUE_MAX, &queue, &s);
+	l->queue = (enum link_queue)queue;
+	if (r > 0 && l->queue == LINK_QUEUE_CODEL)
+		r = check_backend(ld, s, l->backend, FEAT_CODEL);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 2; i++) {
+		s = config_setting_get_member(g, codel_names[i]);
+		if (s && l->queue != LINK_QUEUE_CODEL)
+			return fail(ld, s, "only with queue = \"codel\"");
+		r = get_range(ld, g, codel_names[i], CODEL_MS_MIN, CODEL_MS_MAX, 0, codel[i], &s);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			last = s;
+	}
+	if (last && !(l->codel_target_ms < l->codel_interval_ms))
+		return fail(ld, last,
+			    "codel_target_ms (%s) must be less than codel_interval_ms (%s)",
+			    num_str(l->codel_target_ms, a, sizeof(a)),
+			    num_str(l->codel_interval_ms, b, sizeof(b)));
+	return 0;
+}
+
+/* Settings are read in the order of docs/config.md's link table: the first problem wins. */
 static int load_link(struct loader *ld, const config_setting_t *root, struct experiment *exp)
 {
+	struct link_spec *l = &exp->link;
 	config_setting_t *g, *s;
-	long long v;
+	int backend = LINK_BACKEND_AUTO;
 	int r;
 
 	r = get_group(ld, root, "link", true, &g);
@@ -448,23 +891,64 @@ static int load_link(struct loader *ld, const config_setting_t *root, struct exp
 	r = check_members(ld, g, link_keys);
 	if (r < 0)
 		return r;
-
-	r = get_number(ld, g, "rate_mbit", true, &exp->link.rate_mbit, &s);
+	r = get_enum(ld, g, "backend", backend_names, LINK_BACKEND_MAX, &backend, &s);
 	if (r < 0)
 		return r;
-	if (!(exp->link.rate_mbit >= 0.01 && exp->link.rate_mbit <= 100000)) {
-		char got[32];
+	l->backend = (enum link_backend)backend;
+	r = load_link_rates(ld, g, l);
+	if (!r)
+		r = load_link_delays(ld, g, l);
+	if (!r)
+		r = load_link_loss(ld, g, l);
+	if (!r)
+		r = load_link_queue(ld, g, l);
+	return r;
+}
 
-		return fail(ld, s, "must be between 0.01 and 100000 (got %s)",
-			    num_str(exp->link.rate_mbit, got, sizeof(got)));
+const char *link_backend_name(enum link_backend b)
+{
+	return (unsigned int)b < LINK_BACKEND_MAX ? backend_names[b] : "?";
+}
+
+const char *link_loss_model_name(enum link_loss_model m)
+{
+	return (unsigned int)m < LINK_LOSS_MAX ? loss_model_names[m] : "?";
+}
+
+const char *link_queue_name(enum link_queue q)
+{
+	return (unsigned int)q < LINK_QUEUE_MAX ? queue_names[q] : "?";
+}
+
+int link_queue_limits(const struct link_spec *l, uint32_t *pkts, uint64_t *bytes)
+{
+	double b;
+
+	*pkts = 0;
+	*bytes = 0;
+	switch (l->queue_limit) {
+	case LINK_QUEUE_PKTS:
+		if (l->queue_pkts < 1 || l->queue_pkts > QUEUE_PKTS_MAX)
+			return -EINVAL;
+		*pkts = (uint32_t)l->queue_pkts;
+		return 0;
+	case LINK_QUEUE_BYTES:
+		if (l->queue_bytes < 1 || l->queue_bytes > (uint64_t)QUEUE_BYTES_MAX)
+			return -EINVAL;
+		*bytes = l->queue_bytes;
+		return 0;
+	case LINK_QUEUE_BDP:
+		/* A trace has no fixed rate: its rate_mbit is 0, and that is refused too. */
+		if (!(l->rate_mbit >= RATE_MBIT_MIN && l->queue_bdp >= QUEUE_BDP_MIN &&
+		      l->queue_bdp <= QUEUE_BDP_MAX && l->delay_ms >= 0 && l->delay_down_ms >= 0))
+			return -EINVAL;
+		b = bdp_bytes(l);
+		if (b > QUEUE_BYTES_MAX)
+			return -EINVAL;
+		*bytes = (uint64_t)b;
+		return 0;
 	}
-
-	r = get_int(ld, g, "queue_pkts", false, 1, 1000000, &v, &s);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		exp->link.queue_pkts = (int)v;
-	return 0;
+	return -EINVAL;
 }
 
 /* A knob's value, as a scalar `name = X` or as `value = X` inside the knob's group. */
@@ -833,6 +1317,9 @@ static void experiment_defaults(struct experiment *exp)
 	memset(exp, 0, sizeof(*exp));
 	exp->seed = DEFAULT_SEED;
 	exp->link.queue_pkts = DEFAULT_QUEUE_PKTS;
+	exp->link.ge_loss_bad = 1.0;
+	exp->link.codel_target_ms = DEFAULT_CODEL_TARGET_MS;
+	exp->link.codel_interval_ms = DEFAULT_CODEL_INTERVAL_MS;
 	exp->collect.sample_interval_ms = DEFAULT_SAMPLE_INTERVAL_MS;
 	/* Unset knobs stay all zero: sides 0 is "not set". */
 	for (i = 0; i < CFG_MAX_FLOWS; i++)

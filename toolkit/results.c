@@ -417,13 +417,8 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 		json_object_end(&j);
 	}
 
-	json_key(&j, "link");
-	json_object_begin(&j);
-	json_kv_str(&j, "backend", "tc");
-	json_kv_str(&j, "qdisc", "tbf + pfifo on the router's egress towards the receiver");
-	json_kv_double(&j, "rate_mbit", exp->link.rate_mbit);
-	json_kv_int(&j, "queue_pkts", exp->link.queue_pkts);
-	json_object_end(&j);
+	if (info->link)
+		link_write_meta(&j, info->link, &exp->link);
 
 	json_key(&j, "flows");
 	json_array_begin(&j);

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "topology.h"
 #include "traffic.h"
+#include "link/link.h"
 
 #include <stdbool.h>
 #include <time.h>
@@ -18,6 +19,7 @@ struct run_info {
 	const char *outdir;
 	const char *run_id;
 	const struct topology *topo;
+	const struct link_runtime *link; /* NULL before the link was chosen */
 	int hz;
 	const char *hz_source;
 	time_t start_wall, end_wall;

@@ -4,6 +4,7 @@
 #include "collect.h"
 #include "commands.h"
 #include "config.h"
+#include "link/link.h"
 #include "log.h"
 #include "plot.h"
 #include "results.h"
@@ -115,7 +116,8 @@ int cmd_run(int argc, char **argv)
 	struct topology topo = {0};
 	struct collector col;
 	struct traffic tr = {0};
-	bool have_col = false, have_tr = false;
+	struct link_runtime lr;
+	bool have_col = false, have_tr = false, have_link = false;
 	const char *out_opt = NULL;
 	int opt, r, code = CCX_EXIT_FAILURE;
 
@@ -169,6 +171,12 @@ int cmd_run(int argc, char **argv)
 		free(exp);
 		return CCX_EXIT_FAILURE;
 	}
+	r = link_choose(&lr, &exp->link, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		free(exp);
+		return CCX_EXIT_FAILURE;
+	}
 	r = kernel_hz(&info.hz, &info.hz_source);
 	if (r < 0) {
 		log_err_errno(r, "find the kernel's HZ (needed to convert syn_rto_ms to jiffies)");
@@ -211,9 +219,17 @@ int cmd_run(int argc, char **argv)
 	results_write_meta(&info, exp, NULL, NULL);
 
 	log_info("run %s: %s, %.1f s, %d flow(s)", id, exp->name, exp->duration_s, exp->nflows);
-	r = topology_create(&topo, id, &exp->link);
+	info.link = &lr;
+	r = topology_create(&topo, id, link_topology_kind(&lr));
 	if (r < 0) {
-		info.error = "could not build the network namespaces and bottleneck";
+		info.error = "could not build the network namespaces";
+		goto out;
+	}
+	have_link = true;
+	r = link_setup(&lr, exp, &topo, outdir);
+	if (r < 0) {
+		log_err_errno(r, "set up the %s link", link_backend_name(lr.backend));
+		info.error = "could not set up the link";
 		goto out;
 	}
 	r = collect_open(&col, exp, info.hz, topo.cgroup, outdir);
@@ -232,6 +248,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	col.t0_ns = tr.t0_ns;
+	link_set_t0(&lr, tr.t0_ns);
 
 	uint64_t deadline = tr.t0_ns + (uint64_t)((exp->duration_s + RUN_OVERTIME_S) * 1e9);
 
@@ -268,6 +285,8 @@ out:
 	}
 	if (have_tr)
 		traffic_stop(&tr, RUN_STOP_GRACE_MS);
+	if (have_link)
+		link_stop(&lr); /* its final counters, for meta.json */
 	info.end_wall = time(NULL);
 	info.status = code == CCX_EXIT_OK ? "complete" : run_signal ? "interrupted" : "failed";
 	if (have_col) {
@@ -302,6 +321,8 @@ out:
 	}
 	results_write_meta(&info, exp, have_col ? &col : NULL, have_tr ? &tr : NULL);
 	topology_destroy(&topo);
+	if (have_link)
+		link_free(&lr);
 	if (have_col) {
 		collect_free(&col);
 		/* Charts come from the saved files only, after the kernel side is released. */

@@ -55,13 +55,13 @@ static int add_veth(const char *a, const char *mac_a, const char *ns_a, const ch
 }
 
 /* Addresses, static neighbours (no ARP on the measured path), link up. */
-static int setup_end(const char *ns, const char *ifname, const char *addr, const char *peer,
-		     const char *peer_mac)
+static int setup_end(const char *ns, const char *ifname, const char *addr, int plen,
+		     const char *peer, const char *peer_mac)
 {
 	char cidr[32];
 	int r;
 
-	snprintf(cidr, sizeof(cidr), "%s/24", addr);
+	snprintf(cidr, sizeof(cidr), "%s/%d", addr, plen);
 	/* One wire packet per skb: without it, TSO/GSO super-packets up to the tbf burst sit
 	 * in the bottleneck FIFO as one entry, and queue_pkts would hold several times the
 	 * bytes it says. */
@@ -75,31 +75,7 @@ fail:
 	return r;
 }
 
-static int setup_bottleneck(const struct topology *t, const struct link_spec *link)
-{
-	char rate[32], burst[32], limit[32], qlen[32];
-	double bytes_per_s = link->rate_mbit * 1e6 / 8;
-	double burst_bytes = bytes_per_s / 1000; /* 1 ms at line rate */
-	int r;
-
-	/* tbf needs at least one full frame of burst; larger bursts blur the rate. */
-	if (burst_bytes < 2 * 1514)
-		burst_bytes = 2 * 1514;
-	snprintf(rate, sizeof(rate), "%.0fbit", link->rate_mbit * 1e6);
-	snprintf(burst, sizeof(burst), "%.0f", burst_bytes);
-	snprintf(limit, sizeof(limit), "%d", link->queue_pkts * 1514);
-	snprintf(qlen, sizeof(qlen), "%d", link->queue_pkts);
-	RUN("tc", "-n", t->ns_router, "qdisc", "add", "dev", t->if_rtr_r, "root", "handle",
-	    "1:", "tbf", "rate", rate, "burst", burst, "limit", limit);
-	/* The queue is counted in packets, as the config says, not in bytes. */
-	RUN("tc", "-n", t->ns_router, "qdisc", "add", "dev", t->if_rtr_r, "parent", "1:1", "handle",
-	    "10:", "pfifo", "limit", qlen);
-	return 0;
-fail:
-	return r;
-}
-
-int topology_create(struct topology *t, const char *id, const struct link_spec *link)
+int topology_create(struct topology *t, const char *id, enum topo_kind kind)
 {
 	char root[PATH_MAX], pid[32];
 	const char *ns[3];
@@ -116,6 +92,7 @@ int topology_create(struct topology *t, const char *id, const struct link_spec *
 	snprintf(t->if_rtr_s, sizeof(t->if_rtr_s), "%.9s-rs", t->prefix);
 	snprintf(t->if_rtr_r, sizeof(t->if_rtr_r), "%.9s-rr", t->prefix);
 	snprintf(t->if_receiver, sizeof(t->if_receiver), "%.9s-r", t->prefix);
+	snprintf(t->if_tun, sizeof(t->if_tun), "%.9s-t", t->prefix);
 	ns[0] = t->ns_sender;
 	ns[1] = t->ns_router;
 	ns[2] = t->ns_receiver;
@@ -153,12 +130,31 @@ int topology_create(struct topology *t, const char *id, const struct link_spec *
 	t->have_cgroup = true;
 
 	for (int i = 0; i < 3; i++) {
+		if (i == 1 && kind != TOPO_ROUTED)
+			continue;
 		RUN("ip", "netns", "add", ns[i]);
 		t->have_ns[i] = true;
 		RUN("ip", "-n", ns[i], "link", "set", "dev", "lo", "up");
 		/* No router solicitations or DAD on the measured path. */
 		sys_write_sysctl(ns[i], "net/ipv6/conf/all/disable_ipv6", "1");
 		sys_write_sysctl(ns[i], "net/ipv6/conf/default/disable_ipv6", "1");
+	}
+	t->kind = kind;
+	if (kind == TOPO_TUN)
+		return 0; /* the tun link brings its own devices */
+	if (kind == TOPO_DIRECT) {
+		/* One wire between the hosts: both addresses on one /15 link. */
+		r = add_veth(t->if_sender, "02:cc:00:00:01:01", t->ns_sender, t->if_receiver,
+			     "02:cc:00:00:02:02", t->ns_receiver);
+		if (!r)
+			r = setup_end(t->ns_sender, t->if_sender, CCX_ADDR_SENDER, 15,
+				      CCX_ADDR_RECEIVER, "02:cc:00:00:02:02");
+		if (!r)
+			r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, 15,
+				      CCX_ADDR_SENDER, "02:cc:00:00:01:01");
+		if (r < 0)
+			goto fail;
+		return 0;
 	}
 
 	r = add_veth(t->if_sender, "02:cc:00:00:01:01", t->ns_sender, t->if_rtr_s,
@@ -170,17 +166,17 @@ int topology_create(struct topology *t, const char *id, const struct link_spec *
 	if (r < 0)
 		goto fail;
 
-	r = setup_end(t->ns_sender, t->if_sender, CCX_ADDR_SENDER, CCX_ADDR_RTR_S,
+	r = setup_end(t->ns_sender, t->if_sender, CCX_ADDR_SENDER, 24, CCX_ADDR_RTR_S,
 		      "02:cc:00:00:01:02");
 	if (!r)
-		r = setup_end(t->ns_router, t->if_rtr_s, CCX_ADDR_RTR_S, CCX_ADDR_SENDER,
+		r = setup_end(t->ns_router, t->if_rtr_s, CCX_ADDR_RTR_S, 24, CCX_ADDR_SENDER,
 			      "02:cc:00:00:01:01");
 	if (!r)
-		r = setup_end(t->ns_router, t->if_rtr_r, CCX_ADDR_RTR_R, CCX_ADDR_RECEIVER,
+		r = setup_end(t->ns_router, t->if_rtr_r, CCX_ADDR_RTR_R, 24, CCX_ADDR_RECEIVER,
 			      "02:cc:00:00:02:02");
 	if (!r)
-		r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, CCX_ADDR_RTR_R,
-			      "02:cc:00:00:02:01");
+		r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, 24,
+			      CCX_ADDR_RTR_R, "02:cc:00:00:02:01");
 	if (r < 0)
 		goto fail;
 	/* Routes only for the run's own range: nothing can leave for anywhere else. */
@@ -191,9 +187,6 @@ int topology_create(struct topology *t, const char *id, const struct link_spec *
 		log_err_errno(r, "enable forwarding in %s", t->ns_router);
 		goto fail;
 	}
-	r = setup_bottleneck(t, link);
-	if (r < 0)
-		goto fail;
 	return 0;
 fail:
 	topology_destroy(t);

@@ -1,5 +1,5 @@
-/* The emulated network of a run: sender, router and receiver namespaces joined by veth
- * pairs, the bottleneck on the router's egress towards the receiver, and the run's cgroup. */
+/* The emulated network of a run: the sender and receiver namespaces (and a router between
+ * them for qdisc-based links), their wiring, and the run's cgroup. */
 #ifndef CCX_TOPOLOGY_H
 #define CCX_TOPOLOGY_H
 
@@ -19,10 +19,19 @@
 #define CCX_ADDR_RTR_R	  "198.19.0.1"
 #define CCX_ADDR_RECEIVER "198.19.0.2"
 
+/* How the two hosts are joined; the link backend decides (toolkit/link/link.h). */
+enum topo_kind {
+	TOPO_ROUTED, /* sender - router - receiver over veth; qdiscs on the router (tc, netem) */
+	TOPO_TUN,    /* no wire: the tun link emulator carries the packets between the hosts */
+	TOPO_DIRECT, /* one veth between the hosts, no emulation (backend none) */
+};
+
 struct topology {
+	enum topo_kind kind;
 	char prefix[16]; /* "ccx" + run id: every kernel object of the run starts with it */
 	char ns_sender[32], ns_router[32], ns_receiver[32];
 	char if_sender[IFNAMSIZ], if_rtr_s[IFNAMSIZ], if_rtr_r[IFNAMSIZ], if_receiver[IFNAMSIZ];
+	char if_tun[IFNAMSIZ]; /* the tun link's device, the same name in both hosts */
 	char cgroup[PATH_MAX];	   /* the run's cgroup v2 directory */
 	char state_file[PATH_MAX]; /* CCX_STATE_DIR/<prefix>: our pid, so cleanup spares us */
 	bool have_state, have_cgroup, have_ns[3];
@@ -30,8 +39,9 @@ struct topology {
 
 /* A fresh random run id of CCX_RUN_ID_LEN hex digits. */
 void topology_new_id(char *id, size_t len);
-/* Builds everything; on failure releases what it made and returns -errno. */
-int topology_create(struct topology *t, const char *id, const struct link_spec *link);
+/* Builds the namespaces, the cgroup and, for TOPO_ROUTED and TOPO_DIRECT, the veth wires
+ * with addresses and routes; on failure releases what it made and returns -errno. */
+int topology_create(struct topology *t, const char *id, enum topo_kind kind);
 /* Moves the calling process into the run's cgroup and into namespace `ns`. */
 int topology_enter(const struct topology *t, const char *ns);
 /* Kills what is left in the cgroup and removes every object; safe to call twice. */

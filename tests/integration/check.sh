@@ -50,7 +50,7 @@ rc=$?
 [ "$rc" = 0 ] || fail "ccexp check exited $rc, want 0; output:
 $(cat "$tmp/table" "$tmp/table.err")"
 probes="kernel libbpf privileges bpf-syscall btf cgroup2 sockops-attach struct-ops-cc tp-btf
-	tracepoint netns veth tun qdisc-tbf qdisc-htb qdisc-netem congestion-controls config-hz"
+	tracepoint netns veth tun qdisc-tbf qdisc-htb qdisc-netem link-auto congestion-controls config-hz"
 for p in $probes; do
 	grep -Eq "^(OK|WARN|MISSING) +$p " "$tmp/table" || fail "no line for probe '$p'"
 done

@@ -21,6 +21,16 @@
 /* Line 3: one flow with the given settings after name and cc. */
 #define FLOW(settings) "flows = ( { name = \"a\"; cc = \"cubic\"; " settings " } );\n"
 #define PLACEHOLDERS   "{dst} {src} {port} {cc} {flow} {duration_s}"
+/* Line 2: a link group with the given settings. */
+#define LNK(settings) "link = { " settings " };\n"
+#define LINK_KEYS                                                                                  \
+	"backend, rate_mbit, trace_up, rate_down_mbit, trace_down, delay_ms, delay_down_ms, "      \
+	"jitter_ms, jitter_reorder, loss_model, loss, loss_down, ge_p, ge_r, ge_loss_good, "       \
+	"ge_loss_bad, queue_pkts, queue_bytes, queue_bdp, queue, codel_target_ms, "                \
+	"codel_interval_ms"
+#define USE_TUN_OR_NETEM "; use backend = \"tun\" or \"netem\""
+#define NONE_REFUSES	 "backend = \"none\" emulates nothing; remove it or use another backend"
+#define ONLY_GE		 "only with loss_model = \"gilbert-elliott\""
 
 struct reject {
 	const char *text;
@@ -33,8 +43,8 @@ static const struct reject rejects[] = {
      "4: plots: unknown setting (known: experiment, link, flows, collect)"},
     {"experiment = { name = \"t\"; duration_s = 10.0; repeat = 3; };\n" LINK FLOW_A,
      "1: experiment.repeat: unknown setting (known: name, duration_s, seed)"},
-    {EXP "link = { rate_mbit = 10.0;\n  delay_ms = 20.0; };\n" FLOW_A,
-     "3: link.delay_ms: unknown setting (known: rate_mbit, queue_pkts)"},
+    {EXP "link = { rate_mbit = 10.0;\n  bandwidth_mbit = 20.0; };\n" FLOW_A,
+     "3: link.bandwidth_mbit: unknown setting (known: " LINK_KEYS ")"},
     {EXP LINK FLOW("args = \"-P 4\";"),
      "3: flows[0].args: unknown setting "
      "(known: name, cc, cmd, server_cmd, count, start_s, stop_s, sockops)"},
@@ -218,7 +228,8 @@ static const struct reject rejects[] = {
      "2: experiment.name: missing (required)"},
     {"experiment = {\n  name = \"t\";\n};\n" LINK FLOW_A,
      "1: experiment.duration_s: missing (required)"},
-    {EXP "link = { queue_pkts = 10; };\n" FLOW_A, "2: link.rate_mbit: missing (required)"},
+    {EXP "link = { queue_pkts = 10; };\n" FLOW_A,
+     "2: link.rate_mbit: missing (required unless trace_up is given)"},
     {EXP LINK "flows = (\n  { name = \"a\"; cc = \"cubic\"; },\n  { name = \"b\"; }\n);\n",
      "5: flows[1].cc: missing (required)"},
     {EXP LINK "flows = ( { cc = \"cubic\"; } );\n", "3: flows[0].name: missing (required)"},
@@ -241,6 +252,181 @@ static const struct reject rejects[] = {
     {EXP LINK "flows = (\n  { name = \"a\"; cc = \"cubic\"; }\n", "5: syntax error"},
     {"experiment = { name = \"t\"; name = \"u\"; duration_s = 10.0; };\n" LINK FLOW_A,
      "1: syntax error: duplicate setting name"},
+};
+
+/* The link group: what needs no file. Traces that must exist are in test_link_traces(). */
+static const struct reject link_rejects[] = {
+    /* Types and names. */
+    {EXP LNK("backend = 5; rate_mbit = 10.0;") FLOW_A, "2: link.backend: must be a string"},
+    {EXP LNK("backend = \"mahimahi\"; rate_mbit = 10.0;") FLOW_A,
+     "2: link.backend: must be \"auto\", \"netem\", \"tun\", \"tc\" or \"none\" "
+     "(got \"mahimahi\")"},
+    {EXP LNK("backend = \"TUN\"; rate_mbit = 10.0;") FLOW_A,
+     "2: link.backend: must be \"auto\", \"netem\", \"tun\", \"tc\" or \"none\" (got \"TUN\")"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"uniform\";") FLOW_A,
+     "2: link.loss_model: must be \"bernoulli\" or \"gilbert-elliott\" (got \"uniform\")"},
+    {EXP LNK("rate_mbit = 10.0; queue = \"red\";") FLOW_A,
+     "2: link.queue: must be \"droptail\" or \"codel\" (got \"red\")"},
+    {EXP LNK("rate_mbit = 10.0; jitter_reorder = 1;") FLOW_A,
+     "2: link.jitter_reorder: must be true or false"},
+    {EXP LNK("trace_up = 5;") FLOW_A, "2: link.trace_up: must be a string"},
+    {EXP LNK("rate_mbit = 10.0; delay_ms = \"20\";") FLOW_A, "2: link.delay_ms: must be a number"},
+    {EXP LNK("rate_mbit = 10.0; queue_bytes = 1.5e6;") FLOW_A,
+     "2: link.queue_bytes: must be an integer"},
+
+    /* Ranges. */
+    {EXP LNK("rate_mbit = 10.0; rate_down_mbit = 0.001;") FLOW_A,
+     "2: link.rate_down_mbit: must be 0 (not limited) or between 0.01 and 100000 (got 0.001)"},
+    {EXP LNK("rate_mbit = 10.0; rate_down_mbit = -1;") FLOW_A,
+     "2: link.rate_down_mbit: must be 0 (not limited) or between 0.01 and 100000 (got -1.0)"},
+    {EXP LNK("rate_mbit = 10.0; rate_down_mbit = 100000.5;") FLOW_A,
+     "2: link.rate_down_mbit: must be 0 (not limited) or between 0.01 and 100000 "
+     "(got 100000.5)"},
+    {EXP LNK("rate_mbit = 10.0; delay_ms = -1;") FLOW_A,
+     "2: link.delay_ms: must be between 0 and 10000 (got -1.0)"},
+    {EXP LNK("rate_mbit = 10.0; delay_ms = 10000.5;") FLOW_A,
+     "2: link.delay_ms: must be between 0 and 10000 (got 10000.5)"},
+    {EXP LNK("rate_mbit = 10.0; delay_down_ms = 10001;") FLOW_A,
+     "2: link.delay_down_ms: must be between 0 and 10000 (got 10001.0)"},
+    {EXP LNK("rate_mbit = 10.0; jitter_ms = -0.5;") FLOW_A,
+     "2: link.jitter_ms: must be between 0 and 10000 (got -0.5)"},
+    {EXP LNK("rate_mbit = 10.0; loss = 1.0;") FLOW_A,
+     "2: link.loss: must be >= 0 and < 1 (got 1.0)"},
+    {EXP LNK("rate_mbit = 10.0; loss = -0.01;") FLOW_A,
+     "2: link.loss: must be >= 0 and < 1 (got -0.01)"},
+    {EXP LNK("rate_mbit = 10.0; loss_down = 1;") FLOW_A,
+     "2: link.loss_down: must be >= 0 and < 1 (got 1.0)"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_p = 0; ge_r = 0.5;") FLOW_A,
+     "2: link.ge_p: must be > 0 and <= 1 (got 0.0)"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_p = 0.1; ge_r = 1.5;") FLOW_A,
+     "2: link.ge_r: must be > 0 and <= 1 (got 1.5)"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_p = 0.1; ge_r = 1;"
+	     " ge_loss_good = -0.5;") FLOW_A,
+     "2: link.ge_loss_good: must be between 0 and 1 (got -0.5)"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_p = 0.1; ge_r = 1;"
+	     " ge_loss_bad = 2;") FLOW_A,
+     "2: link.ge_loss_bad: must be between 0 and 1 (got 2.0)"},
+    {EXP LNK("rate_mbit = 10.0; queue_bytes = 0;") FLOW_A,
+     "2: link.queue_bytes: must be between 1 and 10000000000 (got 0)"},
+    {EXP LNK("rate_mbit = 10.0; queue_bytes = 10000000001L;") FLOW_A,
+     "2: link.queue_bytes: must be between 1 and 10000000000 (got 10000000001)"},
+    /* Without the L, libconfig 1.5 would read 1410065409 and accept it. */
+    {EXP LNK("rate_mbit = 10.0; queue_bytes = 10000000001;") FLOW_A,
+     "2: link.queue_bytes: must be between 1 and 10000000000 (got 10000000001)"},
+    {EXP LNK("rate_mbit = 10.0; queue_bdp = 0.001;") FLOW_A,
+     "2: link.queue_bdp: must be between 0.01 and 100 (got 0.001)"},
+    {EXP LNK("rate_mbit = 10.0; queue_bdp = 101;") FLOW_A,
+     "2: link.queue_bdp: must be between 0.01 and 100 (got 101.0)"},
+    {EXP LNK("rate_mbit = 100000; delay_ms = 10000.0; queue_bdp = 100;") FLOW_A,
+     "2: link.queue_bdp: rate_mbit x (delay_ms + delay_down_ms) x queue_bdp is "
+     "25000000000000.0 bytes, more than 10000000000"},
+    {EXP LNK("rate_mbit = 10.0; queue = \"codel\"; codel_target_ms = 0;") FLOW_A,
+     "2: link.codel_target_ms: must be between 0.001 and 10000 (got 0.0)"},
+    {EXP LNK("rate_mbit = 10.0; queue = \"codel\"; codel_interval_ms = 10001;") FLOW_A,
+     "2: link.codel_interval_ms: must be between 0.001 and 10000 (got 10001.0)"},
+    {EXP LNK("rate_mbit = 10.0; queue = \"codel\"; codel_target_ms = 100;") FLOW_A,
+     "2: link.codel_target_ms: codel_target_ms (100.0) must be less than codel_interval_ms "
+     "(100.0)"},
+    {EXP "link = { rate_mbit = 10.0; queue = \"codel\";\n"
+	 "  codel_target_ms = 20; codel_interval_ms = 10; };\n" FLOW_A,
+     "3: link.codel_interval_ms: codel_target_ms (20.0) must be less than codel_interval_ms "
+     "(10.0)"},
+    {EXP LNK("rate_mbit = 10.0; queue = \"codel\"; codel_interval_ms = 3;") FLOW_A,
+     "2: link.codel_interval_ms: codel_target_ms (5.0) must be less than codel_interval_ms "
+     "(3.0)"},
+
+    /* Settings that exclude each other, and settings that need another. */
+    {EXP LNK("rate_mbit = 10.0; trace_up = \"no-such.trace\";") FLOW_A,
+     "2: link.trace_up: excludes rate_mbit (give one of them)"},
+    {EXP LNK("rate_mbit = 10.0; rate_down_mbit = 0; trace_down = \"no-such.trace\";") FLOW_A,
+     "2: link.trace_down: excludes rate_down_mbit (give one of them)"},
+    {EXP LNK("rate_mbit = 10.0; queue_pkts = 50; queue_bytes = 75000;") FLOW_A,
+     "2: link.queue_bytes: excludes queue_pkts (give one of them)"},
+    {EXP LNK("rate_mbit = 10.0; queue_pkts = 100; queue_bdp = 1.0;") FLOW_A,
+     "2: link.queue_bdp: excludes queue_pkts (give one of them)"},
+    {EXP LNK("rate_mbit = 10.0; queue_bytes = 75000; queue_bdp = 1.0;") FLOW_A,
+     "2: link.queue_bdp: excludes queue_bytes (give one of them)"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; loss = 0.01;") FLOW_A,
+     "2: link.loss: not with loss_model = \"gilbert-elliott\" (its loss is ge_loss_good and "
+     "ge_loss_bad)"},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; loss = 0;") FLOW_A,
+     "2: link.loss: not with loss_model = \"gilbert-elliott\" (its loss is ge_loss_good and "
+     "ge_loss_bad)"},
+    {EXP LNK("rate_mbit = 10.0; ge_p = 0.01;") FLOW_A, "2: link.ge_p: " ONLY_GE},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"bernoulli\"; ge_r = 0.3;") FLOW_A,
+     "2: link.ge_r: " ONLY_GE},
+    {EXP LNK("rate_mbit = 10.0; ge_loss_good = 0.0;") FLOW_A, "2: link.ge_loss_good: " ONLY_GE},
+    {EXP LNK("rate_mbit = 10.0; ge_loss_bad = \"x\";") FLOW_A, "2: link.ge_loss_bad: " ONLY_GE},
+    {EXP LNK("rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_r = 0.3;") FLOW_A,
+     "2: link.ge_p: missing (required with loss_model = \"gilbert-elliott\")"},
+    {EXP
+     "link = {\n  rate_mbit = 10.0;\n  loss_model = \"gilbert-elliott\"; ge_p = 0.3; };\n" FLOW_A,
+     "2: link.ge_r: missing (required with loss_model = \"gilbert-elliott\")"},
+    {EXP LNK("rate_mbit = 10.0; codel_target_ms = 5.0;") FLOW_A,
+     "2: link.codel_target_ms: only with queue = \"codel\""},
+    {EXP LNK("rate_mbit = 10.0; queue = \"droptail\"; codel_interval_ms = 100;") FLOW_A,
+     "2: link.codel_interval_ms: only with queue = \"codel\""},
+    {EXP LNK("delay_ms = 10.0; rate_down_mbit = 10.0;") FLOW_A,
+     "2: link.rate_mbit: missing (required unless trace_up is given)"},
+    {EXP "link = {\n  backend = \"tun\";\n  trace_down = \"x\";\n};\n" FLOW_A,
+     "2: link.rate_mbit: missing (required unless trace_up is given)"},
+    {EXP LNK("backend = \"tc\";") FLOW_A,
+     "2: link.rate_mbit: missing (required unless trace_up is given)"},
+
+    /* The tc backend: a rate and a queue on the uplink, nothing else. */
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; trace_up = \"x\";") FLOW_A,
+     "2: link.trace_up: excludes rate_mbit (give one of them)"},
+    {EXP LNK("backend = \"tc\"; trace_up = \"x.up\";") FLOW_A,
+     "2: link.trace_up: the tc backend has no trace-driven rate; use backend = \"tun\""},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; trace_down = \"x.down\";") FLOW_A,
+     "2: link.trace_down: the tc backend has no trace-driven rate; use backend = \"tun\""},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; rate_down_mbit = 10.0;") FLOW_A,
+     "2: link.rate_down_mbit: the tc backend limits the uplink only" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; delay_ms = 20.0;") FLOW_A,
+     "2: link.delay_ms: the tc backend has no delay" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; delay_ms = 0; delay_down_ms = 0.5;") FLOW_A,
+     "2: link.delay_down_ms: the tc backend has no delay" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; jitter_ms = 1;") FLOW_A,
+     "2: link.jitter_ms: the tc backend has no jitter" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; jitter_reorder = true;") FLOW_A,
+     "2: link.jitter_reorder: the tc backend has no jitter" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss = 0.001;") FLOW_A,
+     "2: link.loss: the tc backend has no random loss" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_down = 0.001;") FLOW_A,
+     "2: link.loss_down: the tc backend has no random loss" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_model = \"gilbert-elliott\";") FLOW_A,
+     "2: link.loss_model: the tc backend has no random loss" USE_TUN_OR_NETEM},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
+     "2: link.queue: the tc backend has no CoDel" USE_TUN_OR_NETEM},
+
+    /* netem: everything but a trace. */
+    {EXP LNK("backend = \"netem\"; trace_up = \"x.up\";") FLOW_A,
+     "2: link.trace_up: netem has no trace-driven rate; use backend = \"tun\""},
+    {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; trace_down = \"x.down\";") FLOW_A,
+     "2: link.trace_down: netem has no trace-driven rate; use backend = \"tun\""},
+
+    /* none: a plain veth, so only the defaults may be written. */
+    {EXP LNK("backend = \"none\"; rate_mbit = 10.0;") FLOW_A, "2: link.rate_mbit: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; trace_up = \"x.up\";") FLOW_A, "2: link.trace_up: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; rate_down_mbit = 5.0;") FLOW_A,
+     "2: link.rate_down_mbit: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; trace_down = \"x.down\";") FLOW_A,
+     "2: link.trace_down: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; delay_ms = 1;") FLOW_A, "2: link.delay_ms: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; delay_down_ms = 1;") FLOW_A,
+     "2: link.delay_down_ms: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; jitter_ms = 1;") FLOW_A, "2: link.jitter_ms: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; jitter_reorder = true;") FLOW_A,
+     "2: link.jitter_reorder: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; loss = 0.5;") FLOW_A, "2: link.loss: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; loss_down = 0.5;") FLOW_A, "2: link.loss_down: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; loss_model = \"gilbert-elliott\";") FLOW_A,
+     "2: link.loss_model: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; queue_pkts = 50;") FLOW_A, "2: link.queue_pkts: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; queue_bytes = 150000;") FLOW_A,
+     "2: link.queue_bytes: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; queue_bdp = 1;") FLOW_A, "2: link.queue_bdp: " NONE_REFUSES},
+    {EXP LNK("backend = \"none\"; queue = \"codel\";") FLOW_A, "2: link.queue: " NONE_REFUSES},
 };
 
 static char tmpdir[PATH_MAX];
@@ -275,6 +461,9 @@ static void check_reject(const char *what, const char *text, size_t len, const c
 	CHECK(exp.flows[0].count == 1 && exp.flows[0].sockops.sides[CCX_KNOB_SYN_RTO] == 0);
 	CHECK(exp.flows[0].sockops.value[CCX_KNOB_SYN_RTO] == 0 && exp.flows[0].cmd[0] == '\0');
 	CHECK(!exp.collect.rtt_samples && exp.collect.ringbuf_kb == 0);
+	CHECK(exp.link.backend == LINK_BACKEND_AUTO && exp.link.rate_mbit == 0);
+	CHECK(exp.link.queue_limit == LINK_QUEUE_PKTS && exp.link.queue_pkts == 100);
+	CHECK(exp.link.trace_up[0] == '\0' && exp.link.trace_down[0] == '\0');
 	unlink(path);
 }
 
@@ -292,6 +481,13 @@ static void test_rejects(void)
 
 		snprintf(what, sizeof(what), "reject-%02zu", i);
 		check_reject(what, rejects[i].text, strlen(rejects[i].text), rejects[i].msg);
+	}
+	for (i = 0; i < sizeof(link_rejects) / sizeof(link_rejects[0]); i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "link-reject-%02zu", i);
+		check_reject(what, link_rejects[i].text, strlen(link_rejects[i].text),
+			     link_rejects[i].msg);
 	}
 }
 
@@ -429,6 +625,26 @@ static int load_fixture(const char *name, const char *known_cc, struct experimen
 	return r;
 }
 
+/* A link group with rate_mbit = 10 only: every other field at its default. */
+static void check_link_defaults(const struct link_spec *l)
+{
+	uint32_t pkts = 1;
+	uint64_t bytes = 1;
+
+	CHECK(l->backend == LINK_BACKEND_AUTO);
+	CHECK(l->rate_mbit == 10.0 && l->rate_down_mbit == 0);
+	CHECK(l->trace_up[0] == '\0' && l->trace_down[0] == '\0');
+	CHECK(l->delay_ms == 0 && l->delay_down_ms == 0);
+	CHECK(l->jitter_ms == 0 && !l->jitter_reorder);
+	CHECK(l->loss_model == LINK_LOSS_BERNOULLI && l->loss == 0 && l->loss_down == 0);
+	CHECK(l->ge_p == 0 && l->ge_r == 0 && l->ge_loss_good == 0 && l->ge_loss_bad == 1.0);
+	CHECK(l->queue_limit == LINK_QUEUE_PKTS && l->queue_pkts == 100);
+	CHECK(l->queue_bytes == 0 && l->queue_bdp == 0);
+	CHECK(l->queue == LINK_QUEUE_DROPTAIL);
+	CHECK(l->codel_target_ms == 5.0 && l->codel_interval_ms == 100.0);
+	CHECK(link_queue_limits(l, &pkts, &bytes) == 0 && pkts == 100 && bytes == 0);
+}
+
 static void test_defaults(void)
 {
 	const struct flow_spec *f;
@@ -453,6 +669,7 @@ static void test_defaults(void)
 	CHECK(f->cmd[0] == '\0' && f->server_cmd[0] == '\0');
 	CHECK(!exp.collect.rtt_samples && exp.collect.ringbuf_kb == 0);
 	CHECK(f->line == 4);
+	check_link_defaults(&exp.link);
 }
 
 static void test_limits(void)
@@ -860,6 +1077,336 @@ static void test_doc_knobs(void)
 	free(doc);
 }
 
+/* Every setting of the link group, none at its default: fixtures/config/link-tun.cfg. */
+static void test_link_tun(void)
+{
+	const struct link_spec *l;
+	struct experiment exp;
+	uint32_t pkts = 1;
+	uint64_t bytes = 0;
+
+	if (load_fixture("link-tun.cfg", KNOWN_CC, &exp))
+		return;
+	l = &exp.link;
+	CHECK(l->backend == LINK_BACKEND_TUN);
+	CHECK(l->rate_mbit == 20.0 && l->rate_down_mbit == 5.0);
+	CHECK(l->trace_up[0] == '\0' && l->trace_down[0] == '\0');
+	CHECK(l->delay_ms == 20.0 && l->delay_down_ms == 10.0);
+	CHECK(l->jitter_ms == 2.5 && l->jitter_reorder);
+	CHECK(l->loss_model == LINK_LOSS_GILBERT_ELLIOTT);
+	CHECK(l->loss == 0 && l->loss_down == 0.001);
+	CHECK(l->ge_p == 0.01 && l->ge_r == 0.3);
+	CHECK(l->ge_loss_good == 0.001 && l->ge_loss_bad == 0.5);
+	CHECK(l->queue_limit == LINK_QUEUE_BDP && l->queue_bdp == 1.5 && l->queue_bytes == 0);
+	CHECK(l->queue == LINK_QUEUE_CODEL);
+	CHECK(l->codel_target_ms == 10.0 && l->codel_interval_ms == 200.0);
+	/* 2.5 MB/s x 30 ms x 1.5 = 112500 bytes; in 1500-byte packets for packet-only code. */
+	CHECK(link_queue_limits(l, &pkts, &bytes) == 0);
+	CHECK_MSG(pkts == 0 && bytes == 112500, "pkts %u bytes %llu", pkts,
+		  (unsigned long long)bytes);
+	CHECK(l->queue_pkts == 75);
+}
+
+/* What each backend accepts: the settings it has, and the others at their defaults. */
+static void test_link_backends(void)
+{
+	static const char *const accepted[] = {
+	    /* tc: a rate and a queue of any form, and the defaults written out. */
+	    LNK("backend = \"tc\"; rate_mbit = 10.0; queue_bytes = 30000; delay_ms = 0;"
+		" delay_down_ms = 0.0; jitter_ms = 0; jitter_reorder = false; loss = 0;"
+		" loss_down = 0.0; loss_model = \"bernoulli\"; rate_down_mbit = 0;"
+		" queue = \"droptail\";"),
+	    LNK("backend = \"tc\"; rate_mbit = 10.0; queue_bdp = 2;"),
+	    /* netem: everything but a trace. */
+	    LNK("backend = \"netem\"; rate_mbit = 10.0; rate_down_mbit = 1; delay_ms = 20;"
+		" delay_down_ms = 5; jitter_ms = 30; jitter_reorder = false;"
+		" loss_model = \"gilbert-elliott\"; ge_p = 1; ge_r = 1; ge_loss_good = 1;"
+		" ge_loss_bad = 0; loss_down = 0.999; queue_pkts = 1000000; queue = \"codel\";"
+		" codel_target_ms = 0.001; codel_interval_ms = 10000;"),
+	    /* none: only the defaults, written out. */
+	    LNK("backend = \"none\"; rate_down_mbit = 0.0; delay_ms = 0; delay_down_ms = 0;"
+		" jitter_ms = 0.0; jitter_reorder = false; loss_model = \"bernoulli\";"
+		" loss = 0; loss_down = 0; queue_pkts = 100; queue = \"droptail\";"),
+	    LNK("backend = \"none\";"),
+	    /* auto: what any backend has; the rest is for the run to choose. */
+	    LNK("backend = \"auto\"; rate_mbit = 100000; rate_down_mbit = 0.01;"
+		" delay_ms = 10000; delay_down_ms = 0; jitter_ms = 10000; loss = 0.999999;"
+		" queue_bytes = 10000000000L;"),
+	};
+	static const enum link_backend backends[] = {
+	    LINK_BACKEND_TC,   LINK_BACKEND_TC,	  LINK_BACKEND_NETEM,
+	    LINK_BACKEND_NONE, LINK_BACKEND_NONE, LINK_BACKEND_AUTO,
+	};
+	char text[1024], err[512];
+	struct experiment exp;
+	const struct link_spec *l = &exp.link;
+
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		snprintf(text, sizeof(text), EXP "%s" FLOW_A, accepted[i]);
+		CHECK_MSG(load_text("link-ok", text, &exp, err, sizeof(err)) == 0, "%s: %s",
+			  accepted[i], err);
+		CHECK_MSG(l->backend == backends[i], "%s", accepted[i]);
+	}
+	/* The last one loaded: auto at the far edges. */
+	CHECK(l->rate_mbit == 100000 && l->rate_down_mbit == 0.01);
+	CHECK(l->delay_ms == 10000 && l->delay_down_ms == 0 && l->jitter_ms == 10000);
+	CHECK(l->queue_limit == LINK_QUEUE_BYTES && l->queue_bytes == 10000000000ULL);
+	CHECK(l->queue_pkts == 6666667);
+
+	/* netem with everything: the values land where they should. */
+	snprintf(text, sizeof(text), EXP "%s" FLOW_A, accepted[2]);
+	if (load_text("link-netem", text, &exp, err, sizeof(err)) == 0) {
+		CHECK(l->delay_ms == 20 && l->delay_down_ms == 5 && l->jitter_ms == 30);
+		CHECK(l->loss_model == LINK_LOSS_GILBERT_ELLIOTT && l->loss_down == 0.999);
+		CHECK(l->ge_p == 1 && l->ge_r == 1 && l->ge_loss_good == 1 && l->ge_loss_bad == 0);
+		CHECK(l->queue_limit == LINK_QUEUE_PKTS && l->queue_pkts == 1000000);
+		CHECK(l->queue == LINK_QUEUE_CODEL);
+		CHECK(l->codel_target_ms == 0.001 && l->codel_interval_ms == 10000);
+	}
+	/* backend none: no rate at all. */
+	snprintf(text, sizeof(text), EXP "%s" FLOW_A, accepted[4]);
+	if (load_text("link-none", text, &exp, err, sizeof(err)) == 0)
+		CHECK(l->rate_mbit == 0 && l->queue_pkts == 100);
+	/* delay_down_ms follows delay_ms unless given. */
+	if (load_text("link-delay", EXP LNK("rate_mbit = 1; delay_ms = 12.5;") FLOW_A, &exp, err,
+		      sizeof(err)) == 0)
+		CHECK(l->delay_ms == 12.5 && l->delay_down_ms == 12.5);
+	if (load_text("link-delay-0",
+		      EXP LNK("rate_mbit = 1; delay_ms = 12.5; delay_down_ms = 0;") FLOW_A, &exp,
+		      err, sizeof(err)) == 0)
+		CHECK(l->delay_ms == 12.5 && l->delay_down_ms == 0);
+	/* The run-small results fixture's config (netem, given rate, delay, loss and queue). */
+	CHECK(load_fixture("../run-small/config.cfg", NULL, &exp) == 0);
+	CHECK(l->backend == LINK_BACKEND_NETEM && l->delay_ms == 20 && l->queue_pkts == 50);
+
+	CHECK_STR_EQ(link_backend_name(LINK_BACKEND_AUTO), "auto");
+	CHECK_STR_EQ(link_backend_name(LINK_BACKEND_NETEM), "netem");
+	CHECK_STR_EQ(link_backend_name(LINK_BACKEND_TUN), "tun");
+	CHECK_STR_EQ(link_backend_name(LINK_BACKEND_TC), "tc");
+	CHECK_STR_EQ(link_backend_name(LINK_BACKEND_NONE), "none");
+	CHECK_STR_EQ(link_backend_name(LINK_BACKEND_MAX), "?");
+	CHECK_STR_EQ(link_loss_model_name(LINK_LOSS_GILBERT_ELLIOTT), "gilbert-elliott");
+	CHECK_STR_EQ(link_loss_model_name(LINK_LOSS_BERNOULLI), "bernoulli");
+	CHECK_STR_EQ(link_queue_name(LINK_QUEUE_CODEL), "codel");
+	CHECK_STR_EQ(link_queue_name(LINK_QUEUE_DROPTAIL), "droptail");
+	CHECK_STR_EQ(link_queue_name((enum link_queue) - 1), "?");
+}
+
+/* A trace path is relative to the config's directory, whatever the working directory. */
+static void test_link_traces(void)
+{
+	char trace[PATH_MAX], cwd[PATH_MAX], dir[PATH_MAX + 64], text[PATH_MAX + 512];
+	char err[PATH_MAX + 512];
+	struct experiment exp;
+	const struct link_spec *l = &exp.link;
+	uint32_t pkts = 0;
+	uint64_t bytes = 0;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/traces/const-12mbps.trace", source_dir);
+	if (!realpath(dir, trace) || !getcwd(cwd, sizeof(cwd))) {
+		CHECK_MSG(0, "%s: %s", dir, strerror(errno));
+		return;
+	}
+	if (!load_fixture("link-trace.cfg", KNOWN_CC, &exp)) {
+		CHECK(l->backend == LINK_BACKEND_AUTO && l->rate_mbit == 0);
+		CHECK_STR_EQ(l->trace_up, trace);
+		CHECK_STR_EQ(l->trace_down, trace);
+		CHECK(l->rate_down_mbit == 0);
+		CHECK(l->delay_ms == 15 && l->delay_down_ms == 15 && l->loss == 0.01);
+		CHECK(l->queue_limit == LINK_QUEUE_BYTES && l->queue_bytes == 150001);
+		CHECK(link_queue_limits(l, &pkts, &bytes) == 0 && pkts == 0 && bytes == 150001);
+		CHECK(l->queue_pkts == 101);
+	}
+
+	/* The same config named from its own directory and from another one. */
+	snprintf(dir, sizeof(dir), "%s/tests", source_dir);
+	if (chdir(fixtures) == 0) {
+		memset(&exp, 0, sizeof(exp));
+		CHECK_MSG(config_load("link-trace.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0,
+			  "%s", err);
+		CHECK_STR_EQ(l->trace_up, trace);
+	}
+	if (chdir(dir) == 0) {
+		memset(&exp, 0, sizeof(exp));
+		CHECK_MSG(config_load("fixtures/config/link-trace.cfg", KNOWN_CC, &exp, err,
+				      sizeof(err)) == 0,
+			  "%s", err);
+		CHECK_STR_EQ(l->trace_down, trace);
+	}
+	CHECK(chdir(cwd) == 0);
+
+	/* An absolute path is taken as it is; tun accepts a trace. */
+	snprintf(text, sizeof(text),
+		 EXP LNK("backend = \"tun\"; trace_up = \"%s\"; rate_down_mbit = 2;") FLOW_A,
+		 trace);
+	if (!load_text("link-abs", text, &exp, err, sizeof(err))) {
+		CHECK_STR_EQ(l->trace_up, trace);
+		CHECK(l->trace_down[0] == '\0' && l->rate_down_mbit == 2);
+	} else {
+		CHECK_MSG(0, "%s", err);
+	}
+}
+
+/* A trace that cannot be opened is refused at load time, with the path that was tried. */
+static void test_link_trace_unreadable(void)
+{
+	char path[PATH_MAX + 64], text[PATH_MAX + 512], msg[PATH_MAX + 512];
+	struct experiment exp;
+
+	snprintf(msg, sizeof(msg),
+		 "2: link.trace_up: cannot read \"%s/traces/nope.up\": No such file or directory",
+		 tmpdir);
+	check_reject_str("trace-missing", EXP LNK("trace_up = \"traces/nope.up\";") FLOW_A, msg);
+	snprintf(msg, sizeof(msg),
+		 "2: link.trace_down: cannot read \"%s/./x/../nope\": No such file or directory",
+		 tmpdir);
+	check_reject_str("trace-missing-down",
+			 EXP LNK("rate_mbit = 1; trace_down = \"./x/../nope\";") FLOW_A, msg);
+	snprintf(text, sizeof(text), EXP LNK("rate_mbit = 1; trace_down = \"%s\";") FLOW_A, tmpdir);
+	snprintf(msg, sizeof(msg), "2: link.trace_down: cannot read \"%s\": Is a directory",
+		 tmpdir);
+	check_reject_str("trace-dir", text, msg);
+	check_reject_str("trace-empty", EXP LNK("trace_up = \"\";") FLOW_A,
+			 "2: link.trace_up: must not be empty");
+
+	/* A FIFO would block a reader: refused without opening it for good. */
+	snprintf(path, sizeof(path), "%s/fifo.trace", tmpdir);
+	if (mkfifo(path, 0600) == 0) {
+		snprintf(msg, sizeof(msg),
+			 "2: link.trace_up: cannot read \"%s\": not a regular file", path);
+		check_reject_str("trace-fifo", EXP LNK("trace_up = \"fifo.trace\";") FLOW_A, msg);
+		unlink(path);
+	} else {
+		CHECK_MSG(0, "mkfifo %s: %s", path, strerror(errno));
+	}
+
+	/* Unreadable by mode: root reads anything, so only an unprivileged run checks it. */
+	snprintf(path, sizeof(path), "%s/secret.trace", tmpdir);
+	write_file(path, "1\n", 2);
+	if (geteuid() != 0 && chmod(path, 0) == 0) {
+		snprintf(msg, sizeof(msg),
+			 "2: link.trace_up: cannot read \"%s\": Permission denied", path);
+		check_reject_str("trace-mode", EXP LNK("trace_up = \"secret.trace\";") FLOW_A, msg);
+	}
+
+	/* A trace next to the config; queue_bdp has no fixed rate to size it by there. */
+	CHECK(chmod(path, 0600) == 0);
+	if (load_text("trace-here", EXP LNK("trace_up = \"secret.trace\";") FLOW_A, &exp, msg,
+		      sizeof(msg)) == 0)
+		CHECK(strcmp(exp.link.trace_up + strlen(exp.link.trace_up) - 13, "/secret.trace") ==
+		      0);
+	else
+		CHECK_MSG(0, "%s", msg);
+	check_reject_str("trace-bdp", EXP LNK("trace_up = \"secret.trace\"; queue_bdp = 1;") FLOW_A,
+			 "2: link.queue_bdp: needs rate_mbit: a trace has no fixed rate to size it "
+			 "by");
+	unlink(path);
+}
+
+/* link_queue_limits() on each form, from a config and from a hand-filled link_spec. */
+static void test_link_queue_limits(void)
+{
+	static const struct {
+		const char *link;
+		uint32_t pkts;
+		uint64_t bytes;
+		int queue_pkts;
+	} cases[] = {
+	    {LNK("rate_mbit = 10; queue_pkts = 50;"), 50, 0, 50},
+	    {LNK("rate_mbit = 10; queue_pkts = 1;"), 1, 0, 1},
+	    {LNK("rate_mbit = 10; queue_bytes = 1;"), 0, 1, 1},
+	    {LNK("rate_mbit = 10; queue_bytes = 1500;"), 0, 1500, 1},
+	    {LNK("rate_mbit = 10; queue_bytes = 1501;"), 0, 1501, 2},
+	    /* 2.5 MB/s x (20 + 30) ms = 125000 bytes per BDP. */
+	    {LNK("rate_mbit = 20; delay_ms = 20; delay_down_ms = 30; queue_bdp = 2;"), 0, 250000,
+	     167},
+	    {LNK("rate_mbit = 20; delay_ms = 20; delay_down_ms = 30; queue_bdp = 0.01;"), 0, 1500,
+	     1},
+	    /* delay_down_ms follows delay_ms: 1.25 MB/s x 80 ms x 0.5. */
+	    {LNK("rate_mbit = 10; delay_ms = 40; queue_bdp = 0.5;"), 0, 50000, 34},
+	    /* Rounded up to a whole byte: 1250 B/s x 2 ms x 1 = 2.5 bytes, then the floor. */
+	    {LNK("rate_mbit = 0.01; delay_ms = 1; queue_bdp = 1;"), 0, 1500, 1},
+	    {LNK("rate_mbit = 0.01; queue_bdp = 100;"), 0, 1500, 1},
+	    {LNK("rate_mbit = 1; delay_ms = 6; queue_bdp = 1.0001;"), 0, 1501, 2},
+	};
+	char text[512], err[512];
+	struct experiment exp;
+	struct link_spec l;
+	uint32_t pkts;
+	uint64_t bytes;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), EXP "%s" FLOW_A, cases[i].link);
+		if (load_text("limits", text, &exp, err, sizeof(err))) {
+			CHECK_MSG(0, "%s: %s", cases[i].link, err);
+			continue;
+		}
+		pkts = 7;
+		bytes = 7;
+		CHECK(link_queue_limits(&exp.link, &pkts, &bytes) == 0);
+		CHECK_MSG(pkts == cases[i].pkts && bytes == cases[i].bytes,
+			  "%s: pkts %u bytes %llu", cases[i].link, pkts, (unsigned long long)bytes);
+		CHECK_MSG(exp.link.queue_pkts == cases[i].queue_pkts, "%s: queue_pkts %d",
+			  cases[i].link, exp.link.queue_pkts);
+	}
+
+	/* Code that fills a link_spec itself (zeroed, rate and queue_pkts) gets packets. */
+	memset(&l, 0, sizeof(l));
+	l.rate_mbit = 100;
+	l.queue_pkts = 100;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == 0 && pkts == 100 && bytes == 0);
+	l.queue_pkts = 0;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == -EINVAL && pkts == 0 && bytes == 0);
+	l.queue_limit = LINK_QUEUE_BYTES;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == -EINVAL);
+	l.queue_bytes = 10000000001ULL;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == -EINVAL);
+	l.queue_limit = LINK_QUEUE_BDP;
+	l.queue_bdp = 1;
+	l.delay_ms = 10;
+	l.delay_down_ms = 10;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == 0 && pkts == 0 && bytes == 250000);
+	l.rate_mbit = 0; /* as with a trace */
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == -EINVAL);
+	l.rate_mbit = 100000;
+	l.delay_ms = 10000;
+	l.queue_bdp = 100;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == -EINVAL);
+	l.queue_limit = (enum link_queue_limit)7;
+	CHECK(link_queue_limits(&l, &pkts, &bytes) == -EINVAL);
+}
+
+/* docs/config.md has a row for every link setting: the loader's own list, from its message. */
+static void test_doc_link(void)
+{
+	char path[PATH_MAX + 64], row[64], err[1024];
+	struct experiment exp;
+	const char *p;
+	char *doc;
+	size_t n;
+	int count = 0;
+
+	load_text("doc-link", EXP LNK("rate_mbit = 1; nope = 1;") FLOW_A, &exp, err, sizeof(err));
+	p = strstr(err, "(known: ");
+	CHECK_MSG(p, "%s", err);
+	snprintf(path, sizeof(path), "%s/docs/config.md", source_dir);
+	doc = slurp(path);
+	CHECK_MSG(doc, "cannot read %s", path);
+	if (!p || !doc) {
+		free(doc);
+		return;
+	}
+	for (p += strlen("(known: "); *p && *p != ')'; p += n + strspn(p + n, ", ")) {
+		n = strcspn(p, ",)");
+		snprintf(row, sizeof(row), "\n| `%.*s` ", (int)n, p);
+		CHECK_MSG(strstr(doc, row), "docs/config.md has no table row for link.%.*s", (int)n,
+			  p);
+		count++;
+	}
+	CHECK(count == 22);
+	free(doc);
+}
+
 static void test_api_edges(void)
 {
 	char path[PATH_MAX + 64], err[8];
@@ -906,6 +1453,12 @@ int main(void)
 	test_cmd();
 	test_expand_cmd();
 	test_doc_knobs();
+	test_link_tun();
+	test_link_backends();
+	test_link_traces();
+	test_link_trace_unreadable();
+	test_link_queue_limits();
+	test_doc_link();
 
 	rmdir(tmpdir);
 	return ccx_test_result();

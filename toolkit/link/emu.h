@@ -1,0 +1,103 @@
+/* The link emulator's model, one direction at a time: loss, a queue (droptail or CoDel), a
+ * rate server (constant rate or a mahimahi trace) and a delay line with optional jitter.
+ * Pure computation on caller-supplied times, so it runs the same under test as on TUN. */
+#ifndef CCX_LINK_EMU_H
+#define CCX_LINK_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EMU_MAX_PKT 2048 /* bytes a slot holds: an MTU-1500 IP packet and room to spare */
+
+enum emu_loss_model {
+	EMU_LOSS_BERNOULLI = 0,
+	EMU_LOSS_GILBERT_ELLIOTT = 1,
+};
+
+enum emu_aqm {
+	EMU_AQM_DROPTAIL = 0,
+	EMU_AQM_CODEL = 1,
+};
+
+enum emu_verdict {
+	EMU_ACCEPTED = 0,
+	EMU_DROP_LOSS = 1,  /* the random loss model */
+	EMU_DROP_QUEUE = 2, /* the queue was full (droptail, or CoDel's hard limit) */
+	EMU_DROP_AQM = 3,   /* CoDel dropped it at dequeue */
+	EMU_DROP_NOBUF = 4, /* the slot pool ran out: a sizing bug, counted to be seen */
+};
+
+struct emu_params {
+	/* Rate: a trace when trace_ms is set, else rate_bps (0: no limit). */
+	double rate_bps;
+	const uint32_t *trace_ms; /* mahimahi: one delivery opportunity of 1500 bytes per entry */
+	size_t trace_len;	  /* emu_dir_new copies the entries: the caller may free them */
+	uint32_t trace_period_ms; /* the trace repeats with this period (its last timestamp; 0:
+				   * take the last entry); no entry may exceed it */
+	uint64_t delay_ns;	  /* one-way propagation delay */
+	uint64_t jitter_ns;	  /* standard deviation of a normal delay variation, cut at 3x */
+	bool allow_reorder;	  /* false: a packet never leaves before the one ahead of it */
+	enum emu_loss_model loss_model;
+	double loss;	   /* Bernoulli: per-packet probability */
+	double ge_p, ge_r; /* Gilbert-Elliott: P(good->bad), P(bad->good) per packet */
+	double ge_loss_good, ge_loss_bad; /* loss probability in each state */
+	uint64_t seed; /* same seed and same arrivals -> same losses and jitter */
+	/* Queue limits count the packet in service too: it leaves the queue only when the rate
+	 * server is done with it (end of serialization, or the opportunity that finishes it). */
+	uint32_t queue_pkts;  /* queue limit in packets (0: none) */
+	uint64_t queue_bytes; /* queue limit in bytes (0: none); both may be set */
+	/* CoDel judges a packet when the rate server takes it (the link falls free, or the
+	 * first opportunity that gives it bytes); its sojourn is that time less its arrival. */
+	enum emu_aqm aqm;
+	uint64_t codel_target_ns;   /* 5 ms when 0 */
+	uint64_t codel_interval_ns; /* 100 ms when 0 */
+	/* Called for every dropped packet; index counts arrivals from 0. May be NULL. Called
+	 * from emu_dir_enqueue and emu_dir_run (CoDel drops happen in either, as both advance
+	 * the rate server); it must not call back into the same emu_dir. */
+	void (*on_drop)(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns);
+	void *drop_ctx;
+};
+
+struct emu_stats {
+	uint64_t arrived, delivered, bytes_delivered;
+	uint64_t dropped_loss, dropped_queue, dropped_aqm, dropped_nobuf;
+	uint32_t queue_pkts; /* now, before the delay line (the one in service included) */
+	uint64_t queue_bytes;
+	uint32_t delay_line_pkts;   /* now, past the rate server, in propagation */
+	uint64_t opportunity_bytes; /* capacity offered so far (trace or rate x time; 0 when
+				     * there is no rate limit) */
+};
+
+struct emu_dir;
+
+/* pool_pkts: how many packets may be held at once (queue + delay line); every slot is
+ * allocated here, none per packet (pool_pkts x EMU_MAX_PKT bytes, touched lazily). Size it
+ * as the queue limit in packets (queue_bytes / smallest packet when only bytes are limited)
+ * plus the delay line: the highest packet rate x (delay + 3 jitter), plus a margin; ACK
+ * directions need the packet rate of small packets. Opportunity times of a trace count from
+ * now_ns. Returns NULL with errno set (EINVAL: bad parameters). */
+struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint64_t now_ns);
+void emu_dir_free(struct emu_dir *d);
+/* A packet that arrived at now_ns (non-decreasing across calls); the data is copied.
+ * Everything due up to now_ns happens first (departures free queue space; a trace
+ * opportunity at now_ns exactly is missed by this packet), but nothing is handed out: that
+ * is emu_dir_run's job. A packet longer than EMU_MAX_PKT is dropped as EMU_DROP_NOBUF. */
+enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t len, uint64_t now_ns);
+/* Advances the model to now_ns and hands every packet whose release time has come to
+ * out(), in release order. Returns how many were handed out. pkt is valid only during the
+ * call; out may be NULL (packets are counted and discarded) and must not call back into d. */
+unsigned int emu_dir_run(struct emu_dir *d, uint64_t now_ns,
+			 void (*out)(void *ctx, const void *pkt, uint32_t len), void *ctx);
+/* When the next thing happens (a departure from the queue, the next opportunity of a trace
+ * while packets wait, or a release from the delay line); UINT64_MAX when idle. After
+ * emu_dir_run(t) it is > t; after an enqueue it may be <= now: run at once. O(1). */
+uint64_t emu_dir_next_ns(const struct emu_dir *d);
+void emu_dir_stats(const struct emu_dir *d, struct emu_stats *s);
+
+/* Reads a mahimahi trace: one non-decreasing integer (ms) per line. The period is the last
+ * timestamp. Returns 0, or -errno with "file:line: what" in err. */
+int emu_trace_load(const char *path, uint32_t **ms, size_t *n, uint32_t *period_ms, char *err,
+		   size_t errlen);
+
+#endif

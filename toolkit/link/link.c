@@ -1,0 +1,288 @@
+/* The bottleneck between the hosts: picks a backend for the config's link section, builds
+ * it on the run's topology, and reports what it did. */
+#include "link.h"
+#include "log.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX_PKTS (1u << 18)
+
+int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, size_t errlen)
+{
+	memset(lr, 0, sizeof(*lr));
+	switch (l->backend) {
+	case LINK_BACKEND_AUTO:
+		/* The userspace emulator does everything the config can ask for, on any kernel
+		 * with TUN; netem through netlink is not built yet. */
+		lr->backend = LINK_BACKEND_TUN;
+		lr->why = "auto: the tun emulator (ccexp has no netem backend yet)";
+		return 0;
+	case LINK_BACKEND_NETEM:
+		snprintf(err, errlen,
+			 "link.backend \"netem\" is not available in this ccexp yet; use \"tun\" "
+			 "(same parameters, userspace emulation) or \"auto\"");
+		return -EOPNOTSUPP;
+	case LINK_BACKEND_TUN:
+		lr->why = "asked for";
+		break;
+	case LINK_BACKEND_TC:
+		lr->why = "asked for";
+		break;
+	case LINK_BACKEND_NONE:
+		lr->why = "asked for";
+		break;
+	default:
+		snprintf(err, errlen, "unknown link backend %d", (int)l->backend);
+		return -EINVAL;
+	}
+	lr->backend = l->backend;
+	return 0;
+}
+
+enum topo_kind link_topology_kind(const struct link_runtime *lr)
+{
+	switch (lr->backend) {
+	case LINK_BACKEND_TUN:
+		return TOPO_TUN;
+	case LINK_BACKEND_NONE:
+		return TOPO_DIRECT;
+	default:
+		return TOPO_ROUTED;
+	}
+}
+
+/* tbf at the rate, and a FIFO counted in packets as its child, on the router's egress. */
+static int setup_tc(struct link_runtime *lr, const struct link_spec *l, const struct topology *t)
+{
+	char rate[32], burst[32], limit[32], qlen[32];
+	double burst_bytes = l->rate_mbit * 1e6 / 8 / 1000; /* 1 ms at line rate */
+	int r;
+
+	/* tbf needs at least one full frame of burst; larger bursts blur the rate. */
+	if (burst_bytes < 2 * 1514)
+		burst_bytes = 2 * 1514;
+	snprintf(rate, sizeof(rate), "%.0fbit", l->rate_mbit * 1e6);
+	snprintf(burst, sizeof(burst), "%.0f", burst_bytes);
+	if (lr->queue_bytes) {
+		snprintf(limit, sizeof(limit), "%llu", (unsigned long long)lr->queue_bytes);
+	} else {
+		snprintf(limit, sizeof(limit), "%llu", (unsigned long long)lr->queue_pkts * 1514);
+	}
+	{
+		const char *const argv[] = {"tc",  "-n",	t->ns_router, "qdisc", "add",
+					    "dev", t->if_rtr_r, "root",	      "handle", "1:",
+					    "tbf", "rate",	rate,	      "burst", burst,
+					    "limit", limit,	NULL};
+
+		r = sys_run(argv);
+	}
+	if (r < 0 || lr->queue_bytes)
+		return r; /* a byte limit is tbf's own */
+	snprintf(qlen, sizeof(qlen), "%u", lr->queue_pkts);
+	{
+		/* The queue is counted in packets, as the config says, not in bytes. */
+		const char *const argv[] = {"tc",    "-n",	  t->ns_router, "qdisc", "add",
+					    "dev",   t->if_rtr_r, "parent",	"1:1",	 "handle",
+					    "10:",   "pfifo",	  "limit",	qlen,	 NULL};
+
+		r = sys_run(argv);
+	}
+	return r;
+}
+
+static int load_trace(struct link_runtime *lr, int d, const char *path)
+{
+	char err[512];
+	int r;
+
+	if (!path[0])
+		return 0;
+	r = emu_trace_load(path, &lr->trace[d], &lr->trace_len[d], &lr->trace_period_ms[d], err,
+			   sizeof(err));
+	if (r < 0)
+		log_err("%s", err);
+	return r;
+}
+
+/* Slots for every packet the direction may hold at once: its queue, and what is in flight
+ * on the delay line at the rate (10 Gbit/s when unlimited), for data and for small ACKs. */
+static uint32_t pool_size(const struct link_runtime *lr, double rate_mbit, double delay_ms,
+			  double jitter_ms)
+{
+	double rate = rate_mbit > 0 ? rate_mbit * 1e6 : 10e9;
+	double in_flight = rate * (delay_ms + 4 * jitter_ms + 5) / 1000 / (8 * 1500);
+	double queue = lr->queue_pkts ? lr->queue_pkts : lr->queue_bytes / 64.0;
+	double n = queue + 4 * in_flight + 4096;
+
+	return n > POOL_MAX_PKTS ? POOL_MAX_PKTS : (uint32_t)n;
+}
+
+static int setup_tun(struct link_runtime *lr, const struct experiment *exp,
+		     const struct topology *t, const char *outdir)
+{
+	const struct link_spec *l = &exp->link;
+	struct tun_link_config cfg = {
+	    .sample_interval_ms = exp->collect.sample_interval_ms,
+	    .outdir = outdir,
+	    .ns = {t->ns_sender, t->ns_receiver},
+	    .ifname = t->if_tun,
+	    .addr = {CCX_ADDR_SENDER, CCX_ADDR_RECEIVER},
+	    .peer_net = {"198.19.0.0/24", "198.18.0.0/24"},
+	};
+	int r;
+
+	r = load_trace(lr, TUN_UP, l->trace_up);
+	if (!r)
+		r = load_trace(lr, TUN_DOWN, l->trace_down);
+	if (r < 0)
+		return r;
+	for (int d = 0; d < 2; d++) {
+		struct emu_params *p = &cfg.dir[d];
+		bool up = d == TUN_UP;
+
+		p->rate_bps = (up ? l->rate_mbit : l->rate_down_mbit) * 1e6;
+		if (lr->trace[d]) {
+			p->rate_bps = 0;
+			p->trace_ms = lr->trace[d];
+			p->trace_len = lr->trace_len[d];
+			p->trace_period_ms = lr->trace_period_ms[d];
+		}
+		p->delay_ns = (uint64_t)llround((up ? l->delay_ms : l->delay_down_ms) * 1e6);
+		p->jitter_ns = (uint64_t)llround(l->jitter_ms * 1e6);
+		p->allow_reorder = l->jitter_reorder;
+		p->loss_model = up && l->loss_model == LINK_LOSS_GILBERT_ELLIOTT
+					? EMU_LOSS_GILBERT_ELLIOTT
+					: EMU_LOSS_BERNOULLI;
+		p->loss = up ? l->loss : l->loss_down;
+		p->ge_p = l->ge_p;
+		p->ge_r = l->ge_r;
+		p->ge_loss_good = l->ge_loss_good;
+		p->ge_loss_bad = l->ge_loss_bad;
+		/* One stream per direction, both fixed by the experiment's seed. */
+		p->seed = (uint64_t)exp->seed * 2 + d;
+		p->queue_pkts = lr->queue_pkts;
+		p->queue_bytes = lr->queue_bytes;
+		p->aqm = l->queue == LINK_QUEUE_CODEL ? EMU_AQM_CODEL : EMU_AQM_DROPTAIL;
+		p->codel_target_ns = (uint64_t)llround(l->codel_target_ms * 1e6);
+		p->codel_interval_ns = (uint64_t)llround(l->codel_interval_ms * 1e6);
+		cfg.pool_pkts[d] = pool_size(lr, up ? l->rate_mbit : l->rate_down_mbit,
+					     up ? l->delay_ms : l->delay_down_ms, l->jitter_ms);
+	}
+	r = tun_link_start(&lr->tun, &cfg);
+	if (r == 0)
+		lr->tun_started = true;
+	return r;
+}
+
+int link_setup(struct link_runtime *lr, const struct experiment *exp, const struct topology *t,
+	       const char *outdir)
+{
+	int r = link_queue_limits(&exp->link, &lr->queue_pkts, &lr->queue_bytes);
+
+	if (r < 0)
+		return r;
+	switch (lr->backend) {
+	case LINK_BACKEND_TC:
+		return setup_tc(lr, &exp->link, t);
+	case LINK_BACKEND_TUN:
+		return setup_tun(lr, exp, t, outdir);
+	case LINK_BACKEND_NONE:
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+void link_set_t0(struct link_runtime *lr, uint64_t t0_ns)
+{
+	if (lr->tun_started)
+		tun_link_set_t0(&lr->tun, t0_ns);
+}
+
+void link_stop(struct link_runtime *lr)
+{
+	if (lr->tun_started)
+		tun_link_stop(&lr->tun);
+}
+
+static void write_direction(struct json *j, const char *name, const struct link_runtime *lr,
+			    const struct link_spec *l, int d)
+{
+	bool up = d == TUN_UP;
+
+	json_key(j, name);
+	json_object_begin(j);
+	if (lr->trace[d]) {
+		json_kv_str(j, "trace", up ? l->trace_up : l->trace_down);
+		json_kv_double(j, "trace_mean_mbit",
+			       lr->trace_len[d] * 1500.0 * 8 / (lr->trace_period_ms[d] / 1e3) / 1e6);
+	} else {
+		json_kv_double(j, "rate_mbit", up ? l->rate_mbit : l->rate_down_mbit);
+	}
+	json_kv_double(j, "delay_ms", up ? l->delay_ms : l->delay_down_ms);
+	json_kv_double(j, "jitter_ms", l->jitter_ms);
+	json_kv_str(j, "loss_model", up ? link_loss_model_name(l->loss_model) : "bernoulli");
+	json_kv_double(j, "loss", up ? l->loss : l->loss_down);
+	if (lr->tun_started && lr->tun.shared) {
+		const struct emu_stats *s = &lr->tun.shared->stats[d];
+
+		json_key(j, "totals");
+		json_object_begin(j);
+		json_kv_uint(j, "arrived_pkts", s->arrived);
+		json_kv_uint(j, "delivered_pkts", s->delivered);
+		json_kv_uint(j, "delivered_bytes", s->bytes_delivered);
+		json_kv_uint(j, "dropped_loss_pkts", s->dropped_loss);
+		json_kv_uint(j, "dropped_queue_pkts", s->dropped_queue);
+		json_kv_uint(j, "dropped_aqm_pkts", s->dropped_aqm);
+		json_kv_uint(j, "dropped_nobuf_pkts", s->dropped_nobuf);
+		json_kv_uint(j, "max_queue_pkts", lr->tun.shared->max_queue_pkts[d]);
+		json_kv_uint(j, "max_queue_bytes", lr->tun.shared->max_queue_bytes[d]);
+		json_object_end(j);
+	}
+	json_object_end(j);
+}
+
+void link_write_meta(struct json *j, const struct link_runtime *lr, const struct link_spec *l)
+{
+	json_key(j, "link");
+	json_object_begin(j);
+	json_kv_str(j, "backend", link_backend_name(lr->backend));
+	json_kv_str(j, "backend_asked", link_backend_name(l->backend));
+	json_kv_str(j, "backend_why", lr->why ? lr->why : "");
+	json_kv_str(j, "queue", link_queue_name(l->queue));
+	json_kv_uint(j, "queue_pkts", lr->queue_pkts);
+	json_kv_uint(j, "queue_bytes", lr->queue_bytes);
+	if (l->queue == LINK_QUEUE_CODEL) {
+		json_kv_double(j, "codel_target_ms", l->codel_target_ms);
+		json_kv_double(j, "codel_interval_ms", l->codel_interval_ms);
+	}
+	switch (lr->backend) {
+	case LINK_BACKEND_TC:
+		json_kv_str(j, "qdisc", "tbf + pfifo on the router's egress towards the receiver");
+		json_kv_double(j, "rate_mbit", l->rate_mbit);
+		break;
+	case LINK_BACKEND_TUN:
+		json_kv_str(j, "emulator", "ccexp tun: a TUN device per host, userspace model");
+		json_kv_bool(j, "jitter_reorder", l->jitter_reorder);
+		write_direction(j, "up", lr, l, TUN_UP);
+		write_direction(j, "down", lr, l, TUN_DOWN);
+		break;
+	default:
+		break;
+	}
+	json_object_end(j);
+}
+
+void link_free(struct link_runtime *lr)
+{
+	tun_link_free(&lr->tun);
+	for (int d = 0; d < 2; d++) {
+		free(lr->trace[d]);
+		lr->trace[d] = NULL;
+	}
+}

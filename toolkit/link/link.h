@@ -1,0 +1,37 @@
+/* The bottleneck between the hosts: picks a backend for the config's link section, builds
+ * it on the run's topology, and reports what it did. */
+#ifndef CCX_LINK_LINK_H
+#define CCX_LINK_LINK_H
+
+#include "config.h"
+#include "json.h"
+#include "topology.h"
+#include "tun.h"
+
+struct link_runtime {
+	enum link_backend backend; /* what runs: never LINK_BACKEND_AUTO */
+	const char *why;	   /* why this backend */
+	uint32_t queue_pkts;	   /* the limits applied (0: none on that dimension) */
+	uint64_t queue_bytes;
+	struct tun_link tun;
+	bool tun_started;
+	uint32_t *trace[2];
+	size_t trace_len[2];
+	uint32_t trace_period_ms[2];
+};
+
+/* Resolves "auto" and checks the chosen backend can run here. Returns 0, or -errno with a
+ * message in err. */
+int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, size_t errlen);
+enum topo_kind link_topology_kind(const struct link_runtime *lr);
+/* Builds the link on a topology made with link_topology_kind(). Returns 0 or -errno. */
+int link_setup(struct link_runtime *lr, const struct experiment *exp, const struct topology *t,
+	       const char *outdir);
+void link_set_t0(struct link_runtime *lr, uint64_t t0_ns);
+/* Stops what runs (the emulator); the link's stats stay readable. */
+void link_stop(struct link_runtime *lr);
+/* The "link" object of meta.json: backend, effective parameters and totals. */
+void link_write_meta(struct json *j, const struct link_runtime *lr, const struct link_spec *l);
+void link_free(struct link_runtime *lr);
+
+#endif

@@ -1,0 +1,433 @@
+/* The tun link backend: a TUN device in each host's namespace and an emulator process
+ * between them that runs the link model (toolkit/link/emu.h) on every packet. */
+#include "tun.h"
+#include "csv.h"
+#include "log.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <math.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define READ_BATCH 64 /* packets read from one device per wakeup, so neither starves */
+
+static const char *const dir_names[2] = {"up", "down"};
+
+static const char *const drop_reasons[] = {
+	[EMU_ACCEPTED] = "none",     [EMU_DROP_LOSS] = "loss",   [EMU_DROP_QUEUE] = "queue",
+	[EMU_DROP_AQM] = "codel",    [EMU_DROP_NOBUF] = "nobuf",
+};
+
+/* Opens a TUN device inside namespace `ns`: a device lives in the namespace of the process
+ * that creates it, and goes away when its last file descriptor closes. */
+static int open_tun_in(const char *ns, const char *ifname)
+{
+	struct ifreq ifr = {0};
+	int self, fd = -1, r;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	r = sys_enter_netns(ns);
+	if (r < 0)
+		goto out;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+			r = -errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (setns(self, CLONE_NEWNET) < 0) {
+		log_err_errno(-errno, "return to the original network namespace");
+		abort();
+	}
+out:
+	close(self);
+	return fd >= 0 ? fd : r;
+}
+
+static int configure_end(const char *ns, const char *ifname, const char *addr, const char *peer)
+{
+	char cidr[32];
+	int r;
+
+	snprintf(cidr, sizeof(cidr), "%s/24", addr);
+	{
+		const char *const argv[] = {"ip", "-n", ns, "addr", "add", cidr, "dev", ifname, NULL};
+
+		r = sys_run(argv);
+	}
+	if (!r) {
+		const char *const argv[] = {"ip", "-n", ns, "link", "set", "dev", ifname, "up", NULL};
+
+		r = sys_run(argv);
+	}
+	if (!r) {
+		/* Only the other host's subnet goes through the emulator. */
+		const char *const argv[] = {"ip", "-n", ns, "route", "add", peer, "dev", ifname, NULL};
+
+		r = sys_run(argv);
+	}
+	return r;
+}
+
+/* --- the emulator process ------------------------------------------------------------ */
+
+struct emu_proc {
+	int fd[2];
+	struct emu_dir *dir[2];
+	struct tun_shared *sh;
+	struct csv link_csv, drops_csv;
+	bool have_csv;
+	uint64_t interval_ns, next_sample_ns;
+	struct emu_stats last[2];
+	uint64_t out_err[2];
+};
+
+struct drop_ctx {
+	struct emu_proc *p;
+	int dir;
+};
+
+static struct drop_ctx drop_ctx[2];
+
+static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns)
+{
+	struct drop_ctx *dc = ctx;
+	struct emu_proc *p = dc->p;
+	uint64_t t0 = p->sh->t0_ns;
+
+	if (!p->have_csv)
+		return;
+	csv_double(&p->drops_csv, t0 ? ((double)now_ns - (double)t0) / 1e9 : NAN, 6);
+	csv_str(&p->drops_csv, dir_names[dc->dir]);
+	csv_u64(&p->drops_csv, index);
+	csv_str(&p->drops_csv, why <= EMU_DROP_NOBUF ? drop_reasons[why] : "unknown");
+	csv_end_row(&p->drops_csv);
+}
+
+struct out_ctx {
+	struct emu_proc *p;
+	int dir;
+};
+
+static void out_packet(void *ctx, const void *pkt, uint32_t len)
+{
+	struct out_ctx *oc = ctx;
+
+	/* Into the other host's stack: a write to a TUN device is a packet received there. */
+	if (write(oc->p->fd[!oc->dir], pkt, len) < 0)
+		oc->p->out_err[oc->dir]++;
+}
+
+static void note_queue(struct emu_proc *p, int d)
+{
+	struct emu_stats s;
+
+	emu_dir_stats(p->dir[d], &s);
+	if (s.queue_pkts > p->sh->max_queue_pkts[d])
+		p->sh->max_queue_pkts[d] = s.queue_pkts;
+	if (s.queue_bytes > p->sh->max_queue_bytes[d])
+		p->sh->max_queue_bytes[d] = s.queue_bytes;
+}
+
+static void write_sample(struct emu_proc *p, uint64_t at_ns)
+{
+	double dt = p->interval_ns / 1e9;
+
+	for (int d = 0; d < 2; d++) {
+		struct emu_stats s;
+
+		emu_dir_stats(p->dir[d], &s);
+		p->sh->stats[d] = s;
+		if (!p->have_csv)
+			continue;
+		uint64_t drops = s.dropped_loss + s.dropped_queue + s.dropped_aqm + s.dropped_nobuf;
+		uint64_t last_drops = p->last[d].dropped_loss + p->last[d].dropped_queue +
+				      p->last[d].dropped_aqm + p->last[d].dropped_nobuf;
+
+		csv_double(&p->link_csv, ((double)at_ns - (double)p->sh->t0_ns) / 1e9, 3);
+		csv_str(&p->link_csv, dir_names[d]);
+		csv_u64(&p->link_csv, s.queue_pkts);
+		csv_u64(&p->link_csv, s.queue_bytes);
+		csv_u64(&p->link_csv, s.delivered - p->last[d].delivered);
+		csv_double(&p->link_csv,
+			   (s.bytes_delivered - p->last[d].bytes_delivered) * 8 / dt / 1e6, 3);
+		csv_u64(&p->link_csv, drops - last_drops);
+		csv_double(&p->link_csv,
+			   (s.opportunity_bytes - p->last[d].opportunity_bytes) * 8 / dt / 1e6, 3);
+		csv_end_row(&p->link_csv);
+		p->last[d] = s;
+	}
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void arm(int tfd, uint64_t at_ns)
+{
+	struct itimerspec its = {0};
+
+	if (at_ns != UINT64_MAX) {
+		its.it_value.tv_sec = at_ns / 1000000000ull;
+		its.it_value.tv_nsec = at_ns % 1000000000ull;
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+	}
+	timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int emulate(struct emu_proc *p, int stop_fd)
+{
+	static unsigned char buf[EMU_MAX_PKT];
+	struct epoll_event ev, evs[4];
+	struct out_ctx oc[2] = {{p, 0}, {p, 1}};
+	int ep, tfd;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ep < 0 || tfd < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		ev.events = EPOLLIN;
+		ev.data.u32 = i;
+		epoll_ctl(ep, EPOLL_CTL_ADD, p->fd[i], &ev);
+	}
+	ev.events = EPOLLIN;
+	ev.data.u32 = 2;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.events = EPOLLIN | EPOLLHUP;
+	ev.data.u32 = 3;
+	epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &ev);
+
+	for (;;) {
+		uint64_t now = sys_mono_ns(), next = UINT64_MAX;
+		bool stop = false;
+		int n;
+
+		for (int d = 0; d < 2; d++) {
+			emu_dir_run(p->dir[d], now, out_packet, &oc[d]);
+			next = min_u64(next, emu_dir_next_ns(p->dir[d]));
+		}
+		if (p->sh->t0_ns) {
+			if (!p->next_sample_ns) {
+				/* Intervals count from t0: what came before is not in the first row. */
+				p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
+				for (int d = 0; d < 2; d++)
+					emu_dir_stats(p->dir[d], &p->last[d]);
+			}
+			while (now >= p->next_sample_ns) {
+				write_sample(p, p->next_sample_ns);
+				p->next_sample_ns += p->interval_ns;
+			}
+			next = min_u64(next, p->next_sample_ns);
+		}
+		arm(tfd, next);
+
+		n = epoll_wait(ep, evs, 4, -1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		now = sys_mono_ns();
+		for (int i = 0; i < n; i++) {
+			uint32_t which = evs[i].data.u32;
+
+			if (which == 3) {
+				stop = true;
+			} else if (which == 2) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					return -errno;
+			} else {
+				for (int k = 0; k < READ_BATCH; k++) {
+					ssize_t len = read(p->fd[which], buf, sizeof(buf));
+
+					if (len <= 0)
+						break;
+					emu_dir_enqueue(p->dir[which], buf, (uint32_t)len, now);
+				}
+				note_queue(p, which);
+			}
+		}
+		if (stop)
+			break;
+	}
+	close(tfd);
+	close(ep);
+	return 0;
+}
+
+static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *sh, int fd[2],
+			  int stop_fd)
+{
+	struct emu_proc p = {.fd = {fd[0], fd[1]}, .sh = sh};
+	static const char *const link_cols[] = {
+	    "t_s",	      "direction",    "queue_pkts",    "queue_bytes", "delivered_pkts",
+	    "delivered_mbit", "dropped_pkts", "capacity_mbit", NULL};
+	static const char *const drop_cols[] = {"t_s", "direction", "index", "reason", NULL};
+	char path[PATH_MAX];
+	uint64_t now = sys_mono_ns();
+	int r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(1);
+	prctl(PR_SET_NAME, "ccexp-link");
+	/* Timer slack would add up to 50 us to every release: take the timers as set. */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+
+	p.interval_ns = (uint64_t)cfg->sample_interval_ms * 1000000ull;
+	if (cfg->outdir) {
+		snprintf(path, sizeof(path), "%s/timeline/link.csv", cfg->outdir);
+		r = csv_open(&p.link_csv, path, link_cols);
+		if (!r) {
+			snprintf(path, sizeof(path), "%s/events/link_drops.csv", cfg->outdir);
+			r = csv_open(&p.drops_csv, path, drop_cols);
+		}
+		if (r < 0) {
+			log_err_errno(r, "create %s", path);
+			_exit(1);
+		}
+		p.have_csv = true;
+	}
+	for (int d = 0; d < 2; d++) {
+		struct emu_params ep = cfg->dir[d];
+
+		drop_ctx[d].p = &p;
+		drop_ctx[d].dir = d;
+		ep.on_drop = on_drop;
+		ep.drop_ctx = &drop_ctx[d];
+		p.dir[d] = emu_dir_new(&ep, cfg->pool_pkts[d], now);
+		if (!p.dir[d]) {
+			log_err_errno(-errno, "set up the %s direction of the link", dir_names[d]);
+			_exit(1);
+		}
+	}
+	r = emulate(&p, stop_fd);
+	if (r < 0)
+		log_err_errno(r, "link emulator");
+	for (int d = 0; d < 2; d++) {
+		emu_dir_stats(p.dir[d], &sh->stats[d]);
+		emu_dir_free(p.dir[d]);
+	}
+	if (p.have_csv) {
+		csv_close(&p.link_csv);
+		csv_close(&p.drops_csv);
+	}
+	sh->done = 1;
+	_exit(r < 0 ? 1 : 0);
+}
+
+int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
+{
+	int fd[2] = {-1, -1}, stop[2] = {-1, -1}, r = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->stop_fd = -1;
+	for (int i = 0; i < 2; i++) {
+		fd[i] = open_tun_in(cfg->ns[i], cfg->ifname);
+		if (fd[i] < 0) {
+			r = log_err_errno(fd[i], "create TUN device %s in %s", cfg->ifname,
+					  cfg->ns[i]);
+			goto out;
+		}
+		r = configure_end(cfg->ns[i], cfg->ifname, cfg->addr[i], cfg->peer_net[i]);
+		if (r < 0)
+			goto out;
+	}
+	l->shared = mmap(NULL, sizeof(*l->shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l->shared == MAP_FAILED) {
+		l->shared = NULL;
+		r = -errno;
+		goto out;
+	}
+	if (pipe2(stop, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	fflush(NULL);
+	l->pid = fork();
+	if (l->pid < 0) {
+		r = -errno;
+		l->pid = 0;
+		goto out;
+	}
+	if (l->pid == 0) {
+		close(stop[1]);
+		emulator_main(cfg, l->shared, fd, stop[0]);
+	}
+	/* Only the emulator holds the devices now: they vanish with it. */
+	l->stop_fd = stop[1];
+	stop[1] = -1;
+out:
+	for (int i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	if (stop[0] >= 0)
+		close(stop[0]);
+	if (stop[1] >= 0)
+		close(stop[1]);
+	return r;
+}
+
+void tun_link_set_t0(struct tun_link *l, uint64_t t0_ns)
+{
+	if (l->shared)
+		l->shared->t0_ns = t0_ns;
+}
+
+void tun_link_stop(struct tun_link *l)
+{
+	int status;
+
+	if (l->stop_fd >= 0) {
+		close(l->stop_fd);
+		l->stop_fd = -1;
+	}
+	if (l->pid <= 0)
+		return;
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(l->pid, &status, WNOHANG) == l->pid) {
+			l->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(l->pid, SIGKILL);
+	waitpid(l->pid, &status, 0);
+	l->pid = 0;
+}
+
+void tun_link_free(struct tun_link *l)
+{
+	if (l->shared)
+		munmap(l->shared, sizeof(*l->shared));
+	l->shared = NULL;
+}

@@ -1,0 +1,53 @@
+/* The tun link backend: a TUN device in each host's namespace and an emulator process
+ * between them that runs the link model (toolkit/link/emu.h) on every packet. */
+#ifndef CCX_LINK_TUN_H
+#define CCX_LINK_TUN_H
+
+#include "emu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum tun_dir {
+	TUN_UP = 0,   /* sender -> receiver */
+	TUN_DOWN = 1, /* receiver -> sender (ACKs) */
+};
+
+/* Shared with the emulator process (MAP_SHARED): what the parent tells it, what it reports. */
+struct tun_shared {
+	volatile uint64_t t0_ns; /* experiment start; 0 until the flows are started */
+	struct emu_stats stats[2];
+	uint32_t max_queue_pkts[2]; /* the largest queue seen, over the whole run */
+	uint64_t max_queue_bytes[2];
+	volatile int done; /* the emulator wrote its final stats */
+};
+
+struct tun_link_config {
+	struct emu_params dir[2];
+	uint32_t pool_pkts[2];
+	int sample_interval_ms;
+	const char *outdir; /* timeline/link.csv and events/link_drops.csv go here */
+	const char *ns[2];  /* [TUN_UP] the sender's namespace, [TUN_DOWN] the receiver's */
+	const char *ifname; /* the device name in both namespaces */
+	const char *addr[2];	 /* the address of each end */
+	const char *peer_net[2]; /* the other end's subnet, routed through the device */
+};
+
+struct tun_link {
+	pid_t pid; /* the emulator process */
+	struct tun_shared *shared;
+	int stop_fd; /* closing it tells the emulator to finish */
+};
+
+/* Creates the two TUN devices, addresses and routes them, and starts the emulator process
+ * (it dies with ccexp: the devices go with its file descriptors). Returns 0 or -errno. */
+int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg);
+/* Tells the emulator the experiment's start (t_s = 0 of its rows). */
+void tun_link_set_t0(struct tun_link *l, uint64_t t0_ns);
+/* Stops the emulator, waits for its final stats; safe to call twice. */
+void tun_link_stop(struct tun_link *l);
+/* Frees the shared page (after tun_link_stop, once its stats were read). */
+void tun_link_free(struct tun_link *l);
+
+#endif
