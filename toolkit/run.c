@@ -261,6 +261,12 @@ int cmd_run(int argc, char **argv)
 		}
 		if (!traffic_running(&tr))
 			break;
+		if (!link_alive(&lr)) {
+			log_err("the link emulator exited: the hosts are cut off; stopping the run");
+			info.error = "the link emulator exited";
+			traffic_stop(&tr, RUN_STOP_GRACE_MS);
+			goto out;
+		}
 		if (sys_mono_ns() > deadline) {
 			log_err("the flows did not end %.0f s after duration_s; stopping them",
 				RUN_OVERTIME_S);

@@ -146,8 +146,7 @@ static double jitter_normal(struct emu_dir *d)
 
 	if (d->have_spare) {
 		d->have_spare = false;
-		if (fabs(d->spare) <= JITTER_CUT_SD)
-			return d->spare;
+		return d->spare;
 	}
 	for (;;) {
 		do {
@@ -156,12 +155,15 @@ static double jitter_normal(struct emu_dir *d)
 			s = u * u + v * v;
 		} while (s >= 1.0 || s == 0.0);
 		f = sqrt(-2.0 * log(s) / s);
-		if (fabs(v * f) <= JITTER_CUT_SD) {
-			d->spare = v * f;
-			d->have_spare = true;
+		u *= f;
+		v *= f;
+		if (fabs(u) <= JITTER_CUT_SD) {
+			d->have_spare = fabs(v) <= JITTER_CUT_SD;
+			d->spare = v;
+			return u;
 		}
-		if (fabs(u * f) <= JITTER_CUT_SD)
-			return u * f;
+		if (fabs(v) <= JITTER_CUT_SD)
+			return v;
 	}
 }
 
@@ -215,27 +217,26 @@ static inline uint32_t q_pop(struct emu_dir *d)
 	return slot;
 }
 
+/* Equal releases leave in the order they entered; seq wraps, so compare its difference. */
+static inline bool dl_before(const struct dl_entry *a, const struct dl_entry *b)
+{
+	return a->release_ns < b->release_ns ||
+	       (a->release_ns == b->release_ns && (int32_t)(a->seq - b->seq) < 0);
+}
+
 static void dl_heap_push(struct emu_dir *d, struct dl_entry e)
 {
 	uint32_t i = d->dl_n++;
 
 	while (i) {
 		uint32_t parent = (i - 1) / 2;
-		const struct dl_entry *p = &d->dl[parent];
 
-		if (p->release_ns < e.release_ns ||
-		    (p->release_ns == e.release_ns && (int32_t)(p->seq - e.seq) < 0))
+		if (!dl_before(&e, &d->dl[parent]))
 			break;
-		d->dl[i] = *p;
+		d->dl[i] = d->dl[parent];
 		i = parent;
 	}
 	d->dl[i] = e;
-}
-
-static inline bool dl_before(const struct dl_entry *a, const struct dl_entry *b)
-{
-	return a->release_ns < b->release_ns ||
-	       (a->release_ns == b->release_ns && (int32_t)(a->seq - b->seq) < 0);
 }
 
 static struct dl_entry dl_heap_pop(struct emu_dir *d)
@@ -283,6 +284,18 @@ static void dl_push(struct emu_dir *d, uint32_t slot, uint64_t t)
 	e.release_ns = release;
 	d->dl[(d->dl_head + d->dl_n) & d->ring_mask] = e;
 	d->dl_n++;
+}
+
+/* The packet the constant-rate server is sending is on the wire, not in the buffer: like a
+ * router's interface queue, the limits and the reported queue count only what waits. */
+static inline uint32_t in_service_pkts(const struct emu_dir *d)
+{
+	return d->server == SERVER_RATE && d->q_n;
+}
+
+static inline uint64_t in_service_bytes(const struct emu_dir *d)
+{
+	return in_service_pkts(d) ? d->meta[q_head_slot(d)].len : 0;
 }
 
 static void depart(struct emu_dir *d, uint64_t t)
@@ -504,7 +517,7 @@ static int check_params(const struct emu_params *p, uint32_t pool_pkts)
 		return -EINVAL;
 	if (!(p->rate_bps >= 0) || isinf(p->rate_bps))
 		return -EINVAL;
-	if (p->trace_len && !p->trace_ms)
+	if (p->trace_ms && !p->trace_len)
 		return -EINVAL;
 	if (p->loss_model != EMU_LOSS_BERNOULLI && p->loss_model != EMU_LOSS_GILBERT_ELLIOTT)
 		return -EINVAL;
@@ -534,7 +547,7 @@ struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	if (p->trace_len) {
+	if (p->trace_ms) {
 		r = set_trace(d, p);
 		if (r < 0)
 			goto fail;
@@ -579,7 +592,6 @@ struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint
 		r = -ENOMEM;
 		goto fail;
 	}
-	/* Slot 0 on top of the stack, so a light load keeps touching the same few slots. */
 	for (uint32_t i = 0; i < pool_pkts; i++)
 		d->free_slots[i] = pool_pkts - 1 - i;
 	d->n_free = pool_pkts;
@@ -627,7 +639,8 @@ enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t le
 		why = EMU_DROP_LOSS;
 		goto drop;
 	}
-	if (d->q_n >= d->limit_pkts || d->q_bytes + len > d->limit_bytes) {
+	if (d->q_n - in_service_pkts(d) >= d->limit_pkts ||
+	    d->q_bytes - in_service_bytes(d) + len > d->limit_bytes) {
 		d->st.dropped_queue++;
 		why = EMU_DROP_QUEUE;
 		goto drop;
@@ -727,8 +740,9 @@ static uint64_t trace_opps_until(const struct emu_dir *d, uint64_t t)
 void emu_dir_stats(const struct emu_dir *d, struct emu_stats *s)
 {
 	*s = d->st;
-	s->queue_pkts = d->q_n;
-	s->queue_bytes = d->q_bytes;
+	s->queue_pkts = d->q_n - in_service_pkts(d);
+	s->queue_bytes = d->q_bytes - in_service_bytes(d);
+	s->in_service_pkts = in_service_pkts(d);
 	s->delay_line_pkts = d->dl_n;
 	if (d->server == SERVER_RATE)
 		s->opportunity_bytes =

@@ -43,8 +43,9 @@ struct emu_params {
 	double ge_p, ge_r; /* Gilbert-Elliott: P(good->bad), P(bad->good) per packet */
 	double ge_loss_good, ge_loss_bad; /* loss probability in each state */
 	uint64_t seed; /* same seed and same arrivals -> same losses and jitter */
-	/* Queue limits count the packet in service too: it leaves the queue only when the rate
-	 * server is done with it (end of serialization, or the opportunity that finishes it). */
+	/* Queue limits count what waits in the buffer. The packet the constant-rate server is
+	 * sending is on the wire and not counted; with a trace, the head waits for its
+	 * opportunity and counts until the opportunity that finishes it. */
 	uint32_t queue_pkts;  /* queue limit in packets (0: none) */
 	uint64_t queue_bytes; /* queue limit in bytes (0: none); both may be set */
 	/* CoDel judges a packet when the rate server takes it (the link falls free, or the
@@ -62,8 +63,9 @@ struct emu_params {
 struct emu_stats {
 	uint64_t arrived, delivered, bytes_delivered;
 	uint64_t dropped_loss, dropped_queue, dropped_aqm, dropped_nobuf;
-	uint32_t queue_pkts; /* now, before the delay line (the one in service included) */
+	uint32_t queue_pkts; /* now, waiting in the buffer (not the one being sent) */
 	uint64_t queue_bytes;
+	uint32_t in_service_pkts;   /* now, being sent by the constant-rate server: 0 or 1 */
 	uint32_t delay_line_pkts;   /* now, past the rate server, in propagation */
 	uint64_t opportunity_bytes; /* capacity offered so far (trace or rate x time; 0 when
 				     * there is no rate limit) */

@@ -204,6 +204,11 @@ void link_set_t0(struct link_runtime *lr, uint64_t t0_ns)
 		tun_link_set_t0(&lr->tun, t0_ns);
 }
 
+bool link_alive(struct link_runtime *lr)
+{
+	return !lr->tun_started || tun_link_alive(&lr->tun);
+}
+
 void link_stop(struct link_runtime *lr)
 {
 	if (lr->tun_started)

@@ -28,6 +28,8 @@ enum topo_kind link_topology_kind(const struct link_runtime *lr);
 int link_setup(struct link_runtime *lr, const struct experiment *exp, const struct topology *t,
 	       const char *outdir);
 void link_set_t0(struct link_runtime *lr, uint64_t t0_ns);
+/* False when the link's emulator died: the hosts are cut off. */
+bool link_alive(struct link_runtime *lr);
 /* Stops what runs (the emulator); the link's stats stay readable. */
 void link_stop(struct link_runtime *lr);
 /* The "link" object of meta.json: backend, effective parameters and totals. */

@@ -26,6 +26,9 @@
 #include <unistd.h>
 
 #define READ_BATCH 64 /* packets read from one device per wakeup, so neither starves */
+/* Bounds of the early wake-up that makes up for timer latency (see emulate()). */
+#define SPIN_MIN_NS 20000ull
+#define SPIN_MAX_NS 300000ull
 
 static const char *const dir_names[2] = {"up", "down"};
 
@@ -96,6 +99,7 @@ static int configure_end(const char *ns, const char *ifname, const char *addr, c
 /* --- the emulator process ------------------------------------------------------------ */
 
 struct emu_proc {
+	const struct tun_link_config *cfg;
 	int fd[2];
 	struct emu_dir *dir[2];
 	struct tun_shared *sh;
@@ -183,6 +187,30 @@ static void write_sample(struct emu_proc *p, uint64_t at_ns)
 	}
 }
 
+static struct emu_dir *new_dir(struct emu_proc *p, int d, uint64_t origin_ns)
+{
+	struct emu_params ep = p->cfg->dir[d];
+
+	drop_ctx[d].p = p;
+	drop_ctx[d].dir = d;
+	ep.on_drop = on_drop;
+	ep.drop_ctx = &drop_ctx[d];
+	return emu_dir_new(&ep, p->cfg->pool_pkts[d], origin_ns);
+}
+
+/* The link's clock starts at the experiment's t = 0, so link.csv's capacity at t_s is the
+ * trace's at t_s. The flows start after t0; what crossed before (an IGMP report when the
+ * device came up) is not part of the experiment, and its counts start anew with the model. */
+static void restart_at_t0(struct emu_proc *p, int d)
+{
+	struct emu_dir *fresh = new_dir(p, d, p->sh->t0_ns);
+
+	if (!fresh)
+		return;
+	emu_dir_free(p->dir[d]);
+	p->dir[d] = fresh;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -203,6 +231,7 @@ static void arm(int tfd, uint64_t at_ns)
 
 static int emulate(struct emu_proc *p, int stop_fd)
 {
+	uint64_t early_ns = SPIN_MIN_NS;
 	static unsigned char buf[EMU_MAX_PKT];
 	struct epoll_event ev, evs[4];
 	struct out_ctx oc[2] = {{p, 0}, {p, 1}};
@@ -237,21 +266,42 @@ static int emulate(struct emu_proc *p, int stop_fd)
 			if (!p->next_sample_ns) {
 				/* Intervals count from t0: what came before is not in the first row. */
 				p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
-				for (int d = 0; d < 2; d++)
+				for (int d = 0; d < 2; d++) {
+					restart_at_t0(p, d);
 					emu_dir_stats(p->dir[d], &p->last[d]);
+				}
 			}
 			while (now >= p->next_sample_ns) {
 				write_sample(p, p->next_sample_ns);
 				p->next_sample_ns += p->interval_ns;
 			}
 			next = min_u64(next, p->next_sample_ns);
+		} else {
+			/* t0 comes ~100 ms before the first flow packet: look every ms, so the
+			 * model restarts at t0 long before any packet of the experiment. */
+			next = min_u64(next, now + 1000000);
 		}
-		arm(tfd, next);
+		/* Wake a little early, by what waking has been taking, and spin the rest: a
+		 * timer alone fires some 100 us late, which every release would add. */
+		arm(tfd, next == UINT64_MAX || next < early_ns ? next : next - early_ns);
 
 		n = epoll_wait(ep, evs, 4, -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		now = sys_mono_ns();
+		if (n == 1 && evs[0].data.u32 == 2 && next != UINT64_MAX) {
+			uint64_t late = now + early_ns - next; /* past the armed time */
+
+			if (now + early_ns >= next) {
+				if (late > SPIN_MAX_NS)
+					late = SPIN_MAX_NS;
+				early_ns = (7 * early_ns + late) / 8;
+				if (early_ns < SPIN_MIN_NS)
+					early_ns = SPIN_MIN_NS;
+			}
+			while (now < next && next - now <= SPIN_MAX_NS)
+				now = sys_mono_ns();
+		}
 		for (int i = 0; i < n; i++) {
 			uint32_t which = evs[i].data.u32;
 
@@ -284,7 +334,7 @@ static int emulate(struct emu_proc *p, int stop_fd)
 static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *sh, int fd[2],
 			  int stop_fd)
 {
-	struct emu_proc p = {.fd = {fd[0], fd[1]}, .sh = sh};
+	struct emu_proc p = {.cfg = cfg, .fd = {fd[0], fd[1]}, .sh = sh};
 	static const char *const link_cols[] = {
 	    "t_s",	      "direction",    "queue_pkts",    "queue_bytes", "delivered_pkts",
 	    "delivered_mbit", "dropped_pkts", "capacity_mbit", NULL};
@@ -297,13 +347,20 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 	if (getppid() == 1)
 		_exit(1);
 	prctl(PR_SET_NAME, "ccexp-link");
-	/* Timer slack would add up to 50 us to every release: take the timers as set. */
+	/* Timer slack would add up to 50 us to every release: take the timers as set. (Real-
+	 * time priority was tried and made the tail worse: the packets the emulator writes are
+	 * processed by softirqs that a spinning real-time task delays.) */
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 
 	p.interval_ns = (uint64_t)cfg->sample_interval_ms * 1000000ull;
 	if (cfg->outdir) {
+		/* The run creates these too, maybe after this process starts. */
+		snprintf(path, sizeof(path), "%s/timeline", cfg->outdir);
+		sys_mkdir_p(path, 0755);
+		snprintf(path, sizeof(path), "%s/events", cfg->outdir);
+		sys_mkdir_p(path, 0755);
 		snprintf(path, sizeof(path), "%s/timeline/link.csv", cfg->outdir);
 		r = csv_open(&p.link_csv, path, link_cols);
 		if (!r) {
@@ -317,13 +374,7 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 		p.have_csv = true;
 	}
 	for (int d = 0; d < 2; d++) {
-		struct emu_params ep = cfg->dir[d];
-
-		drop_ctx[d].p = &p;
-		drop_ctx[d].dir = d;
-		ep.on_drop = on_drop;
-		ep.drop_ctx = &drop_ctx[d];
-		p.dir[d] = emu_dir_new(&ep, cfg->pool_pkts[d], now);
+		p.dir[d] = new_dir(&p, d, now);
 		if (!p.dir[d]) {
 			log_err_errno(-errno, "set up the %s direction of the link", dir_names[d]);
 			_exit(1);
@@ -401,6 +452,19 @@ void tun_link_set_t0(struct tun_link *l, uint64_t t0_ns)
 {
 	if (l->shared)
 		l->shared->t0_ns = t0_ns;
+}
+
+bool tun_link_alive(struct tun_link *l)
+{
+	int status;
+
+	if (l->pid <= 0)
+		return false;
+	if (waitpid(l->pid, &status, WNOHANG) == l->pid) {
+		l->pid = 0;
+		return false;
+	}
+	return true;
 }
 
 void tun_link_stop(struct tun_link *l)

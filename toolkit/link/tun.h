@@ -45,6 +45,8 @@ struct tun_link {
 int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg);
 /* Tells the emulator the experiment's start (t_s = 0 of its rows). */
 void tun_link_set_t0(struct tun_link *l, uint64_t t0_ns);
+/* False once the emulator process has exited (it should only when told to). */
+bool tun_link_alive(struct tun_link *l);
 /* Stops the emulator, waits for its final stats; safe to call twice. */
 void tun_link_stop(struct tun_link *l);
 /* Frees the shared page (after tun_link_stop, once its stats were read). */

@@ -1,0 +1,180 @@
+#!/bin/bash
+# Integration test of the tun link emulator: delay seen by TCP and by ping, goodput across
+# rates, trace-driven capacity, seeded loss, the queue limit and the queueing delay it
+# causes, and nothing left behind (also after SIGINT).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_root
+command -v ping >/dev/null || skip "ping (iputils-ping) is not installed (the test command installs it)"
+
+tmp=$(mktemp -d /tmp/ccx-test-link-XXXXXX)
+traces=$CCX_SOURCE_DIR/configs/traces
+export PYTHONPATH=$here
+
+# run NAME LINK FLOWS [DURATION] [SEED]: writes a config and runs it into $tmp/NAME.
+run() {
+	cat >"$tmp/$1.cfg" <<CFG
+experiment = { name = "$1"; duration_s = ${4:-6.0}; seed = ${5:-1}; };
+link = { backend = "tun"; $2 };
+flows = ( $3 );
+collect = { sample_interval_ms = 10; };
+CFG
+	"$CCEXP" -q run -o "$tmp/$1" "$tmp/$1.cfg" >"$tmp/$1.log" 2>&1
+	rc=$?
+	check "$1: ccexp run exits 0" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || cat "$tmp/$1.log"
+	check "$1: nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$tmp/$1")")" ]
+}
+
+# RTT: 20 ms each way, low load (a clamped window), and a ping beside it once the flow is
+# past its initial window. The receiver's delayed-ACK timer is bounded, so no RTT sample
+# holds a 40 ms ACK delay: the path is what is measured, not TCP's ACK policy.
+run delay 'rate_mbit = 100.0; delay_ms = 20.0;' \
+	'{ name = "tcp"; cc = "cubic"; sockops = { cwnd_clamp_pkts = 4; delack_max_ms = 8; }; },
+	 { name = "ping"; cc = "cubic"; start_s = 1.0; cmd = "ping -n -c 400 -i 0.015 {dst}"; }' 8.0
+# Goodput with a one-BDP queue, from 1 to 200 Mbit/s, at 50 ms RTT (at 1 Mbit/s a BDP is
+# then 4 packets: a shorter path leaves TCP less than two packets of window).
+for rate in 1 10 50 200; do
+	run "rate$rate" "rate_mbit = $rate.0; delay_ms = 25.0; queue_bdp = 1.0;" \
+		'{ name = "bulk"; cc = "cubic"; }' 8.0
+done
+# Trace-driven capacity: a constant 48 Mbit/s trace, and a real LTE downlink.
+run trace48 "trace_up = \"$traces/const-48mbps.trace\"; delay_ms = 5.0; queue_pkts = 200;" \
+	'{ name = "bulk"; cc = "cubic"; count = 2; }' 6.0
+run lte "trace_up = \"$traces/Verizon-LTE-short.down\"; delay_ms = 20.0; queue_pkts = 200;" \
+	'{ name = "bulk"; cc = "cubic"; count = 4; }' 10.0
+# Seeded loss: the same seed twice, then another seed.
+for s in 1a:1 1b:1 2:2; do
+	run "loss${s%%:*}" 'rate_mbit = 20.0; delay_ms = 5.0; loss = 0.02;' \
+		'{ name = "bulk"; cc = "bbr"; }' 5.0 "${s##*:}"
+done
+# The queue limit, and the delay a full queue adds: 50 packets at 20 Mbit/s = 30 ms.
+run queue 'rate_mbit = 20.0; delay_ms = 5.0; queue_pkts = 50;' \
+	'{ name = "bulk"; cc = "cubic"; count = 2; }' 6.0
+
+python3 - "$tmp" <<'PY'
+import csv, os, re, statistics, sys
+from ccx_results import check, rows, meta, check_counters, done
+
+tmp = sys.argv[1]
+def run(name):
+    return os.path.join(tmp, name)
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+# --- delay: TCP's srtt at low load and ping both see 2 x 20 ms.
+out = run("delay")
+# From 2 s on: the initial window (10 packets before the clamp applies) is long gone.
+cw = [r for r in rows(out, "timeline/cwnd.csv") if float(r["t_s"]) > 2.0]
+srtt = [int(r["srtt_us"]) / 1000 for r in cw]
+check("delay: TCP srtt median is 40 ms within 1 ms", abs(pct(srtt, 0.5) - 40) <= 1.0,
+      f"median {pct(srtt, 0.5):.2f} ms")
+check("delay: TCP srtt p99 is 40 ms within 2 ms", abs(pct(srtt, 0.99) - 40) <= 2.0,
+      f"p99 {pct(srtt, 0.99):.2f} ms")
+with open(os.path.join(out, "apps/ping.client.out")) as f:
+    pings = [float(m.group(1)) for m in re.finditer(r"time=([0-9.]+) ms", f.read())]
+check("delay: ping got its replies", len(pings) >= 390, len(pings))
+check("delay: ping RTT median is 40 ms within 1 ms", pings and abs(pct(pings, 0.5) - 40) <= 1.0,
+      f"median {pct(pings, 0.5):.3f} ms" if pings else "")
+check("delay: ping RTT p99 is 40 ms within 2 ms", pings and abs(pct(pings, 0.99) - 40) <= 2.0,
+      f"p99 {pct(pings, 0.99):.3f} ms" if pings else "")
+
+# --- goodput: 90-100 % of the rate, after the start-up.
+for rate in (1, 10, 50, 200):
+    out = run(f"rate{rate}")
+    tp = [float(r["goodput_mbit"]) for r in rows(out, "timeline/throughput.csv")
+          if 3.0 < float(r["t_s"]) <= 8.0]
+    g = sum(tp) / len(tp)
+    check(f"rate{rate}: goodput is 90-100 % of {rate} Mbit/s", 0.90 * rate <= g <= rate,
+          f"{g:.3f} Mbit/s = {100 * g / rate:.1f} %")
+
+# --- traces: the link delivers what the trace offers.
+def link_rows(out, direction="up", t_from=0.0):
+    return [r for r in rows(out, "timeline/link.csv")
+            if r["direction"] == direction and float(r["t_s"]) > t_from]
+
+out = run("trace48")
+lk = link_rows(out, t_from=2.0)
+cap = statistics.mean(float(r["capacity_mbit"]) for r in lk)
+dlv = statistics.mean(float(r["delivered_mbit"]) for r in lk)
+check("trace48: the capacity offered is the trace's 48 Mbit/s within 1 %", abs(cap - 48) <= 0.48,
+      f"{cap:.2f}")
+check("trace48: a saturated link delivers the trace's mean rate within 5 %",
+      abs(dlv - 48) <= 0.05 * 48, f"{dlv:.2f} Mbit/s")
+
+out = run("lte")
+lk = link_rows(out, t_from=0.0)
+# The trace starts at the experiment's t = 0: link.csv's capacity is the file's, interval
+# by interval.
+with open(os.path.join(os.environ["CCX_SOURCE_DIR"], "configs/traces/Verizon-LTE-short.down")) as f:
+    ms = [int(x) for x in f if x.strip()]
+t_end = float(lk[-1]["t_s"])
+want = sum(1 for x in ms if 0 < x <= t_end * 1000) * 1500 * 8 / 1e6
+got = sum(float(r["capacity_mbit"]) for r in lk) * 0.010
+check("lte: link.csv capacity is the trace's (Mbit over the run, within 1 %)",
+      abs(got - want) <= 0.01 * want, f"{got:.2f} vs {want:.2f} Mbit")
+late = [r for r in lk if float(r["t_s"]) > 2]
+dlv = sum(float(r["delivered_mbit"]) for r in late) / len(late)
+cap = sum(float(r["capacity_mbit"]) for r in late) / len(late)
+check("lte: four flows use at least 90 % of the offered capacity", dlv >= 0.9 * cap,
+      f"{dlv:.2f} of {cap:.2f} Mbit/s")
+m = meta(out)
+check("lte: meta.json records the trace and its mean",
+      abs(m["link"]["up"]["trace_mean_mbit"] - 5.03) < 0.01, m["link"]["up"].get("trace_mean_mbit"))
+
+# --- loss: the drop count is within 4 sigma of p, the same seed drops the same packets.
+drops = {}
+for name in ("loss1a", "loss1b", "loss2"):
+    out = run(name)
+    up = meta(out)["link"]["up"]["totals"]
+    n, d = up["arrived_pkts"], up["dropped_loss_pkts"]
+    sigma = (n * 0.02 * 0.98) ** 0.5
+    check(f"{name}: {d} losses of {n} packets within 4 sigma of 2 %", abs(d - 0.02 * n) <= 4 * sigma,
+          f"{100 * d / n:.3f} %")
+    drops[name] = ({int(r["index"]) for r in rows(out, "events/link_drops.csv")
+                    if r["direction"] == "up" and r["reason"] == "loss"}, n)
+lim = min(drops["loss1a"][1], drops["loss1b"][1], drops["loss2"][1])
+a = {i for i in drops["loss1a"][0] if i < lim}
+b = {i for i in drops["loss1b"][0] if i < lim}
+c = {i for i in drops["loss2"][0] if i < lim}
+check("loss: the same seed drops the same packets", a == b and len(a) > 50, len(a))
+check("loss: another seed drops other packets", len(a & c) < 0.2 * len(a), len(a & c))
+
+# --- queue: never more than Q packets, and a full queue adds Q x 1500 B / rate.
+out = run("queue")
+lk = rows(out, "timeline/link.csv")
+check("queue: link.csv never shows more than 50 packets queued",
+      max(int(r["queue_pkts"]) for r in lk) <= 50, max(int(r["queue_pkts"]) for r in lk))
+mq = meta(out)["link"]["up"]["totals"]["max_queue_pkts"]
+check("queue: the largest queue over the run is 50 packets (full, never more)", mq == 50, mq)
+cw = [int(r["srtt_us"]) / 1000 for r in rows(out, "timeline/cwnd.csv") if float(r["t_s"]) > 2]
+want = 10 + 50 * 1500 * 8 / 20e6 * 1000
+check("queue: srtt with a standing queue matches 10 ms + 50 packets at 20 Mbit/s",
+      0.85 * want <= pct(cw, 0.95) <= 1.1 * want, f"p95 {pct(cw, 0.95):.1f} ms, want {want:.1f}")
+for name in ("delay", "rate50", "lte", "queue"):
+    check_counters(run(name))
+done()
+PY
+check "the emulator does what the config says" [ $? = 0 ]
+
+# SIGINT mid-run: the emulator and its TUN devices go with the run.
+cat >"$tmp/int.cfg" <<CFG
+experiment = { name = "int"; duration_s = 10.0; };
+link = { backend = "tun"; rate_mbit = 20.0; delay_ms = 10.0; };
+flows = ( { name = "bulk"; cc = "cubic"; } );
+CFG
+"$CCEXP" -q run -o "$tmp/int" "$tmp/int.cfg" >"$tmp/int.log" 2>&1 &
+pid=$!
+prefix=$(wait_running "$tmp/int")
+check "SIGINT: the run got going" [ -n "$prefix" ]
+check "SIGINT: the emulator runs" bash -c 'pgrep -x ccexp-link >/dev/null'
+kill -INT "$pid"
+wait "$pid"
+check "SIGINT: ccexp exits 1" [ $? = 1 ]
+check "SIGINT: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
+check "SIGINT: no emulator process is left" bash -c '! pgrep -x ccexp-link'
+
+if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "results kept in $tmp"; fi
+exit $fail
