@@ -262,7 +262,8 @@ int cmd_run(int argc, char **argv)
 		if (!traffic_running(&tr))
 			break;
 		if (!link_alive(&lr)) {
-			log_err("the link emulator exited: the hosts are cut off; stopping the run");
+			log_err(
+			    "the link emulator exited: the hosts are cut off; stopping the run");
 			info.error = "the link emulator exited";
 			traffic_stop(&tr, RUN_STOP_GRACE_MS);
 			goto out;

@@ -175,8 +175,8 @@ int topology_create(struct topology *t, const char *id, enum topo_kind kind)
 		r = setup_end(t->ns_router, t->if_rtr_r, CCX_ADDR_RTR_R, 24, CCX_ADDR_RECEIVER,
 			      "02:cc:00:00:02:02");
 	if (!r)
-		r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, 24,
-			      CCX_ADDR_RTR_R, "02:cc:00:00:02:01");
+		r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, 24, CCX_ADDR_RTR_R,
+			      "02:cc:00:00:02:01");
 	if (r < 0)
 		goto fail;
 	/* Routes only for the run's own range: nothing can leave for anywhere else. */

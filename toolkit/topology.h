@@ -31,7 +31,7 @@ struct topology {
 	char prefix[16]; /* "ccx" + run id: every kernel object of the run starts with it */
 	char ns_sender[32], ns_router[32], ns_receiver[32];
 	char if_sender[IFNAMSIZ], if_rtr_s[IFNAMSIZ], if_rtr_r[IFNAMSIZ], if_receiver[IFNAMSIZ];
-	char if_tun[IFNAMSIZ]; /* the tun link's device, the same name in both hosts */
+	char if_tun[IFNAMSIZ];	   /* the tun link's device, the same name in both hosts */
 	char cgroup[PATH_MAX];	   /* the run's cgroup v2 directory */
 	char state_file[PATH_MAX]; /* CCX_STATE_DIR/<prefix>: our pid, so cleanup spares us */
 	bool have_state, have_cgroup, have_ns[3];

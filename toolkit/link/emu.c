@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NS_PER_MS	  1000000ULL
 #define TRACE_OPP_BYTES	  1500 /* mahimahi: each trace line lets one MTU through */
@@ -60,6 +61,7 @@ struct emu_dir {
 	/* Packet slots: data, what we know of each, and a stack of free ones (LIFO keeps the
 	 * cache warm). */
 	uint8_t *data;
+	size_t data_len;
 	struct slot_meta *meta;
 	uint32_t *free_slots;
 	uint32_t n_free;
@@ -583,7 +585,13 @@ struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint
 	while (ring < pool_pkts)
 		ring <<= 1;
 	d->ring_mask = ring - 1;
-	d->data = malloc((size_t)pool_pkts * EMU_MAX_PKT);
+	/* Mapped, not allocated: the pool's pages are touched only as packets use them, and no
+	 * allocator fills them up front (glibc's calloc does under MALLOC_PERTURB_). */
+	d->data_len = (size_t)pool_pkts * EMU_MAX_PKT;
+	d->data = mmap(NULL, d->data_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (d->data == MAP_FAILED)
+		d->data = NULL;
 	d->meta = calloc(pool_pkts, sizeof(*d->meta));
 	d->free_slots = calloc(pool_pkts, sizeof(*d->free_slots));
 	d->q = calloc(ring, sizeof(*d->q));
@@ -613,7 +621,8 @@ void emu_dir_free(struct emu_dir *d)
 	if (!d)
 		return;
 	free(d->trace_ms);
-	free(d->data);
+	if (d->data)
+		munmap(d->data, d->data_len);
 	free(d->meta);
 	free(d->free_slots);
 	free(d->q);

@@ -74,10 +74,10 @@ static int setup_tc(struct link_runtime *lr, const struct link_spec *l, const st
 		snprintf(limit, sizeof(limit), "%llu", (unsigned long long)lr->queue_pkts * 1514);
 	}
 	{
-		const char *const argv[] = {"tc",  "-n",	t->ns_router, "qdisc", "add",
-					    "dev", t->if_rtr_r, "root",	      "handle", "1:",
-					    "tbf", "rate",	rate,	      "burst", burst,
-					    "limit", limit,	NULL};
+		const char *const argv[] = {
+		    "tc",	 "-n",	  t->ns_router, "qdisc", "add", "dev",
+		    t->if_rtr_r, "root",  "handle",	"1:",	 "tbf", "rate",
+		    rate,	 "burst", burst,	"limit", limit, NULL};
 
 		r = sys_run(argv);
 	}
@@ -86,9 +86,9 @@ static int setup_tc(struct link_runtime *lr, const struct link_spec *l, const st
 	snprintf(qlen, sizeof(qlen), "%u", lr->queue_pkts);
 	{
 		/* The queue is counted in packets, as the config says, not in bytes. */
-		const char *const argv[] = {"tc",    "-n",	  t->ns_router, "qdisc", "add",
-					    "dev",   t->if_rtr_r, "parent",	"1:1",	 "handle",
-					    "10:",   "pfifo",	  "limit",	qlen,	 NULL};
+		const char *const argv[] = {"tc",  "-n",	t->ns_router, "qdisc", "add",
+					    "dev", t->if_rtr_r, "parent",     "1:1",   "handle",
+					    "10:", "pfifo",	"limit",      qlen,    NULL};
 
 		r = sys_run(argv);
 	}
@@ -156,8 +156,8 @@ static int setup_tun(struct link_runtime *lr, const struct experiment *exp,
 		p->jitter_ns = (uint64_t)llround(l->jitter_ms * 1e6);
 		p->allow_reorder = l->jitter_reorder;
 		p->loss_model = up && l->loss_model == LINK_LOSS_GILBERT_ELLIOTT
-					? EMU_LOSS_GILBERT_ELLIOTT
-					: EMU_LOSS_BERNOULLI;
+				    ? EMU_LOSS_GILBERT_ELLIOTT
+				    : EMU_LOSS_BERNOULLI;
 		p->loss = up ? l->loss : l->loss_down;
 		p->ge_p = l->ge_p;
 		p->ge_r = l->ge_r;
@@ -225,7 +225,8 @@ static void write_direction(struct json *j, const char *name, const struct link_
 	if (lr->trace[d]) {
 		json_kv_str(j, "trace", up ? l->trace_up : l->trace_down);
 		json_kv_double(j, "trace_mean_mbit",
-			       lr->trace_len[d] * 1500.0 * 8 / (lr->trace_period_ms[d] / 1e3) / 1e6);
+			       lr->trace_len[d] * 1500.0 * 8 / (lr->trace_period_ms[d] / 1e3) /
+				   1e6);
 	} else {
 		json_kv_double(j, "rate_mbit", up ? l->rate_mbit : l->rate_down_mbit);
 	}

@@ -33,8 +33,8 @@
 static const char *const dir_names[2] = {"up", "down"};
 
 static const char *const drop_reasons[] = {
-	[EMU_ACCEPTED] = "none",     [EMU_DROP_LOSS] = "loss",   [EMU_DROP_QUEUE] = "queue",
-	[EMU_DROP_AQM] = "codel",    [EMU_DROP_NOBUF] = "nobuf",
+    [EMU_ACCEPTED] = "none",  [EMU_DROP_LOSS] = "loss",	  [EMU_DROP_QUEUE] = "queue",
+    [EMU_DROP_AQM] = "codel", [EMU_DROP_NOBUF] = "nobuf",
 };
 
 /* Opens a TUN device inside namespace `ns`: a device lives in the namespace of the process
@@ -78,18 +78,21 @@ static int configure_end(const char *ns, const char *ifname, const char *addr, c
 
 	snprintf(cidr, sizeof(cidr), "%s/24", addr);
 	{
-		const char *const argv[] = {"ip", "-n", ns, "addr", "add", cidr, "dev", ifname, NULL};
+		const char *const argv[] = {"ip", "-n",	 ns,	 "addr", "add",
+					    cidr, "dev", ifname, NULL};
 
 		r = sys_run(argv);
 	}
 	if (!r) {
-		const char *const argv[] = {"ip", "-n", ns, "link", "set", "dev", ifname, "up", NULL};
+		const char *const argv[] = {"ip",  "-n",   ns,	 "link", "set",
+					    "dev", ifname, "up", NULL};
 
 		r = sys_run(argv);
 	}
 	if (!r) {
 		/* Only the other host's subnet goes through the emulator. */
-		const char *const argv[] = {"ip", "-n", ns, "route", "add", peer, "dev", ifname, NULL};
+		const char *const argv[] = {"ip", "-n",	 ns,	 "route", "add",
+					    peer, "dev", ifname, NULL};
 
 		r = sys_run(argv);
 	}
@@ -198,19 +201,6 @@ static struct emu_dir *new_dir(struct emu_proc *p, int d, uint64_t origin_ns)
 	return emu_dir_new(&ep, p->cfg->pool_pkts[d], origin_ns);
 }
 
-/* The link's clock starts at the experiment's t = 0, so link.csv's capacity at t_s is the
- * trace's at t_s. The flows start after t0; what crossed before (an IGMP report when the
- * device came up) is not part of the experiment, and its counts start anew with the model. */
-static void restart_at_t0(struct emu_proc *p, int d)
-{
-	struct emu_dir *fresh = new_dir(p, d, p->sh->t0_ns);
-
-	if (!fresh)
-		return;
-	emu_dir_free(p->dir[d]);
-	p->dir[d] = fresh;
-}
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -258,19 +248,26 @@ static int emulate(struct emu_proc *p, int stop_fd)
 		bool stop = false;
 		int n;
 
-		for (int d = 0; d < 2; d++) {
+		if (p->sh->t0_ns && !p->dir[0]) {
+			/* The link's clock starts at the experiment's t = 0, so link.csv's capacity
+			 * at t_s is the trace's at t_s. t0 comes ~100 ms before the first flow
+			 * packet; what crossed before (an IGMP report as a device came up) is not
+			 * part of the experiment and was dropped. */
+			for (int d = 0; d < 2; d++) {
+				p->dir[d] = new_dir(p, d, p->sh->t0_ns);
+				if (!p->dir[d])
+					return log_err_errno(-errno,
+							     "set up the %s direction of the link",
+							     dir_names[d]);
+				emu_dir_stats(p->dir[d], &p->last[d]);
+			}
+			p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
+		}
+		for (int d = 0; d < 2 && p->dir[0]; d++) {
 			emu_dir_run(p->dir[d], now, out_packet, &oc[d]);
 			next = min_u64(next, emu_dir_next_ns(p->dir[d]));
 		}
-		if (p->sh->t0_ns) {
-			if (!p->next_sample_ns) {
-				/* Intervals count from t0: what came before is not in the first row. */
-				p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
-				for (int d = 0; d < 2; d++) {
-					restart_at_t0(p, d);
-					emu_dir_stats(p->dir[d], &p->last[d]);
-				}
-			}
+		if (p->dir[0]) {
 			while (now >= p->next_sample_ns) {
 				write_sample(p, p->next_sample_ns);
 				p->next_sample_ns += p->interval_ns;
@@ -318,9 +315,12 @@ static int emulate(struct emu_proc *p, int stop_fd)
 
 					if (len <= 0)
 						break;
-					emu_dir_enqueue(p->dir[which], buf, (uint32_t)len, now);
+					if (p->dir[which])
+						emu_dir_enqueue(p->dir[which], buf, (uint32_t)len,
+								now);
 				}
-				note_queue(p, which);
+				if (p->dir[which])
+					note_queue(p, which);
 			}
 		}
 		if (stop)
@@ -332,15 +332,14 @@ static int emulate(struct emu_proc *p, int stop_fd)
 }
 
 static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *sh, int fd[2],
-			  int stop_fd)
+			  int stop_fd, int ready_fd)
 {
 	struct emu_proc p = {.cfg = cfg, .fd = {fd[0], fd[1]}, .sh = sh};
-	static const char *const link_cols[] = {
-	    "t_s",	      "direction",    "queue_pkts",    "queue_bytes", "delivered_pkts",
-	    "delivered_mbit", "dropped_pkts", "capacity_mbit", NULL};
+	static const char *const link_cols[] = {"t_s",		"direction",	  "queue_pkts",
+						"queue_bytes",	"delivered_pkts", "delivered_mbit",
+						"dropped_pkts", "capacity_mbit",  NULL};
 	static const char *const drop_cols[] = {"t_s", "direction", "index", "reason", NULL};
 	char path[PATH_MAX];
-	uint64_t now = sys_mono_ns();
 	int r;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -373,17 +372,16 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 		}
 		p.have_csv = true;
 	}
-	for (int d = 0; d < 2; d++) {
-		p.dir[d] = new_dir(&p, d, now);
-		if (!p.dir[d]) {
-			log_err_errno(-errno, "set up the %s direction of the link", dir_names[d]);
-			_exit(1);
-		}
-	}
+	/* Ready: the run may start sending through the devices now. */
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	close(ready_fd);
 	r = emulate(&p, stop_fd);
 	if (r < 0)
 		log_err_errno(r, "link emulator");
 	for (int d = 0; d < 2; d++) {
+		if (!p.dir[d])
+			continue;
 		emu_dir_stats(p.dir[d], &sh->stats[d]);
 		emu_dir_free(p.dir[d]);
 	}
@@ -397,7 +395,7 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 
 int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 {
-	int fd[2] = {-1, -1}, stop[2] = {-1, -1}, r = 0;
+	int fd[2] = {-1, -1}, stop[2] = {-1, -1}, ready[2] = {-1, -1}, r = 0;
 
 	memset(l, 0, sizeof(*l));
 	l->stop_fd = -1;
@@ -419,7 +417,7 @@ int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 		r = -errno;
 		goto out;
 	}
-	if (pipe2(stop, O_CLOEXEC) < 0) {
+	if (pipe2(stop, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto out;
 	}
@@ -432,11 +430,23 @@ int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 	}
 	if (l->pid == 0) {
 		close(stop[1]);
-		emulator_main(cfg, l->shared, fd, stop[0]);
+		close(ready[0]);
+		emulator_main(cfg, l->shared, fd, stop[0], ready[1]);
 	}
 	/* Only the emulator holds the devices now: they vanish with it. */
 	l->stop_fd = stop[1];
 	stop[1] = -1;
+	close(ready[1]);
+	ready[1] = -1;
+	{
+		struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+		char c;
+
+		if (poll(&pfd, 1, 10000) != 1 || read(ready[0], &c, 1) != 1) {
+			r = -EIO;
+			log_err("the link emulator did not start");
+		}
+	}
 out:
 	for (int i = 0; i < 2; i++)
 		if (fd[i] >= 0)
@@ -445,6 +455,9 @@ out:
 		close(stop[0]);
 	if (stop[1] >= 0)
 		close(stop[1]);
+	for (int i = 0; i < 2; i++)
+		if (ready[i] >= 0)
+			close(ready[i]);
 	return r;
 }
 

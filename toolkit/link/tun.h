@@ -27,9 +27,9 @@ struct tun_link_config {
 	struct emu_params dir[2];
 	uint32_t pool_pkts[2];
 	int sample_interval_ms;
-	const char *outdir; /* timeline/link.csv and events/link_drops.csv go here */
-	const char *ns[2];  /* [TUN_UP] the sender's namespace, [TUN_DOWN] the receiver's */
-	const char *ifname; /* the device name in both namespaces */
+	const char *outdir;	 /* timeline/link.csv and events/link_drops.csv go here */
+	const char *ns[2];	 /* [TUN_UP] the sender's namespace, [TUN_DOWN] the receiver's */
+	const char *ifname;	 /* the device name in both namespaces */
 	const char *addr[2];	 /* the address of each end */
 	const char *peer_net[2]; /* the other end's subnet, routed through the device */
 };
