@@ -25,8 +25,38 @@ enum ccx_event_type {
 			       * value (high 32 bits) */
 	CCX_EV_RTT = 6,	      /* RTT_CB, when asked for: args mrtt_us, srtt_us */
 	CCX_EV_CA_STATE = 7,  /* tp_btf/tcp_cong_state_set: args old, new */
-	CCX_EV_MAX = 8,
+	CCX_EV_CC = 8,	      /* a bundled algorithm's decision: pad = enum ccx_cc_algo,
+			       * args decision, min_rtt_us, base_rtt_us, rate_kbit */
+	CCX_EV_MAX = 9,
 };
+
+/* The congestion controls ccexp bundles as BPF struct_ops. */
+enum ccx_cc_algo {
+	CCX_CC_NV = 1,
+	CCX_CC_VEGAS = 2,
+};
+
+/* What a bundled algorithm decided for cwnd at a CCX_EV_CC event. */
+enum ccx_cc_decision {
+	CCX_CC_SLOW_START = 0,
+	CCX_CC_GROW = 1,
+	CCX_CC_HOLD = 2,
+	CCX_CC_DECREASE = 3,
+};
+
+/* Per-socket state the sockops program keeps in its BPF_MAP_TYPE_SK_STORAGE map
+ * `sk_infos`, created at ESTABLISHED for the run's sockets. The bundled algorithms share
+ * the map: ESTABLISHED runs before the algorithm's init, which reads base_rtt_us there. */
+struct ccx_sk_info {
+	__u32 flow_id;
+	__u8 side;
+	__u8 ca_state;
+	__u16 pad;
+	__u64 last_sample_ns;
+	__u32 base_rtt_us; /* the flow's base_rtt_us knob on this side; 0: not set */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct ccx_sk_info) == 24, "ccx_sk_info layout");
 
 /* Knobs that ccexp applies through sockops, recorded in CCX_EV_PARAM events. The order is
  * the table order in toolkit/knobs.c. */

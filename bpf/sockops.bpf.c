@@ -47,14 +47,6 @@ struct {
 
 /* Set at ESTABLISHED on the run's own sockets only: the tp_btf programs see every socket of
  * the machine and use its presence as the filter. */
-struct ccx_sk_info {
-	__u32 flow_id;
-	__u8 side;
-	__u8 ca_state;
-	__u16 pad;
-	__u64 last_sample_ns;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -236,6 +228,10 @@ static __always_inline void established(struct bpf_sock_ops *skops, struct ccx_f
 			info->side = side;
 			/* The ESTABLISHED sample below is the first of the timeline. */
 			info->last_sample_ns = bpf_ktime_get_ns();
+			/* A bundled NV reads this in its init, which runs after this callback;
+			 * the kernel's tcp_nv asks BASE_RTT instead. */
+			if (knob_on(cfg, CCX_KNOB_BASE_RTT, side))
+				info->base_rtt_us = (__u32)cfg->value[CCX_KNOB_BASE_RTT];
 		}
 	}
 	/* TCP_BPF_IW only works before any data has been sent: now. */

@@ -128,6 +128,9 @@ static const char *const sockops_cols[] = {"t_s",	  "flow",   "conn",  "side",
 static const char *const ca_state_cols[] = {"t_s",	    "flow",	    "conn",	 "side",
 					    "old_ca_state", "new_ca_state", "cwnd_pkts", NULL};
 static const char *const rtt_cols[] = {"t_s", "flow", "conn", "side", "rtt_us", "srtt_us", NULL};
+static const char *const cc_cols[] = {"t_s",	     "flow",	    "conn",	 "decision",
+				      "min_rtt_us", "base_rtt_us", "rate_mbit", "cwnd_pkts",
+				      "ssthresh_pkts", "srtt_us",  NULL};
 
 static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_RTO] = {"events/rto.csv", rto_cols},
@@ -138,6 +141,8 @@ static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_SOCKOPS] = {"events/sockops.csv", sockops_cols},
     [CSV_CA_STATE] = {"events/ca_state.csv", ca_state_cols},
     [CSV_RTT] = {"events/rtt.csv", rtt_cols},
+    [CSV_NV] = {"timeline/nv.csv", cc_cols},
+    [CSV_VEGAS] = {"timeline/vegas.csv", cc_cols},
 };
 
 static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint16_t client_port)
@@ -246,6 +251,45 @@ static void write_param(struct collector *c, const struct ccx_event *e, struct c
 		log_err("warning: flow %s (%s): the kernel refused %s: %s", fs->name,
 			e->side == CCX_SIDE_SENDER ? "sender" : "receiver",
 			knob == CCX_KNOB_CC ? "cc" : knob_table[knob].name, strerror(-result));
+}
+
+static const char *decision_name(uint32_t d)
+{
+	static const char *const names[] = {"slow_start", "grow", "hold", "decrease"};
+
+	return d < sizeof(names) / sizeof(names[0]) ? names[d] : "unknown";
+}
+
+/* A bundled algorithm's decision, into its own timeline, opened at its first event. */
+static void write_cc(struct collector *c, const struct ccx_event *e, struct conn_track *t,
+		     double t_s)
+{
+	enum collect_csv which = e->pad == CCX_CC_VEGAS ? CSV_VEGAS : CSV_NV;
+	struct csv *f = &c->csv[which];
+
+	if (!c->csv_open[which]) {
+		char path[PATH_MAX + 64];
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s", c->outdir, csv_specs[which].path);
+		r = csv_open(f, path, csv_specs[which].cols);
+		if (r < 0) {
+			if (!c->write_error)
+				c->write_error = r;
+			c->rows[e->type]++; /* counted, so the loss shows as a write error */
+			return;
+		}
+		c->csv_open[which] = true;
+	}
+	row_start(f, t_s, c, e, t, false);
+	csv_str(f, decision_name(e->args[0]));
+	csv_u64(f, e->args[1]);
+	csv_u64(f, e->args[2]);
+	csv_double(f, e->args[3] / 1000.0, 3);
+	csv_u64(f, e->snd_cwnd);
+	csv_u64(f, e->snd_ssthresh);
+	csv_u64(f, e->srtt_us);
+	end_row(c, which, e->type);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -366,6 +410,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_u64(f, e->snd_cwnd);
 		end_row(c, CSV_CA_STATE, e->type);
 		break;
+	case CCX_EV_CC:
+		write_cc(c, e, t, t_s);
+		break;
 	case CCX_EV_RTT:
 		if (!c->csv_open[CSV_RTT])
 			break;
@@ -418,8 +465,10 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 			r = sys_mkdir_p(path, 0755);
 		if (r < 0)
 			return log_err_errno(r, "create %s", path);
+		snprintf(c->outdir, sizeof(c->outdir), "%s", outdir);
 		for (int i = 0; i < CSV_COUNT; i++) {
-			if (i == CSV_RTT && !exp->collect.rtt_samples)
+			if ((i == CSV_RTT && !exp->collect.rtt_samples) || i == CSV_NV ||
+			    i == CSV_VEGAS)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", outdir, csv_specs[i].path);
 			r = csv_open(&c->csv[i], path, csv_specs[i].cols);
@@ -509,6 +558,27 @@ fail:
 	collect_close(c);
 	collect_free(c);
 	return r;
+}
+
+int collect_set_flow_cc(struct collector *c, int flow_id, const char *cc)
+{
+	struct ccx_flow_cfg cfg;
+	uint16_t port = CCX_PORT_BASE + flow_id;
+	int r;
+
+	r = bpf_map__lookup_elem(c->skel->maps.flows, &port, sizeof(port), &cfg, sizeof(cfg), 0);
+	if (r < 0)
+		return r;
+	snprintf(cfg.cc, sizeof(cfg.cc), "%s", cc);
+	return bpf_map__update_elem(c->skel->maps.flows, &port, sizeof(port), &cfg, sizeof(cfg),
+				    BPF_EXIST);
+}
+
+void collect_shared_fds(const struct collector *c, int fds[3])
+{
+	fds[0] = bpf_map__fd(c->skel->maps.events);
+	fds[1] = bpf_map__fd(c->skel->maps.counters);
+	fds[2] = bpf_map__fd(c->skel->maps.sk_infos);
 }
 
 int collect_poll(struct collector *c, int timeout_ms)

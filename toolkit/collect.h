@@ -40,7 +40,9 @@ enum collect_csv {
 	CSV_HANDSHAKE,
 	CSV_SOCKOPS,
 	CSV_CA_STATE,
-	CSV_RTT, /* only with collect.rtt_samples */
+	CSV_RTT,   /* only with collect.rtt_samples */
+	CSV_NV,	   /* opened at the first event of a bundled NV */
+	CSV_VEGAS, /* likewise for the bundled Vegas */
 	CSV_COUNT,
 };
 
@@ -62,6 +64,7 @@ struct collector {
 	int nconns;
 	int write_error;
 	uint64_t last_flush_ns;
+	char outdir[4096]; /* "" without files */
 };
 
 /*
@@ -71,6 +74,11 @@ struct collector {
  */
 int collect_open(struct collector *c, const struct experiment *exp, int hz, const char *cgroup,
 		 const char *outdir);
+/* Sets the algorithm the sockops program selects for a flow (e.g. a bundled algorithm's
+ * per-run registered name). */
+int collect_set_flow_cc(struct collector *c, int flow_id, const char *cc);
+/* The maps a bundled algorithm shares with the sockops program: events, counters, sk_infos. */
+void collect_shared_fds(const struct collector *c, int fds[3]);
 /* Drains the ring buffer, waiting up to timeout_ms. Returns events handled or -errno. */
 int collect_poll(struct collector *c, int timeout_ms);
 /* True when every connection seen has reached CLOSE on both sides. */
