@@ -196,6 +196,28 @@ static __always_inline void enable_callbacks(struct bpf_sock_ops *skops, struct 
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | want);
 }
 
+/* Marks one of the run's sockets (the tracing programs act only on marked ones) with its
+ * flow, side and base RTT. A bundled NV reads base_rtt_us in its init: on the sender that
+ * runs when TCP_CONGESTION is set at TCP_CONNECT, so the mark comes before it. The kernel's
+ * tcp_nv asks BASE_RTT instead. */
+static __always_inline struct ccx_sk_info *tag_socket(struct bpf_sock_ops *skops,
+						      struct ccx_flow_cfg *cfg, __u8 side)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct ccx_sk_info *info;
+
+	if (!sk)
+		return NULL;
+	info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!info)
+		return NULL;
+	info->flow_id = cfg->flow_id;
+	info->side = side;
+	if (knob_on(cfg, CCX_KNOB_BASE_RTT, side))
+		info->base_rtt_us = (__u32)cfg->value[CCX_KNOB_BASE_RTT];
+	return info;
+}
+
 /* Before the handshake: the algorithm, and the buffers (the window scale is chosen from the
  * receive buffer when the SYN is built). */
 static __always_inline void before_handshake(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
@@ -205,6 +227,8 @@ static __always_inline void before_handshake(struct bpf_sock_ops *skops, struct 
 	long r;
 
 	enable_callbacks(skops, cfg);
+	if (side == CCX_SIDE_SENDER)
+		tag_socket(skops, cfg, side);
 	if (cfg->cc[0]) {
 		__builtin_memcpy(name, cfg->cc, sizeof(name));
 		r = bpf_setsockopt(skops, SOL_TCP, TCP_CONGESTION, name, sizeof(name));
@@ -217,23 +241,13 @@ static __always_inline void before_handshake(struct bpf_sock_ops *skops, struct 
 static __always_inline void established(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg,
 					__u8 side)
 {
-	struct bpf_sock *sk = skops->sk;
 	struct ccx_sk_info *info;
 
 	enable_callbacks(skops, cfg);
-	if (sk) {
-		info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (info) {
-			info->flow_id = cfg->flow_id;
-			info->side = side;
-			/* The ESTABLISHED sample below is the first of the timeline. */
-			info->last_sample_ns = bpf_ktime_get_ns();
-			/* A bundled NV reads this in its init, which runs after this callback;
-			 * the kernel's tcp_nv asks BASE_RTT instead. */
-			if (knob_on(cfg, CCX_KNOB_BASE_RTT, side))
-				info->base_rtt_us = (__u32)cfg->value[CCX_KNOB_BASE_RTT];
-		}
-	}
+	info = tag_socket(skops, cfg, side);
+	/* The ESTABLISHED sample below is the first of the timeline. */
+	if (info)
+		info->last_sample_ns = bpf_ktime_get_ns();
 	/* TCP_BPF_IW only works before any data has been sent: now. */
 	set_int(skops, cfg, side, CCX_KNOB_INIT_CWND, SOL_TCP, TCP_BPF_IW);
 	set_int(skops, cfg, side, CCX_KNOB_CWND_CLAMP, SOL_TCP, TCP_BPF_SNDCWND_CLAMP);

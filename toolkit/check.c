@@ -1,4 +1,5 @@
 /* `ccexp check`: try each kernel feature ccexp uses, report what is missing, leave nothing. */
+#include "cc.h"
 #include "kernel.h"
 #include "link/link.h"
 #include "sys.h"
@@ -41,11 +42,7 @@
 #define CAP_BPF 39 /* Linux 5.8; older userspace headers lack it */
 #endif
 
-/* Must match CCXCHK_NAME_SLOT in bpf/probe_cc.bpf.c, NUL included (16 bytes, TCP_CA_NAME_MAX). */
-static const char cc_name_slot[] = "ccxchk?nameslot";
-
-#define TCP_CC_AVAILABLE "/proc/sys/net/ipv4/tcp_available_congestion_control"
-#define TCP_CC_ALLOWED	 "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+#define TCP_CC_ALLOWED "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
 
 enum check_status {
 	CHECK_OK,
@@ -95,22 +92,6 @@ static void check_set(struct check *c, enum check_status status, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
-}
-
-static bool word_in_list(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = list;
-
-	while ((p = strstr(p, word))) {
-		bool starts = p == list || p[-1] == ' ' || p[-1] == '\t';
-		bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '\t';
-
-		if (starts && ends)
-			return true;
-		p += n;
-	}
-	return false;
 }
 
 static void strip_output(char *s)
@@ -383,169 +364,32 @@ cleanup:
 			  strerror(errno));
 }
 
-/*
- * libbpf 1.1 and bpftool 7.1 give no way to change a struct_ops map's data before load (no
- * skel->struct_ops.<map>, bpf_map__set_initial_value refuses non-mmapable maps), so the
- * algorithm's name is written into a private copy of the object: the probe registers
- * ccxchk<pid>, and two `ccexp check` at once do not collide on one name.
- */
-static struct ccx_probe_cc *probe_cc_open_named(const char *cc_name, void **elf_copy)
-{
-	struct ccx_probe_cc *skel;
-	const void *elf;
-	char *copy, *slot;
-	size_t size;
-	int r;
-
-	*elf_copy = NULL;
-	elf = ccx_probe_cc__elf_bytes(&size);
-	copy = malloc(size);
-	if (!copy) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	memcpy(copy, elf, size);
-	slot = memmem(copy, size, cc_name_slot, sizeof(cc_name_slot));
-	if (!slot || memmem(slot + 1, size - (size_t)(slot + 1 - copy), cc_name_slot,
-			    sizeof(cc_name_slot))) {
-		log_debug("probe_cc object has %s name slot", slot ? "more than one" : "no");
-		free(copy);
-		errno = ENOEXEC;
-		return NULL;
-	}
-	memset(slot, 0, sizeof(cc_name_slot));
-	memcpy(slot, cc_name, strnlen(cc_name, sizeof(cc_name_slot) - 1));
-
-	/* What ccx_probe_cc__open() does, with the object bytes swapped for the copy. */
-	skel = calloc(1, sizeof(*skel));
-	if (!skel) {
-		free(copy);
-		errno = ENOMEM;
-		return NULL;
-	}
-	r = ccx_probe_cc__create_skeleton(skel);
-	if (r == 0) {
-		skel->skeleton->data = copy;
-		skel->skeleton->data_sz = size;
-		r = bpf_object__open_skeleton(skel->skeleton, NULL);
-	}
-	if (r) {
-		ccx_probe_cc__destroy(skel);
-		free(copy);
-		errno = -r;
-		return NULL;
-	}
-	/* libbpf reads the ELF in place until the object is closed: free it after destroy. */
-	*elf_copy = copy;
-	return skel;
-}
+/* The probe registers ccxchk<pid>: two `ccexp check` at once do not collide on one name. The
+ * slot must match CCXCHK_NAME_SLOT in bpf/probe_cc.bpf.c. */
+static const struct cc_object probe_cc_object = {"probe_cc", ccx_probe_cc__elf_bytes,
+						 "ccxchk?nameslot"};
 
 static int tcp_cc_listed(const char *name, bool *listed)
 {
 	char list[1024];
 	int r;
 
-	r = sys_read_file(TCP_CC_AVAILABLE, list, sizeof(list));
+	r = sys_read_file(TCP_CC_AVAILABLE_PATH, list, sizeof(list));
 	if (r == 0)
-		*listed = word_in_list(list, name);
-	return r;
-}
-
-/*
- * A struct_ops registration made by map update outlives a SIGKILLed process; one made through a
- * bpf_link (Linux 6.4+) ends with its last fd. libbpf 1.1 and Debian 12's 6.1 uapi headers
- * know neither, hence the numbers.
- */
-#define CCX_BPF_F_LINK	   (1U << 13)
-#define CCX_BPF_STRUCT_OPS 44 /* enum bpf_attach_type */
-
-struct cc_registration {
-	struct ccx_probe_cc *skel;
-	void *elf_copy;
-	struct bpf_link *map_link; /* libbpf's: the map update */
-	int link_fd;		   /* the kernel bpf_link, when registered through one */
-};
-
-static void cc_unregister(struct cc_registration *reg)
-{
-	if (reg->link_fd >= 0) {
-		/* Detach is synchronous; before 6.9 only the close unregisters. */
-		bpf_link_detach(reg->link_fd);
-		close(reg->link_fd);
-		reg->link_fd = -1;
-	}
-	bpf_link__destroy(reg->map_link);
-	reg->map_link = NULL;
-	ccx_probe_cc__destroy(reg->skel);
-	reg->skel = NULL;
-	free(reg->elf_copy);
-	reg->elf_copy = NULL;
-}
-
-/* Loads and registers the probe algorithm as cc_name; msg says what failed. */
-static int cc_register(struct cc_registration *reg, const char *cc_name, bool with_link, char *msg,
-		       size_t len)
-{
-	struct bpf_map *map;
-	int r;
-
-	*reg = (struct cc_registration){.link_fd = -1};
-	reg->skel = probe_cc_open_named(cc_name, &reg->elf_copy);
-	if (!reg->skel) {
-		r = -errno;
-		snprintf(msg, len, "open probe object: %s", strerror(-r));
-		return r;
-	}
-	map = reg->skel->maps.ccxchk;
-	/* Only the congestion control: a kernel without tp_btf must not fail this probe. */
-	bpf_program__set_autoload(reg->skel->progs.ccxchk_tp_btf, false);
-	bpf_program__set_autoload(reg->skel->progs.ccxchk_tracepoint, false);
-	if (with_link)
-		bpf_map__set_map_flags(map, bpf_map__map_flags(map) | CCX_BPF_F_LINK);
-	r = ccx_probe_cc__load(reg->skel);
-	if (r) {
-		snprintf(msg, len, "load tcp_congestion_ops programs: %s", strerror(-r));
-		goto fail;
-	}
-	/* With BPF_F_LINK this update only readies the map; without, it registers. */
-	reg->map_link = bpf_map__attach_struct_ops(map);
-	if (!reg->map_link) {
-		r = -errno;
-		snprintf(msg, len, "register %s: %s", cc_name, strerror(-r));
-		goto fail;
-	}
-	if (!with_link)
-		return 0;
-	/* The kernel refuses map deletes on link maps: let only the bpf_link unregister. */
-	bpf_link__disconnect(reg->map_link);
-	reg->link_fd = bpf_link_create(bpf_map__fd(map), 0, CCX_BPF_STRUCT_OPS, NULL);
-	if (reg->link_fd < 0) {
-		r = reg->link_fd;
-		snprintf(msg, len, "register %s through a bpf_link: %s", cc_name, strerror(-r));
-		goto fail;
-	}
-	return 0;
-fail:
-	cc_unregister(reg);
+		*listed = cc_word_in_list(list, name);
 	return r;
 }
 
 static void probe_struct_ops(struct check *c, struct check_ctx *ctx, const void *arg)
 {
-	char cc_name[sizeof(cc_name_slot)], got[sizeof(cc_name_slot)] = "", msg[256];
+	char cc_name[CC_NAME_MAX], got[CC_NAME_MAX] = "", msg[256];
 	socklen_t got_len = sizeof(got);
 	struct cc_registration reg;
-	bool listed = false, with_link = true;
+	bool listed = false, via_link;
 	int sock = -1, r;
 
 	snprintf(cc_name, sizeof(cc_name), "ccxchk%d", (int)probe_pid);
-	r = cc_register(&reg, cc_name, true, msg, sizeof(msg));
-	if (r) {
-		/* Before 6.4 the kernel rejects BPF_F_LINK on the map (EINVAL): register the old
-		 * way. Any other failure repeats itself and is then reported. */
-		with_link = false;
-		r = cc_register(&reg, cc_name, false, msg, sizeof(msg));
-	}
+	r = cc_register_object(&reg, &probe_cc_object, cc_name, NULL, msg, sizeof(msg));
 	if (r) {
 		check_set(c, CHECK_MISSING, "%s", msg);
 		return;
@@ -553,7 +397,7 @@ static void probe_struct_ops(struct check *c, struct check_ctx *ctx, const void 
 	r = tcp_cc_listed(cc_name, &listed);
 	if (r || !listed) {
 		check_set(c, CHECK_MISSING, "%s registered but not in %s", cc_name,
-			  TCP_CC_AVAILABLE);
+			  TCP_CC_AVAILABLE_PATH);
 		goto cleanup;
 	}
 	/* A flow can only use it if a socket accepts it; this one never connects. */
@@ -572,6 +416,7 @@ static void probe_struct_ops(struct check *c, struct check_ctx *ctx, const void 
 	}
 	close(sock);
 	sock = -1;
+	via_link = reg.via_link;
 	cc_unregister(&reg);
 	if (tcp_cc_listed(cc_name, &listed) || listed) {
 		check_set(c, CHECK_MISSING, "%s still listed after unregistering", cc_name);
@@ -579,9 +424,9 @@ static void probe_struct_ops(struct check *c, struct check_ctx *ctx, const void 
 	}
 	check_set(c, CHECK_OK, "%s registered%s, listed, selected by a socket, unregistered",
 		  cc_name,
-		  with_link ? " through a bpf_link"
-			    : " by map update (no BPF_F_LINK: a killed run "
-			      "leaves it registered)");
+		  via_link ? " through a bpf_link"
+			   : " by map update (no BPF_F_LINK: a killed run "
+			     "leaves it registered)");
 cleanup:
 	if (sock >= 0)
 		close(sock);
@@ -806,9 +651,9 @@ static void probe_congestion(struct check *c, struct check_ctx *ctx, const void 
 {
 	int r;
 
-	r = sys_read_file(TCP_CC_AVAILABLE, ctx->cc_available, sizeof(ctx->cc_available));
+	r = sys_read_file(TCP_CC_AVAILABLE_PATH, ctx->cc_available, sizeof(ctx->cc_available));
 	if (r) {
-		check_set(c, CHECK_MISSING, "%s: %s", TCP_CC_AVAILABLE, strerror(-r));
+		check_set(c, CHECK_MISSING, "%s: %s", TCP_CC_AVAILABLE_PATH, strerror(-r));
 		return;
 	}
 	if (sys_read_file(TCP_CC_ALLOWED, ctx->cc_allowed, sizeof(ctx->cc_allowed)))

@@ -44,6 +44,7 @@ const char *collect_event_name(int type)
 	    [CCX_EV_PARAM] = "sockops",
 	    [CCX_EV_RTT] = "rtt",
 	    [CCX_EV_CA_STATE] = "ca_state",
+	    [CCX_EV_CC] = "cc",
 	};
 
 	return type >= 0 && type < CCX_EV_MAX ? names[type] : "unknown";
@@ -128,9 +129,9 @@ static const char *const sockops_cols[] = {"t_s",	  "flow",   "conn",  "side",
 static const char *const ca_state_cols[] = {"t_s",	    "flow",	    "conn",	 "side",
 					    "old_ca_state", "new_ca_state", "cwnd_pkts", NULL};
 static const char *const rtt_cols[] = {"t_s", "flow", "conn", "side", "rtt_us", "srtt_us", NULL};
-static const char *const cc_cols[] = {"t_s",	     "flow",	    "conn",	 "decision",
-				      "min_rtt_us", "base_rtt_us", "rate_mbit", "cwnd_pkts",
-				      "ssthresh_pkts", "srtt_us",  NULL};
+static const char *const cc_cols[] = {"t_s",	   "flow",	    "conn",	   "side",
+				      "decision",  "min_rtt_us",    "base_rtt_us", "rate_mbit",
+				      "cwnd_pkts", "ssthresh_pkts", "srtt_us",	   NULL};
 
 static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_RTO] = {"events/rto.csv", rto_cols},
@@ -281,7 +282,7 @@ static void write_cc(struct collector *c, const struct ccx_event *e, struct conn
 		}
 		c->csv_open[which] = true;
 	}
-	row_start(f, t_s, c, e, t, false);
+	row_start(f, t_s, c, e, t, true);
 	csv_str(f, decision_name(e->args[0]));
 	csv_u64(f, e->args[1]);
 	csv_u64(f, e->args[2]);

@@ -8,6 +8,7 @@
 #define CCX_EXIT_USAGE	 2 /* bad command line or bad config */
 
 int cmd_check(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);

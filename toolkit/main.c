@@ -28,6 +28,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"check", cmd_check, "probe this kernel for what ccexp needs, and say what is missing"},
+    {"list", cmd_list, "list the congestion controls, link backends and knobs a config can use"},
     {"run", cmd_run, "run an experiment config; results land in results/<name>/<run-id>/"},
     {"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
     {"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
@@ -41,6 +42,7 @@ static void usage(FILE *out)
 	fprintf(out, "\n`ccexp COMMAND --help` describes each command.\n"
 		     "\nEXAMPLES\n"
 		     "  ccexp check\n"
+		     "  ccexp list\n"
 		     "  ccexp run configs/examples/quickstart.cfg\n"
 		     "  ccexp plot results/quickstart/<run-id>\n");
 }

@@ -428,7 +428,8 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 		json_object_begin(&j);
 		json_kv_str(&j, "name", fs->name);
 		json_kv_str(&j, "cc", fs->cc);
-		json_kv_str(&j, "cc_implementation", "kernel");
+		json_kv_str(&j, "cc_implementation", info->cc_impl[i] ? info->cc_impl[i] : "");
+		json_kv_str(&j, "cc_registered", info->cc_name[i]);
 		json_kv_int(&j, "count", fs->count);
 		json_kv_double(&j, "start_s", fs->start_s);
 		json_kv_double(&j, "stop_s", fs->stop_s);

@@ -23,8 +23,10 @@ struct run_info {
 	int hz;
 	const char *hz_source;
 	time_t start_wall, end_wall;
-	const char *status; /* running, complete, interrupted, failed */
-	const char *error;  /* what went wrong, when status is failed */
+	const char *status;		    /* running, complete, interrupted, failed */
+	const char *error;		    /* what went wrong, when status is failed */
+	const char *cc_impl[CFG_MAX_FLOWS]; /* "kernel" or "bpf"; NULL before it was chosen */
+	char cc_name[CFG_MAX_FLOWS][16];    /* what the sockops program selects */
 	bool have_counters;
 	struct ccx_counter counters[CCX_EV_MAX];
 };

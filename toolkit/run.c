@@ -1,5 +1,6 @@
 /* `ccexp run`: config -> topology -> sockops on the run's cgroup -> flows -> CSV -> charts,
  * and `ccexp plot`, which redraws the charts of a results folder. */
+#include "cc.h"
 #include "kernel.h"
 #include "collect.h"
 #include "commands.h"
@@ -101,6 +102,53 @@ static void print_summary(const char *outdir)
 	printf("results: %s\n", outdir);
 }
 
+/* Resolves each flow's cc (the kernel's, or a bundled BPF one registered for this run under
+ * a unique name sharing the sockops program's maps) and tells the sockops program. */
+static int choose_ccs(const struct experiment *exp, struct collector *col, const char *id,
+		      struct run_info *info, struct cc_registration *regs, bool *registered,
+		      char *err, size_t errlen)
+{
+	char avail[1024];
+	int fds[CC_MAP_MAX], r;
+
+	if (sys_read_file(TCP_CC_AVAILABLE_PATH, avail, sizeof(avail)) < 0)
+		avail[0] = '\0';
+	collect_shared_fds(col, fds);
+	for (int i = 0; i < exp->nflows; i++) {
+		const struct flow_spec *fs = &exp->flows[i];
+		struct cc_choice ch;
+		const char *name;
+		char why[256];
+
+		r = cc_resolve(fs->cc, avail, &ch, why, sizeof(why));
+		if (r < 0) {
+			snprintf(err, errlen, "flow %s: %s", fs->name, why);
+			return r;
+		}
+		name = ch.name;
+		if (ch.impl == CC_IMPL_BPF) {
+			if (!registered[ch.algo]) {
+				r = cc_register(&regs[ch.algo], ch.algo, id, fds, why, sizeof(why));
+				if (r < 0) {
+					snprintf(err, errlen, "flow %s: %s", fs->name, why);
+					return r;
+				}
+				registered[ch.algo] = true;
+			}
+			name = regs[ch.algo].name;
+		}
+		r = collect_set_flow_cc(col, i, name);
+		if (r < 0) {
+			snprintf(err, errlen, "flow %s: set its congestion control: %s", fs->name,
+				 strerror(-r));
+			return r;
+		}
+		info->cc_impl[i] = ch.impl == CC_IMPL_BPF ? "bpf" : "kernel";
+		snprintf(info->cc_name[i], sizeof(info->cc_name[i]), "%s", name);
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -108,7 +156,7 @@ int cmd_run(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char known_cc[512], err[1024], id[CCX_RUN_ID_LEN + 1], outdir[PATH_MAX],
+	char known_cc[1024], err[1024], id[CCX_RUN_ID_LEN + 1], outdir[PATH_MAX],
 	    path[PATH_MAX + 32];
 	struct run_info info = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -117,6 +165,8 @@ int cmd_run(int argc, char **argv)
 	struct collector col;
 	struct traffic tr = {0};
 	struct link_runtime lr;
+	struct cc_registration regs[CCX_CC_VEGAS + 1];
+	bool registered[CCX_CC_VEGAS + 1] = {false};
 	bool have_col = false, have_tr = false, have_link = false;
 	const char *out_opt = NULL;
 	int opt, r, code = CCX_EXIT_FAILURE;
@@ -144,9 +194,13 @@ int cmd_run(int argc, char **argv)
 	info.config_path = argv[optind];
 
 	/* Everything is validated before the kernel is touched. */
-	if (sys_read_file("/proc/sys/net/ipv4/tcp_available_congestion_control", known_cc,
-			  sizeof(known_cc)) < 0)
-		snprintf(known_cc, sizeof(known_cc), "reno cubic");
+	/* Kernel names (also as name@kernel) and the bundled ones (also as name@bpf); which
+	 * implementation a flow gets is cc_resolve()'s answer. */
+	r = cc_known_list(known_cc, sizeof(known_cc));
+	if (r == -ENOSPC)
+		log_err("the list of congestion controls is longer than %zu bytes: some are left "
+			"out",
+			sizeof(known_cc));
 	exp = calloc(1, sizeof(*exp));
 	if (!exp)
 		return CCX_EXIT_FAILURE;
@@ -238,6 +292,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	have_col = true;
+	r = choose_ccs(exp, &col, id, &info, regs, registered, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		info.error = "could not set up a flow's congestion control";
+		goto out;
+	}
 	if (run_signal)
 		goto out;
 	r = traffic_start(&tr, exp, &topo, outdir);
@@ -290,6 +350,9 @@ out:
 		if (collect_counters(&col, info.counters) == 0)
 			info.have_counters = true;
 	}
+	for (int a = 0; a <= CCX_CC_VEGAS; a++)
+		if (registered[a])
+			cc_unregister(&regs[a]);
 	if (have_tr)
 		traffic_stop(&tr, RUN_STOP_GRACE_MS);
 	if (have_link)
@@ -326,7 +389,11 @@ out:
 				"row; see meta.json \"events\"",
 				(unsigned long long)dropped, (unsigned long long)missing);
 	}
-	results_write_meta(&info, exp, have_col ? &col : NULL, have_tr ? &tr : NULL);
+	r = results_write_meta(&info, exp, have_col ? &col : NULL, have_tr ? &tr : NULL);
+	if (r < 0) {
+		log_err_errno(r, "write %s/meta.json", outdir);
+		code = CCX_EXIT_FAILURE;
+	}
 	topology_destroy(&topo);
 	if (have_link)
 		link_free(&lr);
