@@ -29,6 +29,7 @@
 /* Bounds of the early wake-up that makes up for timer latency (see emulate()). */
 #define SPIN_MIN_NS 20000ull
 #define SPIN_MAX_NS 300000ull
+#define SPIN_GAP_NS 1000000ull /* spin only for events at least this far apart */
 
 static const char *const dir_names[2] = {"up", "down"};
 
@@ -245,7 +246,7 @@ static int emulate(struct emu_proc *p, int stop_fd)
 
 	for (;;) {
 		uint64_t now = sys_mono_ns(), next = UINT64_MAX;
-		bool stop = false;
+		bool stop = false, spin;
 		int n;
 
 		if (p->sh->t0_ns && !p->dir[0]) {
@@ -279,14 +280,17 @@ static int emulate(struct emu_proc *p, int stop_fd)
 			next = min_u64(next, now + 1000000);
 		}
 		/* Wake a little early, by what waking has been taking, and spin the rest: a
-		 * timer alone fires some 100 us late, which every release would add. */
-		arm(tfd, next == UINT64_MAX || next < early_ns ? next : next - early_ns);
+		 * timer alone fires some 100 us late, which every release would add. Only
+		 * when events are sparse: at a high packet rate the spinning would take the
+		 * CPU the flows' own processes need, and the next wake-up is near anyway. */
+		spin = next != UINT64_MAX && next > now + SPIN_GAP_NS;
+		arm(tfd, spin ? next - early_ns : next);
 
 		n = epoll_wait(ep, evs, 4, -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		now = sys_mono_ns();
-		if (n == 1 && evs[0].data.u32 == 2 && next != UINT64_MAX) {
+		if (spin && n == 1 && evs[0].data.u32 == 2) {
 			uint64_t late = now + early_ns - next; /* past the armed time */
 
 			if (now + early_ns >= next) {
