@@ -32,6 +32,34 @@ run nv_low nv 'sockops = { base_rtt_us = 5000; };'
 run nv_high nv 'sockops = { base_rtt_us = 40000; };'
 check "no registration is left" [ "$(cat /proc/sys/net/ipv4/tcp_available_congestion_control)" = "$before" ]
 
+# The registration goes with the run: on SIGINT (ccexp unregisters) and on SIGKILL (the
+# kernel drops the bpf_link with the process).
+for sig in INT KILL; do
+	cat >"$tmp/sig$sig.cfg" <<CFG
+experiment = { name = "sig$sig"; duration_s = 10.0; };
+link = { backend = "tun"; rate_mbit = 20.0; delay_ms = 5.0; };
+flows = ( { name = "f"; cc = "nv"; } );
+CFG
+	"$CCEXP" -q run -o "$tmp/sig$sig" "$tmp/sig$sig.cfg" >"$tmp/sig$sig.log" 2>&1 &
+	pid=$!
+	prefix=$(wait_running "$tmp/sig$sig")
+	check "SIG$sig: the run got going" [ -n "$prefix" ]
+	check "SIG$sig: its NV is registered while it runs" \
+		grep -qw "ccxnv${prefix#ccx}" /proc/sys/net/ipv4/tcp_available_congestion_control
+	kill -"$sig" "$pid"
+	wait "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		grep -qw "ccxnv${prefix#ccx}" /proc/sys/net/ipv4/tcp_available_congestion_control || break
+		sleep 0.1
+	done
+	check "SIG$sig: the registration is gone" bash -c \
+		"! grep -qw ccxnv${prefix#ccx} /proc/sys/net/ipv4/tcp_available_congestion_control"
+	[ "$sig" = KILL ] && "$CCEXP" cleanup >/dev/null 2>&1
+	check "SIG$sig: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
+done
+check "no registration is left after the signals" \
+	[ "$(cat /proc/sys/net/ipv4/tcp_available_congestion_control)" = "$before" ]
+
 cat >"$tmp/bad.cfg" <<CFG
 experiment = { name = "bad"; duration_s = 2.0; };
 link = { rate_mbit = 10.0; };
