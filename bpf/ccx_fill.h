@@ -18,7 +18,8 @@ struct {
 	__type(value, struct ccx_counter);
 } counters SEC(".maps");
 
-/* Created by the sockops program at ESTABLISHED for the run's own sockets; the algorithms only
+/* Created by the sockops program for the run's own sockets (the tracing programs and the
+ * algorithms act only on sockets that have it); the algorithms only
  * look it up (no create), so its absence means "not a ccexp socket". */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

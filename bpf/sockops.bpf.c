@@ -6,6 +6,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "ccx_events.h"
+/* The ring buffer, counters and per-socket storage, shared with the bundled algorithms. */
+#include "ccx_fill.h"
 
 /* Socket option constants are macros, so vmlinux.h does not carry them. */
 #define SOL_SOCKET	      1
@@ -25,11 +27,6 @@
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
 const volatile __u64 sample_interval_ns = 10000000;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22); /* resized by the loader from the config */
-} events SEC(".maps");
-
 /* Flow parameters keyed by the flow's server port (host order). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -37,37 +34,6 @@ struct {
 	__type(key, __u16);
 	__type(value, struct ccx_flow_cfg);
 } flows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CCX_EV_MAX);
-	__type(key, __u32);
-	__type(value, struct ccx_counter);
-} counters SEC(".maps");
-
-/* Set at ESTABLISHED on the run's own sockets only: the tp_btf programs see every socket of
- * the machine and use its presence as the filter. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ccx_sk_info);
-} sk_infos SEC(".maps");
-
-static __always_inline struct ccx_event *reserve(__u32 type)
-{
-	struct ccx_counter *cnt;
-	struct ccx_event *e;
-	__u32 key = type;
-
-	cnt = bpf_map_lookup_elem(&counters, &key);
-	if (cnt)
-		cnt->seen++;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e && cnt)
-		cnt->dropped++;
-	return e;
-}
 
 /* Fills the event from the connection's tcp_sock; tp may be NULL (a request socket). */
 static __always_inline void fill(struct ccx_event *e, struct tcp_sock *tp, __u32 type,
@@ -88,19 +54,7 @@ static __always_inline void fill(struct ccx_event *e, struct tcp_sock *tp, __u32
 				 sizeof(*e) - __builtin_offsetof(struct ccx_event, snd_cwnd));
 		return;
 	}
-	e->snd_cwnd = tp->snd_cwnd;
-	e->snd_ssthresh = tp->snd_ssthresh;
-	e->srtt_us = tp->srtt_us >> 3;
-	e->rtt_min_us = tp->rtt_min.s[0].v;
-	e->packets_out = tp->packets_out;
-	e->retrans_out = tp->retrans_out;
-	e->lost_out = tp->lost_out;
-	e->sacked_out = tp->sacked_out;
-	e->total_retrans = tp->total_retrans;
-	e->delivered = tp->delivered;
-	e->bytes_acked = tp->bytes_acked;
-	e->bytes_received = tp->bytes_received;
-	e->pacing_rate = tp->inet_conn.icsk_inet.sk.sk_pacing_rate;
+	ccx_fill_tcp(e, tp);
 }
 
 /* The flow of a sockops socket: the receiver listens on the flow's port, the sender
@@ -131,7 +85,7 @@ static __always_inline void emit(struct bpf_sock_ops *skops, __u32 type, __u32 f
 	struct tcp_sock *tp = NULL;
 	struct ccx_event *e;
 
-	e = reserve(type);
+	e = ccx_reserve(type);
 	if (!e)
 		return;
 	if (sk)
@@ -333,7 +287,7 @@ static __always_inline void emit_traced(struct sock *sk, struct ccx_sk_info *inf
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	struct ccx_event *e;
 
-	e = reserve(type);
+	e = ccx_reserve(type);
 	if (!e)
 		return;
 	fill(e, tp, type, info->flow_id, info->side, bpf_get_socket_cookie(sk),
