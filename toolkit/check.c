@@ -828,11 +828,6 @@ static void usage(FILE *out)
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct check checks[] = {
 	    {"kernel", false, NULL, probe_kernel, NULL},
 	    {"libbpf", false, NULL, probe_libbpf, NULL},
@@ -879,29 +874,10 @@ int cmd_check(int argc, char **argv)
 	struct check_ctx ctx = {0};
 	sigset_t stop, old, pending;
 	bool json = false, ok = true, interrupted = false;
-	int opt;
+	int r = parse_json_option("check", argc, argv, usage, &json);
 
-	optind = 1;
-	opterr = 0; /* our own message names the command */
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CCX_EXIT_OK;
-		default:
-			fprintf(stderr, "ccexp check: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return CCX_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "ccexp check: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return CCX_EXIT_USAGE;
-	}
+	if (r >= 0)
+		return r;
 
 	probe_pid = getpid();
 	if (uname(&ctx.uts) < 0)

@@ -264,36 +264,13 @@ static void usage(FILE *out)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	static struct list_ctx ctx;
 	bool json = false;
-	int opt, r = 0;
+	int r = parse_json_option("list", argc, argv, usage, &json);
 
-	optind = 1;
-	opterr = 0; /* our own message names the command */
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CCX_EXIT_OK;
-		default:
-			fprintf(stderr, "ccexp list: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return CCX_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "ccexp list: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return CCX_EXIT_USAGE;
-	}
+	if (r >= 0)
+		return r;
+	r = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	read_kernel_cc(&ctx);

@@ -4,6 +4,7 @@
 #include "ccx_version.h"
 
 #include <bpf/libbpf.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,40 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (log_verbosity < 2)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+int parse_json_option(const char *cmd, int argc, char **argv, void (*usage)(FILE *out), bool *json)
+{
+	static const struct option options[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	*json = false;
+	optind = 1;
+	opterr = 0; /* our own message names the command */
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CCX_EXIT_OK;
+		default:
+			fprintf(stderr, "ccexp %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+			usage(stderr);
+			return CCX_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ccexp %s: unexpected argument '%s'\n", cmd, argv[optind]);
+		usage(stderr);
+		return CCX_EXIT_USAGE;
+	}
+	return -1;
 }
 
 struct subcommand {
