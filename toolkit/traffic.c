@@ -131,6 +131,22 @@ static int connect_one(struct sender_result *res, const struct experiment *exp, 
 	return fd;
 }
 
+/* The end of a connection: the kernel's final counters, then close. `error` (0: none) is
+ * kept only when no earlier error was. */
+static void close_conn(struct sender_result *res, int *fd, int error, uint64_t t0_ns)
+{
+	struct tcp_info ti;
+
+	read_tcp_info(*fd, &ti);
+	res->bytes_acked = ti.tcpi_bytes_acked;
+	res->total_retrans = ti.tcpi_total_retrans;
+	res->end_s = since_t0(t0_ns);
+	if (error && !res->error)
+		res->error = error;
+	close(*fd);
+	*fd = -1;
+}
+
 static void run_sender(struct sender_result *res, const struct experiment *exp, int flow_id,
 		       uint64_t t0_ns)
 {
@@ -206,32 +222,13 @@ static void run_sender(struct sender_result *res, const struct experiment *exp, 
 
 			if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR)))
 				continue;
-			struct tcp_info ti;
-
-			read_tcp_info(pfd[k].fd, &ti);
-			res[k].bytes_acked = ti.tcpi_bytes_acked;
-			res[k].total_retrans = ti.tcpi_total_retrans;
-			res[k].end_s = since_t0(t0_ns);
 			res[k].finished = got == 0;
-			if (got < 0 && !res[k].error)
-				res[k].error = errno;
-			close(pfd[k].fd);
-			pfd[k].fd = -1;
+			close_conn(&res[k], &pfd[k].fd, got < 0 ? errno : 0, t0_ns);
 		}
 	}
-	for (int k = 0; k < n; k++) {
-		if (pfd[k].fd < 0)
-			continue;
-		struct tcp_info ti;
-
-		read_tcp_info(pfd[k].fd, &ti);
-		res[k].bytes_acked = ti.tcpi_bytes_acked;
-		res[k].total_retrans = ti.tcpi_total_retrans;
-		res[k].end_s = since_t0(t0_ns);
-		if (!res[k].error)
-			res[k].error = ETIMEDOUT;
-		close(pfd[k].fd);
-	}
+	for (int k = 0; k < n; k++)
+		if (pfd[k].fd >= 0)
+			close_conn(&res[k], &pfd[k].fd, ETIMEDOUT, t0_ns);
 	_exit(0);
 }
 
