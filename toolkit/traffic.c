@@ -346,15 +346,17 @@ static void run_cmd(const struct experiment *exp, int flow_id, const char *tmpl,
 	_exit(127);
 }
 
-/* True once a socket of netns `pid` listens on `port` (a server_cmd started); servers such
- * as iperf3 listen on a dual-stack IPv6 socket, so both tables are read. */
+/* True once a socket of netns `pid` listens on `port` (a server_cmd started): a listening
+ * TCP socket, or a bound unconnected UDP one (state 07) for a UDP server. Servers such as
+ * iperf3 listen on a dual-stack IPv6 socket, so the IPv6 tables are read too. */
 static bool port_listening(pid_t pid, int port)
 {
-	static const char *const tables[] = {"tcp", "tcp6"};
+	static const char *const tables[] = {"tcp", "tcp6", "udp", "udp6"};
+	static const unsigned int state[] = {0x0A, 0x0A, 0x07, 0x07};
 	char path[64], line[512];
 	bool found = false;
 
-	for (int i = 0; i < 2 && !found; i++) {
+	for (int i = 0; i < 4 && !found; i++) {
 		FILE *f;
 
 		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
@@ -365,7 +367,7 @@ static bool port_listening(pid_t pid, int port)
 			unsigned int lport, st;
 
 			if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) == 2)
-				found = lport == (unsigned int)port && st == 0x0A;
+				found = lport == (unsigned int)port && st == state[i];
 		}
 		fclose(f);
 	}

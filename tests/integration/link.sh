@@ -1,11 +1,11 @@
 #!/bin/bash
-# Integration test of the tun link emulator: delay seen by TCP and by ping, goodput across
+# Integration test of the tun link emulator: delay seen by TCP and by a probe, goodput across
 # rates, trace-driven capacity, seeded loss, the queue limit and the queueing delay it
 # causes, and nothing left behind (also after SIGINT).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 need_root
-command -v ping >/dev/null || skip "ping (iputils-ping) is not installed (the test command installs it)"
+[ -x "${CCX_RTT_PROBE:-}" ] || skip "CCX_RTT_PROBE does not name the rtt_probe program (run through meson)"
 
 tmp=$(mktemp -d /tmp/ccx-test-link-XXXXXX)
 traces=$CCX_SOURCE_DIR/configs/traces
@@ -26,22 +26,22 @@ CFG
 	check "$1: nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$tmp/$1")")" ]
 }
 
-# RTT: 20 ms each way, low load (a clamped window), and a ping beside it once the flow is
-# past its initial window. The receiver's delayed-ACK timer is bounded, so no RTT sample
-# holds a 40 ms ACK delay: the path is what is measured, not TCP's ACK policy.
-# The delay run is tried up to twice: on this kind of VM a vCPU stall of 2-3 ms hits about
-# 1 packet in 1000 even at 0 ms of delay, and a burst of them can put 1 % of a run's pings
-# over; a systematic error fails both attempts. The p99 bound here is 5 ms for that reason:
-# the 2 ms the issue aims for is reported by the benchmark (docs/performance.md), not
-# guaranteed on this VM. TCP's own view: its minimum-RTT estimate must be the path's; its
-# srtt may sit up to one delayed-ACK timer (8 ms, delack_max_ms) above, when an odd segment
-# waits for its ACK.
-for attempt in 1 2; do
+# RTT: 20 ms each way, low load (a clamped window), and a UDP probe beside it once the flow
+# is past its initial window (tests/tools/rtt_probe.c: like ping, but to the microsecond).
+# The receiver's delayed-ACK timer is bounded, so no RTT sample holds a 40 ms ACK delay: the
+# path is what is measured, not TCP's ACK policy. TCP's own view: its minimum-RTT estimate
+# must be the path's; its srtt may sit up to one delayed-ACK timer (8 ms, delack_max_ms)
+# above, when an odd segment waits for its ACK. The run is tried up to three times: on this
+# kind of VM a vCPU stall of 2-3 ms hits about 1 packet in 1000 even at 0 ms of delay, and a
+# burst of them can put 1 % of a run's probes over; a systematic error fails every attempt.
+for attempt in 1 2 3; do
 	run "delay$attempt" 'rate_mbit = 100.0; delay_ms = 20.0;' \
 		'{ name = "tcp"; cc = "cubic"; sockops = { cwnd_clamp_pkts = 4; delack_max_ms = 8; }; },
-		 { name = "ping"; cc = "cubic"; start_s = 1.0; cmd = "ping -n -c 600 -i 0.01 {dst}"; }' 8.0
+		 { name = "probe"; cc = "cubic"; start_s = 1.0;
+		   cmd = "'"$CCX_RTT_PROBE"' client {dst} {port} 600 10";
+		   server_cmd = "'"$CCX_RTT_PROBE"' server {port}"; }' 8.0
 	python3 - "$tmp/delay$attempt" >"$tmp/delay$attempt.checks" <<'PY'
-import os, re, sys
+import json, os, re, sys
 from ccx_results import check, rows, done
 
 def pct(xs, q):
@@ -57,20 +57,23 @@ check("delay: TCP's min RTT is 40 ms within 1 ms", abs(pct(rmin, 0.5) - 40) <= 1
       f"median {pct(rmin, 0.5):.2f} ms")
 check("delay: TCP's srtt is 40 ms plus at most a delayed-ACK timer",
       40 - 1 <= pct(srtt, 0.5) <= 40 + 8 + 1, f"median {pct(srtt, 0.5):.2f} ms")
-with open(os.path.join(out, "apps/ping.client.out")) as f:
-    pings = [float(m.group(1)) for m in re.finditer(r"time=([0-9.]+) ms", f.read())]
-check("delay: ping got its replies", len(pings) >= 590, len(pings))
-check("delay: ping RTT median is 40 ms within 1 ms", pings and abs(pct(pings, 0.5) - 40) <= 1.0,
-      f"median {pct(pings, 0.5):.3f} ms" if pings else "")
-check("delay: ping RTT p99 is 40 ms within 5 ms", pings and abs(pct(pings, 0.99) - 40) <= 5.0,
-      f"p99 {pct(pings, 0.99):.3f} ms" if pings else "")
+with open(os.path.join(out, "apps/probe.client.out")) as f:
+    rtts = [float(m.group(1)) / 1000 for m in re.finditer(r"rtt_us=([0-9.]+)", f.read())]
+check("delay: the probe got its echoes", len(rtts) >= 590, len(rtts))
+check("delay: probe RTT median is 40 ms within 1 ms", rtts and abs(pct(rtts, 0.5) - 40) <= 1.0,
+      f"median {pct(rtts, 0.5):.3f} ms" if rtts else "")
+check("delay: probe RTT p99 is 40 ms within 2 ms", rtts and abs(pct(rtts, 0.99) - 40) <= 2.0,
+      f"p99 {pct(rtts, 0.99):.3f} ms" if rtts else "")
+# Not a bound (the VM's timing sets it): how late the emulator itself released packets.
+late = json.load(open(os.path.join(out, "meta.json")))["link"]["up"]["release_late_us"]
+print(f"info: the emulator released packets late by p50 {late['p50']} us, p99 {late['p99']} us")
 done()
 PY
 	ok=$?
 	sed "s/^/attempt $attempt: /" "$tmp/delay$attempt.checks"
 	[ "$ok" = 0 ] && break
 done
-check "delay: TCP and ping see 2 x 20 ms (median within 1 ms)" [ "$ok" = 0 ]
+check "delay: TCP and the probe see 2 x 20 ms (median within 1 ms, p99 within 2 ms)" [ "$ok" = 0 ]
 # Goodput with a one-BDP queue, from 1 to 200 Mbit/s, at 50 ms RTT (at 1 Mbit/s a BDP is
 # then 4 packets: a shorter path leaves TCP less than two packets of window). Measured
 # from 6 s on: when a scheduling hiccup ends cubic's slow start early (HyStart sees the
@@ -92,6 +95,18 @@ done
 # The queue limit, and the delay a full queue adds: 50 packets at 20 Mbit/s = 30 ms.
 run queue 'rate_mbit = 20.0; delay_ms = 5.0; queue_pkts = 50;' \
 	'{ name = "bulk"; cc = "cubic"; count = 2; }' 6.0
+# Data arrives whole: the hosts hand the emulator TCP super-packets, which it splits into
+# wire packets and joins again, and no checksum is verified on the way (the devices leave
+# them to finish). A known stream, with loss, a short queue and reordering jitter, and at
+# full speed without a rate limit.
+integrity="python3 $CCX_SOURCE_DIR/tests/tools/integrity.py"
+run whole_lossy 'rate_mbit = 50.0; delay_ms = 5.0; jitter_ms = 1.0; jitter_reorder = true;
+	loss = 0.005; queue_pkts = 8;' \
+	"{ name = \"data\"; cc = \"cubic\"; cmd = \"$integrity client {dst} {port} 8\";
+	   server_cmd = \"$integrity server {port}\"; }" 8.0
+run whole_fast 'rate_mbit = 100000.0; delay_ms = 1.0; queue_pkts = 100000;' \
+	"{ name = \"data\"; cc = \"cubic\"; cmd = \"$integrity client {dst} {port} 256\";
+	   server_cmd = \"$integrity server {port}\"; }" 8.0
 
 python3 - "$tmp" <<'PY'
 import csv, os, re, statistics, sys
@@ -177,6 +192,22 @@ cw = [int(r["srtt_us"]) / 1000 for r in rows(out, "timeline/cwnd.csv") if float(
 want = 10 + 50 * 1500 * 8 / 20e6 * 1000
 check("queue: srtt with a standing queue matches 10 ms + 50 packets at 20 Mbit/s",
       0.85 * want <= pct(cw, 0.95) <= 1.1 * want, f"p95 {pct(cw, 0.95):.1f} ms, want {want:.1f}")
+# --- whole data through split and joined super-packets.
+for name in ("whole_lossy", "whole_fast"):
+    out = run(name)
+    sent = open(os.path.join(out, "apps/data.client.out")).read().split()
+    got = open(os.path.join(out, "apps/data.server.out")).read().split()
+    check(f"{name}: the receiver got every byte, in order", sent[1:] == got[1:] and len(sent) == 4,
+          f"sent {' '.join(sent[1:2])}, received {' '.join(got[1:2])}")
+    lk = meta(out)["link"]
+    check(f"{name}: the hosts handed the emulator TCP super-packets (TSO)", lk["tso"] is True)
+    t = lk["up"]["totals"]
+    check(f"{name}: every super-packet split, every write taken",
+          t["unsplit_dropped"] == 0 and t["write_errors"] == 0 and
+          lk["down"]["totals"]["write_errors"] == 0, t)
+t = meta(run("whole_lossy"))["link"]["up"]["totals"]
+check("whole_lossy: the data met losses and a full queue", t["dropped_loss_pkts"] > 10 and
+      t["dropped_queue_pkts"] > 0, t)
 for name in ("rate50", "lte", "queue"):
     check_counters(run(name))
 done()

@@ -819,6 +819,67 @@ static void test_nobuf(void)
 	emu_dir_free(d);
 }
 
+/* A caller's prefix travels with the packet but is neither serialized nor queued. */
+static void prefix_out(void *ctx, const void *pkt, uint32_t len)
+{
+	struct sink *s = ctx;
+
+	CHECK(len == 16 + 1500 && ((const uint8_t *)pkt)[0] == 0xab &&
+	      ((const uint8_t *)pkt)[16] == (uint8_t)s->n);
+	s->n++;
+	s->bytes += len;
+}
+
+static void test_prefix(void)
+{
+	/* 1500 wire bytes at 12 Mbit/s take 1 ms; a 3000-byte limit holds two waiting. */
+	struct emu_params p = {.rate_bps = 12e6, .queue_bytes = 3000, .prefix_bytes = 16};
+	struct emu_dir *d = emu_dir_new(&p, 16, T0);
+	struct emu_stats st;
+	struct sink s;
+
+	CHECK(d);
+	if (!d)
+		return;
+	sink_init(&s);
+	memset(pkt_buf, 0xab, 16);
+	for (int i = 0; i < 4; i++) {
+		pkt_buf[16] = (uint8_t)i;
+		CHECK(emu_dir_enqueue(d, pkt_buf, 16 + 1500, T0) ==
+		      (i < 3 ? EMU_ACCEPTED : EMU_DROP_QUEUE));
+	}
+	emu_dir_stats(d, &st);
+	CHECK(st.queue_pkts == 2 && st.queue_bytes == 3000);
+	CHECK(emu_dir_run(d, T0 + NS_PER_MS - 1, prefix_out, &s) == 0);
+	CHECK(emu_dir_run(d, T0 + NS_PER_MS, prefix_out, &s) == 1);
+	CHECK(emu_dir_run(d, T0 + 3 * NS_PER_MS, prefix_out, &s) == 2);
+	emu_dir_stats(d, &st);
+	CHECK(st.bytes_delivered == 3 * 1500 && s.bytes == 3 * (16 + 1500));
+	CHECK(emu_dir_enqueue(d, pkt_buf, 15, T0 + 3 * NS_PER_MS) == EMU_DROP_NOBUF);
+	emu_dir_free(d);
+}
+
+/* The model counts how late its caller ran it for each release. */
+static void test_late(void)
+{
+	struct emu_params p = {.delay_ns = NS_PER_MS};
+	struct emu_dir *d = emu_dir_new(&p, 8, T0);
+	struct emu_stats st;
+
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK(emu_dir_enqueue(d, pkt_buf, 100, T0) == EMU_ACCEPTED);
+	CHECK(emu_dir_enqueue(d, pkt_buf, 100, T0 + 1) == EMU_ACCEPTED);
+	CHECK(emu_dir_run(d, T0 + NS_PER_MS + 12000, NULL, NULL) == 2); /* 12 us and 11.999 */
+	CHECK(emu_dir_enqueue(d, pkt_buf, 100, T0 + 2 * NS_PER_MS) == EMU_ACCEPTED);
+	CHECK(emu_dir_run(d, T0 + 3 * NS_PER_MS + 5 * NS_PER_MS, NULL, NULL) == 1);
+	emu_dir_stats(d, &st);
+	CHECK(st.late[2] == 2 && st.late[EMU_LATE_BUCKETS] == 1 && st.late[0] == 0);
+	CHECK(st.late_max_ns == 5 * NS_PER_MS);
+	emu_dir_free(d);
+}
+
 static void test_bad_params(void)
 {
 	static const uint32_t down[] = {1, 3, 2};
@@ -944,6 +1005,8 @@ int main(void)
 	test_trace_credit();
 	test_codel();
 	test_nobuf();
+	test_prefix();
+	test_late();
 	test_mixed();
 	return ccx_test_result();
 }

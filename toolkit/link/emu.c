@@ -28,7 +28,7 @@ struct rng {
 struct slot_meta {
 	uint64_t arrival_ns;
 	uint64_t index; /* which arrival it was, for on_drop */
-	uint32_t len;
+	uint32_t len;	/* on the wire: without the caller's prefix */
 };
 
 /* One packet in the delay line; seq breaks ties between equal release times (heap). */
@@ -55,6 +55,7 @@ struct emu_dir {
 	uint64_t limit_bytes; /* UINT64_MAX likewise */
 	bool codel;
 	uint64_t target_ns, interval_ns;
+	uint32_t prefix;
 	void (*on_drop)(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns);
 	void *drop_ctx;
 
@@ -574,6 +575,7 @@ struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint
 	d->interval_ns = p->codel_interval_ns ? p->codel_interval_ns : CODEL_INTERVAL_NS;
 	d->on_drop = p->on_drop;
 	d->drop_ctx = p->drop_ctx;
+	d->prefix = p->prefix_bytes;
 
 	/* Two streams from one seed, so drawing jitter never shifts the loss decisions. */
 	sm = p->seed;
@@ -635,7 +637,7 @@ enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t le
 	uint64_t index = d->st.arrived++;
 	struct slot_meta *m;
 	enum emu_verdict why;
-	uint32_t slot;
+	uint32_t slot, wire;
 
 	if (now_ns < d->now_ns)
 		now_ns = d->now_ns;
@@ -648,13 +650,14 @@ enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t le
 		why = EMU_DROP_LOSS;
 		goto drop;
 	}
+	wire = len >= d->prefix ? len - d->prefix : 0;
 	if (d->q_n - in_service_pkts(d) >= d->limit_pkts ||
-	    d->q_bytes - in_service_bytes(d) + len > d->limit_bytes) {
+	    d->q_bytes - in_service_bytes(d) + wire > d->limit_bytes) {
 		d->st.dropped_queue++;
 		why = EMU_DROP_QUEUE;
 		goto drop;
 	}
-	if (!d->n_free || len > EMU_MAX_PKT) {
+	if (!d->n_free || len > EMU_MAX_PKT || len < d->prefix) {
 		d->st.dropped_nobuf++;
 		why = EMU_DROP_NOBUF;
 		goto drop;
@@ -665,9 +668,9 @@ enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t le
 	m = &d->meta[slot];
 	m->arrival_ns = now_ns;
 	m->index = index;
-	m->len = len;
-	if (len > d->maxpacket)
-		d->maxpacket = len;
+	m->len = wire;
+	if (wire > d->maxpacket)
+		d->maxpacket = wire;
 
 	if (d->server == SERVER_NONE) {
 		dl_push(d, slot, now_ns);
@@ -675,7 +678,7 @@ enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t le
 	}
 	d->q[(d->q_head + d->q_n) & d->ring_mask] = slot;
 	d->q_n++;
-	d->q_bytes += len;
+	d->q_bytes += wire;
 	if (d->q_n == 1) {
 		/* The server was idle. */
 		if (d->server == SERVER_RATE)
@@ -702,6 +705,7 @@ unsigned int emu_dir_run(struct emu_dir *d, uint64_t now_ns,
 	d->now_ns = now_ns;
 	while (d->dl_n && d->dl[d->dl_head].release_ns <= now_ns) {
 		struct dl_entry e;
+		uint64_t late;
 		uint32_t len;
 
 		if (d->reorder) {
@@ -711,9 +715,13 @@ unsigned int emu_dir_run(struct emu_dir *d, uint64_t now_ns,
 			d->dl_head = (d->dl_head + 1) & d->ring_mask;
 			d->dl_n--;
 		}
+		late = (now_ns - e.release_ns) / EMU_LATE_STEP_NS;
+		d->st.late[late < EMU_LATE_BUCKETS ? late : EMU_LATE_BUCKETS]++;
+		if (now_ns - e.release_ns > d->st.late_max_ns)
+			d->st.late_max_ns = now_ns - e.release_ns;
 		len = d->meta[e.slot].len;
 		if (out)
-			out(ctx, slot_data(d, e.slot), len);
+			out(ctx, slot_data(d, e.slot), len + d->prefix);
 		d->free_slots[d->n_free++] = e.slot;
 		d->st.delivered++;
 		d->st.bytes_delivered += len;

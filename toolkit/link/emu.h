@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EMU_MAX_PKT 2048 /* bytes a slot holds: an MTU-1500 IP packet and room to spare */
+#define EMU_MAX_PKT 2048 /* bytes a slot holds: an MTU-1500 IP packet, its tag and room */
 
 enum emu_loss_model {
 	EMU_LOSS_BERNOULLI = 0,
@@ -43,6 +43,10 @@ struct emu_params {
 	double ge_p, ge_r; /* Gilbert-Elliott: P(good->bad), P(bad->good) per packet */
 	double ge_loss_good, ge_loss_bad; /* loss probability in each state */
 	uint64_t seed; /* same seed and same arrivals -> same losses and jitter */
+	/* Bytes of the caller's own in front of every packet (a tag saying how to hand it on):
+	 * stored and handed back with it, but not on the wire, so neither the rate, the queue
+	 * limits nor the stats count them. */
+	uint32_t prefix_bytes;
 	/* Queue limits count what waits in the buffer. The packet the constant-rate server is
 	 * sending is on the wire and not counted; with a trace, the head waits for its
 	 * opportunity and counts until the opportunity that finishes it. */
@@ -60,6 +64,12 @@ struct emu_params {
 	void *drop_ctx;
 };
 
+/* How late emu_dir_run handed packets out, past their release times: the caller's share of
+ * the delay error (the model's own is none). EMU_LATE_BUCKETS of EMU_LATE_STEP_NS each, and
+ * one more for everything later. */
+#define EMU_LATE_STEP_NS 5000
+#define EMU_LATE_BUCKETS 200
+
 struct emu_stats {
 	uint64_t arrived, delivered, bytes_delivered;
 	uint64_t dropped_loss, dropped_queue, dropped_aqm, dropped_nobuf;
@@ -69,6 +79,8 @@ struct emu_stats {
 	uint32_t delay_line_pkts;   /* now, past the rate server, in propagation */
 	uint64_t opportunity_bytes; /* capacity offered so far (trace or rate x time; 0 when
 				     * there is no rate limit) */
+	uint64_t late[EMU_LATE_BUCKETS + 1];
+	uint64_t late_max_ns;
 };
 
 struct emu_dir;
@@ -81,14 +93,17 @@ struct emu_dir;
  * now_ns. Returns NULL with errno set (EINVAL: bad parameters). */
 struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint64_t now_ns);
 void emu_dir_free(struct emu_dir *d);
-/* A packet that arrived at now_ns (non-decreasing across calls); the data is copied.
+/* A packet that arrived at now_ns (non-decreasing across calls); the data (prefix_bytes of
+ * tag, then the packet) is copied.
  * Everything due up to now_ns happens first (departures free queue space; a trace
  * opportunity at now_ns exactly is missed by this packet), but nothing is handed out: that
- * is emu_dir_run's job. A packet longer than EMU_MAX_PKT is dropped as EMU_DROP_NOBUF. */
+ * is emu_dir_run's job. Longer than EMU_MAX_PKT, or shorter than the prefix: EMU_DROP_NOBUF. */
 enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t len, uint64_t now_ns);
 /* Advances the model to now_ns and hands every packet whose release time has come to
- * out(), in release order. Returns how many were handed out. pkt is valid only during the
- * call; out may be NULL (packets are counted and discarded) and must not call back into d. */
+ * out(), in release order, with its prefix (len counts it). Returns how many were handed
+ * out. pkt stays valid until the next emu_dir_enqueue or emu_dir_free on d, so the caller
+ * may gather a batch and write it after the run; out may be NULL (packets are counted and
+ * discarded) and must not call back into d. */
 unsigned int emu_dir_run(struct emu_dir *d, uint64_t now_ns,
 			 void (*out)(void *ctx, const void *pkt, uint32_t len), void *ctx);
 /* When the next thing happens (a departure from the queue, the next opportunity of a trace

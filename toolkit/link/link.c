@@ -215,6 +215,24 @@ void link_stop(struct link_runtime *lr)
 		tun_link_stop(&lr->tun);
 }
 
+/* A quantile of how late the emulator released packets, from its histogram: the upper edge
+ * of the bucket it falls in (so never an underestimate), the maximum past the last one. */
+static double late_quantile_us(const struct emu_stats *s, double q)
+{
+	uint64_t total = 0, acc = 0;
+
+	for (int i = 0; i <= EMU_LATE_BUCKETS; i++)
+		total += s->late[i];
+	if (!total)
+		return 0;
+	for (int i = 0; i < EMU_LATE_BUCKETS; i++) {
+		acc += s->late[i];
+		if ((double)acc >= q * (double)total)
+			return (i + 1) * EMU_LATE_STEP_NS / 1e3;
+	}
+	return s->late_max_ns / 1e3;
+}
+
 static void write_direction(struct json *j, const char *name, const struct link_runtime *lr,
 			    const struct link_spec *l, int d)
 {
@@ -248,6 +266,16 @@ static void write_direction(struct json *j, const char *name, const struct link_
 		json_kv_uint(j, "dropped_nobuf_pkts", s->dropped_nobuf);
 		json_kv_uint(j, "max_queue_pkts", lr->tun.shared->max_queue_pkts[d]);
 		json_kv_uint(j, "max_queue_bytes", lr->tun.shared->max_queue_bytes[d]);
+		json_kv_uint(j, "unsplit_dropped", lr->tun.shared->unsplit[d]);
+		json_kv_uint(j, "write_errors", lr->tun.shared->write_errors[d]);
+		json_object_end(j);
+		/* The emulator's own share of the delay error: past each packet's release time. */
+		json_key(j, "release_late_us");
+		json_object_begin(j);
+		json_kv_double(j, "p50", late_quantile_us(s, 0.5));
+		json_kv_double(j, "p99", late_quantile_us(s, 0.99));
+		json_kv_double(j, "p999", late_quantile_us(s, 0.999));
+		json_kv_double(j, "max", s->late_max_ns / 1e3);
 		json_object_end(j);
 	}
 	json_object_end(j);
@@ -275,6 +303,7 @@ void link_write_meta(struct json *j, const struct link_runtime *lr, const struct
 	case LINK_BACKEND_TUN:
 		json_kv_str(j, "emulator", "ccexp tun: a TUN device per host, userspace model");
 		json_kv_bool(j, "jitter_reorder", l->jitter_reorder);
+		json_kv_bool(j, "tso", lr->tun.shared && lr->tun.shared->offload);
 		write_direction(j, "up", lr, l, TUN_UP);
 		write_direction(j, "down", lr, l, TUN_DOWN);
 		break;

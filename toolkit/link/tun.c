@@ -2,6 +2,7 @@
  * between them that runs the link model (toolkit/link/emu.h) on every packet. */
 #include "tun.h"
 #include "csv.h"
+#include "gso.h"
 #include "log.h"
 #include "sys.h"
 
@@ -25,11 +26,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define READ_BATCH 64 /* packets read from one device per wakeup, so neither starves */
-/* Bounds of the early wake-up that makes up for timer latency (see emulate()). */
-#define SPIN_MIN_NS 20000ull
-#define SPIN_MAX_NS 300000ull
-#define SPIN_GAP_NS 1000000ull /* spin only for events at least this far apart */
+/* Reads from one device per wakeup (each up to 64 KB of packets), so the other direction
+ * does not wait long behind a busy one. */
+#define READ_BATCH 8
+/* Bounds of the early wake-up that makes up for timer latency, and of the time saved up for
+ * polling (see emulate()). */
+#define SPIN_MIN_NS   20000ull
+#define SPIN_MAX_NS   900000ull
+#define POLL_BURST_NS 20000000ll
 
 static const char *const dir_names[2] = {"up", "down"};
 
@@ -38,9 +42,27 @@ static const char *const drop_reasons[] = {
     [EMU_DROP_AQM] = "codel", [EMU_DROP_NOBUF] = "nobuf",
 };
 
+/* Lets the host's stack hand the device TCP super-packets (TSO) and leave checksums to it,
+ * as it would to a NIC: the emulator then reads up to 64 KB per system call and splits it
+ * into wire packets itself (gso.h). Falls back to plain packets where the kernel refuses. */
+static bool tun_offload(int fd)
+{
+	static const unsigned int sets[] = {
+	    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+	    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+	};
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, sets[i]) == 0)
+			return true;
+	ioctl(fd, TUNSETOFFLOAD, 0u);
+	return false;
+}
+
 /* Opens a TUN device inside namespace `ns`: a device lives in the namespace of the process
- * that creates it, and goes away when its last file descriptor closes. */
-static int open_tun_in(const char *ns, const char *ifname)
+ * that creates it, and goes away when its last file descriptor closes. Every packet comes
+ * and goes with a virtio header (IFF_VNET_HDR). */
+static int open_tun_in(const char *ns, const char *ifname, bool *offload)
 {
 	struct ifreq ifr = {0};
 	int self, fd = -1, r;
@@ -55,12 +77,14 @@ static int open_tun_in(const char *ns, const char *ifname)
 	if (fd < 0) {
 		r = -errno;
 	} else {
-		ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 			r = -errno;
 			close(fd);
 			fd = -1;
+		} else {
+			*offload = tun_offload(fd);
 		}
 	}
 	if (setns(self, CLONE_NEWNET) < 0) {
@@ -111,7 +135,9 @@ struct emu_proc {
 	bool have_csv;
 	uint64_t interval_ns, next_sample_ns;
 	struct emu_stats last[2];
-	uint64_t out_err[2];
+	struct gso_joiner join[2]; /* [d]: what direction d hands to the other end */
+	uint32_t group[2];	   /* the last super-packet number given out, per direction */
+	uint64_t in_now_ns;	   /* the arrival time of what is being split */
 };
 
 struct drop_ctx {
@@ -136,18 +162,19 @@ static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t no
 	csv_end_row(&p->drops_csv);
 }
 
-struct out_ctx {
-	struct emu_proc *p;
-	int dir;
-};
-
+/* Into the other host's stack: a write to a TUN device is a packet received there. Runs of
+ * one super-packet's packets go as one write (gso.h) once the model has released them. */
 static void out_packet(void *ctx, const void *pkt, uint32_t len)
 {
-	struct out_ctx *oc = ctx;
+	gso_joiner_add(ctx, pkt, len);
+}
 
-	/* Into the other host's stack: a write to a TUN device is a packet received there. */
-	if (write(oc->p->fd[!oc->dir], pkt, len) < 0)
-		oc->p->out_err[oc->dir]++;
+static void in_packet(void *ctx, const uint8_t *tagged, uint32_t len)
+{
+	struct emu_proc *p = ((struct drop_ctx *)ctx)->p;
+	int d = ((struct drop_ctx *)ctx)->dir;
+
+	emu_dir_enqueue(p->dir[d], tagged, len, p->in_now_ns);
 }
 
 static void note_queue(struct emu_proc *p, int d)
@@ -199,7 +226,19 @@ static struct emu_dir *new_dir(struct emu_proc *p, int d, uint64_t origin_ns)
 	drop_ctx[d].dir = d;
 	ep.on_drop = on_drop;
 	ep.drop_ctx = &drop_ctx[d];
+	ep.prefix_bytes = sizeof(struct gso_tag);
 	return emu_dir_new(&ep, p->cfg->pool_pkts[d], origin_ns);
+}
+
+/* Hands out what is due by now in either direction; cheap when nothing is. */
+static void release_due(struct emu_proc *p, uint64_t now)
+{
+	for (int d = 0; d < 2; d++) {
+		if (!p->dir[d] || emu_dir_next_ns(p->dir[d]) > now)
+			continue;
+		emu_dir_run(p->dir[d], now, out_packet, &p->join[d]);
+		gso_joiner_flush(&p->join[d]);
+	}
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -222,10 +261,15 @@ static void arm(int tfd, uint64_t at_ns)
 
 static int emulate(struct emu_proc *p, int stop_fd)
 {
-	uint64_t early_ns = SPIN_MIN_NS;
-	static unsigned char buf[EMU_MAX_PKT];
+	uint64_t early_ns = SPIN_MIN_NS, last_ns = sys_mono_ns();
+	int64_t poll_budget_ns = 0;
+	bool polling = false;
+	/* A read lands so that the packet follows a tag's room: the virtio header sits in
+	 * that room's tail, and a packet that needs no split is tagged in place. */
+	static uint8_t buf[sizeof(struct gso_tag) + GSO_MAX_PKT];
+	static uint8_t scratch[sizeof(struct gso_tag) + GSO_MAX_HDR + EMU_MAX_PKT];
+	uint8_t *rd = buf + sizeof(struct gso_tag) - sizeof(struct virtio_net_hdr);
 	struct epoll_event ev, evs[4];
-	struct out_ctx oc[2] = {{p, 0}, {p, 1}};
 	int ep, tfd;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -246,7 +290,7 @@ static int emulate(struct emu_proc *p, int stop_fd)
 
 	for (;;) {
 		uint64_t now = sys_mono_ns(), next = UINT64_MAX;
-		bool stop = false, spin;
+		bool stop = false;
 		int n;
 
 		if (p->sh->t0_ns && !p->dir[0]) {
@@ -265,7 +309,8 @@ static int emulate(struct emu_proc *p, int stop_fd)
 			p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
 		}
 		for (int d = 0; d < 2 && p->dir[0]; d++) {
-			emu_dir_run(p->dir[d], now, out_packet, &oc[d]);
+			emu_dir_run(p->dir[d], now, out_packet, &p->join[d]);
+			gso_joiner_flush(&p->join[d]);
 			next = min_u64(next, emu_dir_next_ns(p->dir[d]));
 		}
 		if (p->dir[0]) {
@@ -279,30 +324,42 @@ static int emulate(struct emu_proc *p, int stop_fd)
 			 * model restarts at t0 long before any packet of the experiment. */
 			next = min_u64(next, now + 1000000);
 		}
-		/* Wake a little early, by what waking has been taking, and spin the rest: a
-		 * timer alone fires some 100 us late, which every release would add. Only
-		 * when events are sparse: at a high packet rate the spinning would take the
-		 * CPU the flows' own processes need, and the next wake-up is near anyway. */
-		spin = next != UINT64_MAX && next > now + SPIN_GAP_NS;
-		arm(tfd, spin ? next - early_ns : next);
+		/* A timer here fires 50-500 us late (a VM's idle vCPU takes that long to wake),
+		 * which every release would add. So the loop wakes early, by the lateness waking
+		 * has lately shown, and polls without sleeping until the event; packets arriving
+		 * meanwhile are read, and stamped, at once. Polling is paid from a budget (a
+		 * quarter of a CPU): at a high packet rate it would otherwise take the CPU the
+		 * flows' own processes need. */
+		poll_budget_ns += (int64_t)(now - last_ns) / 4;
+		if (polling)
+			poll_budget_ns -= (int64_t)(now - last_ns);
+		if (poll_budget_ns > POLL_BURST_NS)
+			poll_budget_ns = POLL_BURST_NS;
+		last_ns = now;
+		polling = next != UINT64_MAX && next <= now + early_ns && poll_budget_ns > 0;
+		if (polling) {
+			n = epoll_wait(ep, evs, 4, 0);
+		} else {
+			uint64_t armed = next != UINT64_MAX && next > now + early_ns ? next - early_ns
+										      : next;
 
-		n = epoll_wait(ep, evs, 4, -1);
+			arm(tfd, armed);
+			n = epoll_wait(ep, evs, 4, -1);
+			if (n == 1 && evs[0].data.u32 == 2 && armed != next) {
+				uint64_t late = sys_mono_ns() - armed;
+
+				/* Follow the tail of the lateness: up at once, down slowly. */
+				if (late > early_ns)
+					early_ns = late + late / 4;
+				else
+					early_ns -= (early_ns - SPIN_MIN_NS) / 32;
+				early_ns = early_ns > SPIN_MAX_NS ? SPIN_MAX_NS : early_ns;
+				early_ns = early_ns < SPIN_MIN_NS ? SPIN_MIN_NS : early_ns;
+			}
+		}
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		now = sys_mono_ns();
-		if (spin && n == 1 && evs[0].data.u32 == 2) {
-			uint64_t late = now + early_ns - next; /* past the armed time */
-
-			if (now + early_ns >= next) {
-				if (late > SPIN_MAX_NS)
-					late = SPIN_MAX_NS;
-				early_ns = (7 * early_ns + late) / 8;
-				if (early_ns < SPIN_MIN_NS)
-					early_ns = SPIN_MIN_NS;
-			}
-			while (now < next && next - now <= SPIN_MAX_NS)
-				now = sys_mono_ns();
-		}
 		for (int i = 0; i < n; i++) {
 			uint32_t which = evs[i].data.u32;
 
@@ -315,13 +372,27 @@ static int emulate(struct emu_proc *p, int stop_fd)
 					return -errno;
 			} else {
 				for (int k = 0; k < READ_BATCH; k++) {
-					ssize_t len = read(p->fd[which], buf, sizeof(buf));
+					struct virtio_net_hdr vh;
+					ssize_t len = read(p->fd[which], rd,
+							   sizeof(vh) + GSO_MAX_PKT);
 
-					if (len <= 0)
+					if (len <= (ssize_t)sizeof(vh))
 						break;
-					if (p->dir[which])
-						emu_dir_enqueue(p->dir[which], buf, (uint32_t)len,
-								now);
+					if (!p->dir[which])
+						continue;
+					memcpy(&vh, rd, sizeof(vh));
+					if (!++p->group[which])
+						p->group[which] = 1;
+					/* Each read is stamped when it happened, and what fell due
+					 * meanwhile leaves before the next: a busy direction delays
+					 * neither its own releases nor the other's. */
+					now = sys_mono_ns();
+					p->in_now_ns = now;
+					if (gso_split(&vh, rd + sizeof(vh),
+						      (uint32_t)(len - sizeof(vh)), p->group[which],
+						      scratch, in_packet, &drop_ctx[which]) < 0)
+						p->sh->unsplit[which]++;
+					release_due(p, now);
 				}
 				if (p->dir[which])
 					note_queue(p, which);
@@ -339,6 +410,9 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 			  int stop_fd, int ready_fd)
 {
 	struct emu_proc p = {.cfg = cfg, .fd = {fd[0], fd[1]}, .sh = sh};
+
+	for (int d = 0; d < 2; d++)
+		gso_joiner_init(&p.join[d], fd[!d]);
 	static const char *const link_cols[] = {"t_s",		"direction",	  "queue_pkts",
 						"queue_bytes",	"delivered_pkts", "delivered_mbit",
 						"dropped_pkts", "capacity_mbit",  NULL};
@@ -384,6 +458,7 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 	if (r < 0)
 		log_err_errno(r, "link emulator");
 	for (int d = 0; d < 2; d++) {
+		sh->write_errors[d] = p.join[d].write_errors;
 		if (!p.dir[d])
 			continue;
 		emu_dir_stats(p.dir[d], &sh->stats[d]);
@@ -400,11 +475,12 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 {
 	int fd[2] = {-1, -1}, stop[2] = {-1, -1}, ready[2] = {-1, -1}, r = 0;
+	bool offload[2] = {false, false};
 
 	memset(l, 0, sizeof(*l));
 	l->stop_fd = -1;
 	for (int i = 0; i < 2; i++) {
-		fd[i] = open_tun_in(cfg->ns[i], cfg->ifname);
+		fd[i] = open_tun_in(cfg->ns[i], cfg->ifname, &offload[i]);
 		if (fd[i] < 0) {
 			r = log_err_errno(fd[i], "create TUN device %s in %s", cfg->ifname,
 					  cfg->ns[i]);
@@ -421,6 +497,7 @@ int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 		r = -errno;
 		goto out;
 	}
+	l->shared->offload = offload[0] && offload[1];
 	if (pipe2(stop, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto out;

@@ -20,6 +20,9 @@ struct tun_shared {
 	struct emu_stats stats[2];
 	uint32_t max_queue_pkts[2]; /* the largest queue seen, over the whole run */
 	uint64_t max_queue_bytes[2];
+	uint64_t unsplit[2]; /* super-packets the emulator could not split, dropped */
+	uint64_t write_errors[2]; /* packets (runs) the other end's device refused */
+	bool offload;	      /* the hosts hand over TCP super-packets (TSO) */
 	volatile int done; /* the emulator wrote its final stats */
 };
 
