@@ -202,9 +202,10 @@ for name in ("whole_lossy", "whole_fast"):
     lk = meta(out)["link"]
     check(f"{name}: the hosts handed the emulator TCP super-packets (TSO)", lk["tso"] is True)
     t = lk["up"]["totals"]
-    check(f"{name}: every super-packet split, every write taken",
-          t["unsplit_dropped"] == 0 and t["write_errors"] == 0 and
-          lk["down"]["totals"]["write_errors"] == 0, t)
+    check(f"{name}: every super-packet split, every write taken, nothing lost before the model",
+          t["unsplit_dropped"] == 0 and t["write_errors"] == 0 and t["device_drops"] == 0 and
+          lk["down"]["totals"]["write_errors"] == 0 and lk["down"]["totals"]["device_drops"] == 0,
+          t)
 t = meta(run("whole_lossy"))["link"]["up"]["totals"]
 check("whole_lossy: the data met losses and a full queue", t["dropped_loss_pkts"] > 10 and
       t["dropped_queue_pkts"] > 0, t)

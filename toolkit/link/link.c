@@ -211,8 +211,16 @@ bool link_alive(struct link_runtime *lr)
 
 void link_stop(struct link_runtime *lr)
 {
-	if (lr->tun_started)
-		tun_link_stop(&lr->tun);
+	if (!lr->tun_started)
+		return;
+	tun_link_stop(&lr->tun);
+	for (int d = 0; d < 2 && lr->tun.shared; d++)
+		if (lr->tun.shared->device_drops[d] > 0)
+			log_err("warning: the %s direction lost %lld packets in the host's TUN queue before "
+				 "the emulator read them (the emulator fell behind): they are not in "
+				 "link.csv or link_drops.csv",
+				 d == TUN_UP ? "up" : "down",
+				 (long long)lr->tun.shared->device_drops[d]);
 }
 
 /* A quantile of how late the emulator released packets, from its histogram: the upper edge
@@ -268,6 +276,10 @@ static void write_direction(struct json *j, const char *name, const struct link_
 		json_kv_uint(j, "max_queue_bytes", lr->tun.shared->max_queue_bytes[d]);
 		json_kv_uint(j, "unsplit_dropped", lr->tun.shared->unsplit[d]);
 		json_kv_uint(j, "write_errors", lr->tun.shared->write_errors[d]);
+		if (lr->tun.shared->device_drops[d] >= 0)
+			json_kv_uint(j, "device_drops", (uint64_t)lr->tun.shared->device_drops[d]);
+		else
+			json_kv_null(j, "device_drops");
 		json_object_end(j);
 		/* The emulator's own share of the delay error: past each packet's release time. */
 		json_key(j, "release_late_us");

@@ -406,6 +406,44 @@ static int emulate(struct emu_proc *p, int stop_fd)
 	return 0;
 }
 
+/* Packets the device in namespace `ns` dropped on its way to the emulator (its transmit
+ * queue was full: the emulator did not read fast enough). They never reached the model, so
+ * the run reports them apart. The emulator is in the initial namespace; /proc/self/net
+ * shows the namespace the process is in when it opens it. Returns -1 when unreadable. */
+static int64_t device_tx_drops(const char *ns, const char *ifname)
+{
+	char line[512], name[64];
+	int64_t drops = -1;
+	FILE *f = NULL;
+	int self;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -1;
+	if (sys_enter_netns(ns) == 0) {
+		f = fopen("/proc/self/net/dev", "re");
+		if (setns(self, CLONE_NEWNET) < 0)
+			_exit(1);
+	}
+	close(self);
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long v[12];
+		char *colon = strchr(line, ':');
+
+		if (!colon || sscanf(line, " %63[^:]", name) != 1 || strcmp(name, ifname))
+			continue;
+		/* receive: bytes packets errs drop fifo frame compressed multicast; transmit:
+		 * bytes packets errs drop */
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+			   &v[10], &v[11]) == 12)
+			drops = (int64_t)v[11];
+	}
+	if (f)
+		fclose(f);
+	return drops;
+}
+
 static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *sh, int fd[2],
 			  int stop_fd, int ready_fd)
 {
@@ -459,6 +497,8 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 		log_err_errno(r, "link emulator");
 	for (int d = 0; d < 2; d++) {
 		sh->write_errors[d] = p.join[d].write_errors;
+		/* Direction d's packets leave through the device in namespace d. */
+		sh->device_drops[d] = device_tx_drops(cfg->ns[d], cfg->ifname);
 		if (!p.dir[d])
 			continue;
 		emu_dir_stats(p.dir[d], &sh->stats[d]);

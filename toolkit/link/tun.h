@@ -22,6 +22,8 @@ struct tun_shared {
 	uint64_t max_queue_bytes[2];
 	uint64_t unsplit[2]; /* super-packets the emulator could not split, dropped */
 	uint64_t write_errors[2]; /* packets (runs) the other end's device refused */
+	int64_t device_drops[2];  /* dropped by the sending host's device before the emulator
+				   * read them (its queue was full); -1: unknown */
 	bool offload;	      /* the hosts hand over TCP super-packets (TSO) */
 	volatile int done; /* the emulator wrote its final stats */
 };
