@@ -122,72 +122,6 @@ static int run_cmd(const char *const argv[], char *msg, size_t len)
 	return r;
 }
 
-typedef int (*scratch_fn)(const void *arg, char *msg, size_t len);
-
-/*
- * Runs fn in a forked child that first unshares the namespaces in ns_flags: whatever fn makes
- * there (links, qdiscs, mounts) dies with the child, even if this process is killed, and the
- * host's namespaces are never touched. fn's message comes back through a pipe. Returns fn's
- * result (0 or -errno).
- */
-static int in_scratch_ns(int ns_flags, scratch_fn fn, const void *arg, char *msg, size_t len)
-{
-	size_t used = 0;
-	int pipefd[2], status, r;
-	ssize_t n;
-	pid_t pid;
-
-	msg[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (pid == 0) {
-		char buf[256] = "";
-		int code;
-
-		close(pipefd[0]);
-		if (unshare(ns_flags) < 0) {
-			r = -errno;
-			snprintf(buf, sizeof(buf), "unshare(%s): %s",
-				 ns_flags == CLONE_NEWNET ? "CLONE_NEWNET" : "CLONE_NEWNS",
-				 strerror(-r));
-		} else {
-			r = fn(arg, buf, sizeof(buf));
-		}
-		if (write(pipefd[1], buf, strlen(buf)) < 0)
-			r = r ? r : -errno;
-		code = -r;
-		if (r < 0 && (code <= 0 || code > 255))
-			code = EIO;
-		_exit(r < 0 ? code : 0);
-	}
-	close(pipefd[1]);
-	while (used < len - 1) {
-		n = read(pipefd[0], msg + used, len - 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	msg[used] = '\0';
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	if (!WIFEXITED(status))
-		return -ECHILD;
-	return -WEXITSTATUS(status);
-}
-
 static void probe_kernel(struct check *c, struct check_ctx *ctx, const void *arg)
 {
 	check_set(c, CHECK_OK, "Linux %s %s", ctx->uts.release, ctx->uts.machine);
@@ -513,7 +447,7 @@ static void probe_tracepoint(struct check *c, struct check_ctx *ctx, const void 
 				  tracefs[i]);
 		return;
 	}
-	if (in_scratch_ns(CLONE_NEWNS, tracepoint_with_private_tracefs, NULL, msg, sizeof(msg)))
+	if (sys_in_scratch_ns(CLONE_NEWNS, tracepoint_with_private_tracefs, NULL, msg, sizeof(msg)))
 		check_set(c, CHECK_MISSING, "tracefs not mounted, and with a private mount: %s",
 			  msg);
 	else
@@ -532,7 +466,7 @@ static void probe_netns(struct check *c, struct check_ctx *ctx, const void *arg)
 	char msg[256];
 	int r;
 
-	r = in_scratch_ns(CLONE_NEWNET, scratch_nothing, NULL, msg, sizeof(msg));
+	r = sys_in_scratch_ns(CLONE_NEWNET, scratch_nothing, NULL, msg, sizeof(msg));
 	if (r)
 		check_set(c, CHECK_MISSING, "%s", msg[0] ? msg : strerror(-r));
 	else
@@ -564,7 +498,7 @@ static void probe_veth(struct check *c, struct check_ctx *ctx, const void *arg)
 	char msg[256];
 	int r;
 
-	r = in_scratch_ns(CLONE_NEWNET, scratch_veth, NULL, msg, sizeof(msg));
+	r = sys_in_scratch_ns(CLONE_NEWNET, scratch_veth, NULL, msg, sizeof(msg));
 	check_set(c, r ? CHECK_MISSING : CHECK_OK, "%s", msg[0] ? msg : strerror(-r));
 }
 
@@ -600,7 +534,7 @@ static void probe_tun(struct check *c, struct check_ctx *ctx, const void *arg)
 	char msg[256];
 	int r;
 
-	r = in_scratch_ns(CLONE_NEWNET, scratch_tun, NULL, msg, sizeof(msg));
+	r = sys_in_scratch_ns(CLONE_NEWNET, scratch_tun, NULL, msg, sizeof(msg));
 	check_set(c, r ? CHECK_MISSING : CHECK_OK, "%s", msg[0] ? msg : strerror(-r));
 }
 
@@ -611,8 +545,6 @@ static const char *const htb_add[] = {"tc",	"qdisc", "add", "dev",	   "lo", "roo
 				      "handle", "1:",	 "htb", "default", "10", NULL};
 static const char *const htb_class[] = {"tc",	   "class", "add", "dev",  "lo",     "parent", "1:",
 					"classid", "1:10",  "htb", "rate", "10mbit", NULL};
-static const char *const netem_add[] = {"tc",	 "qdisc", "add",  "dev",  "lo", "root",
-					"netem", "delay", "10ms", "loss", "1%", NULL};
 
 struct qdisc_probe {
 	const char *kind;
@@ -621,7 +553,6 @@ struct qdisc_probe {
 
 static const struct qdisc_probe tbf_probe = {"tbf", {tbf_add, NULL}};
 static const struct qdisc_probe htb_probe = {"htb", {htb_add, htb_class, NULL}};
-static const struct qdisc_probe netem_probe = {"netem", {netem_add, NULL}};
 
 static int scratch_qdisc(const void *arg, char *msg, size_t len)
 {
@@ -639,12 +570,22 @@ static void probe_qdisc(struct check *c, struct check_ctx *ctx, const void *arg)
 	char msg[256];
 	int r;
 
-	r = in_scratch_ns(CLONE_NEWNET, scratch_qdisc, q, msg, sizeof(msg));
+	r = sys_in_scratch_ns(CLONE_NEWNET, scratch_qdisc, q, msg, sizeof(msg));
 	if (r)
 		check_set(c, CHECK_MISSING, "%s", msg[0] ? msg : strerror(-r));
 	else
 		check_set(c, CHECK_OK, "%s qdisc%s added on lo of a scratch netns", q->kind,
 			  q->cmds[1] ? " and class" : "");
+}
+
+/* The same probe that `link.backend = "auto"` and "netem" run, through rtnetlink. */
+static void probe_netem(struct check *c, struct check_ctx *ctx, const void *arg)
+{
+	char msg[256];
+	int r;
+
+	r = qdisc_probe_netem(msg, sizeof(msg));
+	check_set(c, r ? CHECK_MISSING : CHECK_OK, "%s", msg[0] ? msg : strerror(-r));
 }
 
 static void probe_congestion(struct check *c, struct check_ctx *ctx, const void *arg)
@@ -860,8 +801,7 @@ int cmd_check(int argc, char **argv)
 	    {"qdisc-htb", false, "no htb classes for the tc backend; tbf still shapes the link",
 	     probe_qdisc, &htb_probe},
 	    {"qdisc-netem", false,
-	     "link delay/loss/jitter need the tun backend (userspace emulator)", probe_qdisc,
-	     &netem_probe},
+	     "link delay/loss/jitter need the tun backend (userspace emulator)", probe_netem, NULL},
 	    {"link-auto", false, "no link backend for link.backend = \"auto\"", probe_link_auto,
 	     NULL},
 	    {"congestion-controls", false, "cannot tell which algorithms flows may use",

@@ -123,6 +123,11 @@ static const char *const tc_lacks[FEAT_MAX] = {
     [FEAT_LOSS] = "has no random loss",
     [FEAT_CODEL] = "has no CoDel",
 };
+/* netem + tbf (toolkit/link/qdisc.c): a droptail FIFO behind a fixed rate. */
+static const char *const netem_lacks[FEAT_MAX] = {
+    [FEAT_TRACE] = "has no trace-driven rate",
+    [FEAT_CODEL] = "has no CoDel (its queue is tbf's droptail FIFO)",
+};
 
 /* How get_range() reads its bounds: closed unless told. */
 #define MIN_OPEN 1u
@@ -585,11 +590,11 @@ static int check_backend(struct loader *ld, const config_setting_t *s, enum link
 		if (!tc_lacks[f])
 			return 0;
 		return fail(ld, s, "the tc backend %s; use backend = \"tun\"%s", tc_lacks[f],
-			    f == FEAT_TRACE ? "" : " or \"netem\"");
+			    netem_lacks[f] ? "" : " or \"netem\"");
 	case LINK_BACKEND_NETEM:
-		if (f != FEAT_TRACE)
+		if (!netem_lacks[f])
 			return 0;
-		return fail(ld, s, "netem has no trace-driven rate; use backend = \"tun\"");
+		return fail(ld, s, "netem %s; use backend = \"tun\"", netem_lacks[f]);
 	default:
 		return 0;
 	}
@@ -715,6 +720,9 @@ static int load_link_delays(struct loader *ld, const config_setting_t *g, struct
 		r = check_backend(ld, s, l->backend, FEAT_JITTER);
 	if (r < 0)
 		return r;
+	if (l->backend == LINK_BACKEND_NETEM && l->jitter_ms > LINK_NETEM_JITTER_MAX_MS)
+		return fail(ld, s, "netem takes at most %.6f ms of jitter; use backend = \"tun\"",
+			    LINK_NETEM_JITTER_MAX_MS);
 	r = get_bool(ld, g, "jitter_reorder", false, &l->jitter_reorder, &s);
 	if (r > 0 && l->jitter_reorder)
 		r = check_backend(ld, s, l->backend, FEAT_JITTER);

@@ -45,6 +45,9 @@ enum link_backend {
 	LINK_BACKEND_MAX,
 };
 
+/* netem keeps its jitter in an s32 of ns (sch_netem.c caps it at INT_MAX). */
+#define LINK_NETEM_JITTER_MAX_MS 2147.483647
+
 enum link_loss_model {
 	LINK_LOSS_BERNOULLI = 0,
 	LINK_LOSS_GILBERT_ELLIOTT,

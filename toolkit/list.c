@@ -63,7 +63,6 @@ static void resolve_bundled(struct list_ctx *ctx)
 /* link_choose() says what this ccexp can build; the device checks say whether it can here. */
 static void probe_backends(struct list_ctx *ctx)
 {
-	static const char *const tc_argv[] = {"tc", "-V", NULL};
 	struct link_spec auto_spec = {.backend = LINK_BACKEND_AUTO};
 	struct link_runtime auto_lr;
 	char err[64];
@@ -72,7 +71,6 @@ static void probe_backends(struct list_ctx *ctx)
 		struct backend_row *row = &ctx->backends[b];
 		struct link_spec spec = {.backend = (enum link_backend)b};
 		struct link_runtime lr;
-		char out[128];
 		int r;
 
 		row->backend = (enum link_backend)b;
@@ -90,10 +88,14 @@ static void probe_backends(struct list_ctx *ctx)
 					       "loss, jitter, queue, traces"
 					     : "/dev/net/tun is not usable here");
 		} else if (lr.backend == LINK_BACKEND_TC) {
-			row->usable = sys_run_capture(tc_argv, out, sizeof(out)) == 0;
-			snprintf(row->detail, sizeof(row->detail), "%s",
-				 row->usable ? "tbf qdisc on the router: rate and queue only"
-					     : "the tc program is not installed");
+			snprintf(
+			    row->detail, sizeof(row->detail),
+			    "tbf + FIFO on the router, through rtnetlink: rate and queue only");
+		} else if (lr.backend == LINK_BACKEND_NETEM) {
+			snprintf(
+			    row->detail, sizeof(row->detail),
+			    "netem (+ tbf + FIFO) on the router, through rtnetlink: rate, delay, "
+			    "jitter, loss, queue");
 		} else if (lr.backend == LINK_BACKEND_NONE) {
 			snprintf(row->detail, sizeof(row->detail),
 				 "a plain veth pair: no rate, delay, loss or queue of ccexp's");

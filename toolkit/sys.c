@@ -1,4 +1,5 @@
-/* Small system helpers: run a command, read/write small files, enter a netns, clocks. */
+/* Small system helpers: run a command, read/write small files, enter a netns or a scratch
+ * one, clocks. */
 #include "sys.h"
 #include "log.h"
 
@@ -14,15 +15,24 @@
 #include <time.h>
 #include <unistd.h>
 
-int sys_run_capture(const char *const argv[], char *out, size_t outlen)
+/*
+ * Forks a child that runs child(arg, fd), fd being the write end of a pipe (child must not
+ * return), keeps the start of what it writes in out (the rest is read and dropped, so the
+ * child never blocks) and waits for it. Returns its wait status, or -errno.
+ */
+static int fork_collect(void (*child)(const void *arg, int fd), const void *arg, char *out,
+			size_t outlen)
 {
 	size_t used = 0;
 	int pipefd[2], status, r;
 	ssize_t n;
 	pid_t pid;
 
+	if (outlen)
+		out[0] = '\0';
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
@@ -31,27 +41,14 @@ int sys_run_capture(const char *const argv[], char *out, size_t outlen)
 		return r;
 	}
 	if (pid == 0) {
-		char path[PATH_MAX];
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		execvp(argv[0], (char *const *)argv);
-		/* sudo and cron often drop /usr/sbin from PATH; iproute2 lives there. */
-		snprintf(path, sizeof(path), "/usr/sbin/%s", argv[0]);
-		execv(path, (char *const *)argv);
-		snprintf(path, sizeof(path), "/sbin/%s", argv[0]);
-		execv(path, (char *const *)argv);
-		dprintf(1, "%s: not installed", argv[0]);
+		close(pipefd[0]);
+		child(arg, pipefd[1]);
 		_exit(127);
 	}
 	close(pipefd[1]);
 	for (;;) {
 		char rest[256];
 
-		/* Past what fits, drain and drop, so the child never blocks. */
 		if (used + 1 < outlen)
 			n = read(pipefd[0], out + used, outlen - 1 - used);
 		else
@@ -69,6 +66,35 @@ int sys_run_capture(const char *const argv[], char *out, size_t outlen)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	return status;
+}
+
+static void exec_child(const void *arg, int fd)
+{
+	const char *const *argv = arg;
+	char path[PATH_MAX];
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	execvp(argv[0], (char *const *)argv);
+	/* sudo and cron often drop /usr/sbin from PATH; iproute2 lives there. */
+	snprintf(path, sizeof(path), "/usr/sbin/%s", argv[0]);
+	execv(path, (char *const *)argv);
+	snprintf(path, sizeof(path), "/sbin/%s", argv[0]);
+	execv(path, (char *const *)argv);
+	dprintf(1, "%s: not installed", argv[0]);
+	_exit(127);
+}
+
+int sys_run_capture(const char *const argv[], char *out, size_t outlen)
+{
+	int status = fork_collect(exec_child, argv, out, outlen);
+
+	if (status < 0)
+		return status;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOENT : -EIO;
@@ -245,6 +271,47 @@ int sys_write_sysctl(const char *ns, const char *name, const char *value)
 
 	snprintf(path, sizeof(path), "/proc/sys/%s", name);
 	return with_netns(ns, path, NULL, 0, value);
+}
+
+struct scratch {
+	int ns_flags;
+	sys_scratch_fn fn;
+	const void *arg;
+};
+
+/* fn's result becomes the exit status: -errno as errno (EIO when it does not fit). */
+static void scratch_child(const void *arg, int fd)
+{
+	const struct scratch *sc = arg;
+	char buf[256] = "";
+	int code, r;
+
+	if (unshare(sc->ns_flags) < 0) {
+		r = -errno;
+		snprintf(buf, sizeof(buf), "unshare(%s): %s",
+			 sc->ns_flags == CLONE_NEWNET ? "CLONE_NEWNET" : "CLONE_NEWNS",
+			 strerror(-r));
+	} else {
+		r = sc->fn(sc->arg, buf, sizeof(buf));
+	}
+	if (write(fd, buf, strlen(buf)) < 0)
+		r = r ? r : -errno;
+	code = -r;
+	if (r < 0 && (code <= 0 || code > 255))
+		code = EIO;
+	_exit(r < 0 ? code : 0);
+}
+
+int sys_in_scratch_ns(int ns_flags, sys_scratch_fn fn, const void *arg, char *msg, size_t len)
+{
+	const struct scratch sc = {ns_flags, fn, arg};
+	int status = fork_collect(scratch_child, &sc, msg, len);
+
+	if (status < 0)
+		return status;
+	if (!WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
 }
 
 uint64_t sys_mono_ns(void)

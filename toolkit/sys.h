@@ -1,4 +1,5 @@
-/* Small system helpers: run a command, read/write small files, enter a netns, clocks. */
+/* Small system helpers: run a command, read/write small files, enter a netns or a scratch
+ * one, clocks. */
 #ifndef CCX_SYS_H
 #define CCX_SYS_H
 
@@ -23,6 +24,12 @@ int sys_read_sysctl(const char *ns, const char *name, char *buf, size_t len);
 int sys_write_sysctl(const char *ns, const char *name, const char *value);
 /* Reads a /proc file (e.g. /proc/net/netstat) as seen from inside netns `ns`. */
 int sys_read_in_netns(const char *ns, const char *path, char *buf, size_t len);
+typedef int (*sys_scratch_fn)(const void *arg, char *msg, size_t len);
+/* Runs fn in a forked child that first unshares the namespaces in ns_flags (CLONE_NEWNET or
+ * CLONE_NEWNS): whatever fn makes there (links, qdiscs, mounts) dies with the child, even if
+ * this process is killed, and the host's namespaces are never touched. fn's message comes
+ * back through a pipe into msg. Returns fn's result (0 or -errno). */
+int sys_in_scratch_ns(int ns_flags, sys_scratch_fn fn, const void *arg, char *msg, size_t len);
 uint64_t sys_mono_ns(void);
 
 #endif

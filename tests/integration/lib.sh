@@ -63,3 +63,32 @@ wait_running() {
 no_process() {
 	! pgrep -f "[c]cexp run -o $1 " >/dev/null
 }
+
+# run_link NAME BACKEND LINK FLOWS [DURATION] [SEED]: writes a config with that link section
+# and flows, runs it into $tmp/NAME, and checks it exited 0 and left nothing behind.
+run_link() {
+	cat >"$tmp/$1.cfg" <<CFG
+experiment = { name = "$1"; duration_s = ${5:-6.0}; seed = ${6:-1}; };
+link = { backend = "$2"; $3 };
+flows = ( $4 );
+collect = { sample_interval_ms = 10; };
+CFG
+	"$CCEXP" -q run -o "$tmp/$1" "$tmp/$1.cfg" >"$tmp/$1.log" 2>&1
+	local rc=$?
+	check "$1: ccexp run exits 0" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || cat "$tmp/$1.log"
+	check "$1: nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$tmp/$1")")" ]
+}
+
+# start_bulk_run NAME LINK: a 10 s single-flow run with that link section, started in the
+# background into $tmp/NAME (for the signal tests); sets pid, and prefix once it runs.
+start_bulk_run() {
+	cat >"$tmp/$1.cfg" <<CFG
+experiment = { name = "$1"; duration_s = 10.0; };
+link = { $2 };
+flows = ( { name = "bulk"; cc = "cubic"; } );
+CFG
+	"$CCEXP" -q run -o "$tmp/$1" "$tmp/$1.cfg" >"$tmp/$1.log" 2>&1 &
+	pid=$!
+	prefix=$(wait_running "$tmp/$1")
+}

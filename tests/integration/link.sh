@@ -11,19 +11,9 @@ tmp=$(mktemp -d /tmp/ccx-test-link-XXXXXX)
 traces=$CCX_SOURCE_DIR/configs/traces
 export PYTHONPATH=$here
 
-# run NAME LINK FLOWS [DURATION] [SEED]: writes a config and runs it into $tmp/NAME.
+# run NAME LINK FLOWS [DURATION] [SEED]: a run through the tun backend into $tmp/NAME.
 run() {
-	cat >"$tmp/$1.cfg" <<CFG
-experiment = { name = "$1"; duration_s = ${4:-6.0}; seed = ${5:-1}; };
-link = { backend = "tun"; $2 };
-flows = ( $3 );
-collect = { sample_interval_ms = 10; };
-CFG
-	"$CCEXP" -q run -o "$tmp/$1" "$tmp/$1.cfg" >"$tmp/$1.log" 2>&1
-	rc=$?
-	check "$1: ccexp run exits 0" [ "$rc" = 0 ]
-	[ "$rc" = 0 ] || cat "$tmp/$1.log"
-	check "$1: nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$tmp/$1")")" ]
+	run_link "$1" tun "$2" "$3" "${4:-6.0}" "${5:-1}"
 }
 
 # RTT: 20 ms each way, low load (a clamped window), and a UDP probe beside it once the flow
@@ -216,14 +206,7 @@ PY
 check "the emulator does what the config says" [ $? = 0 ]
 
 # SIGINT mid-run: the emulator and its TUN devices go with the run.
-cat >"$tmp/int.cfg" <<CFG
-experiment = { name = "int"; duration_s = 10.0; };
-link = { backend = "tun"; rate_mbit = 20.0; delay_ms = 10.0; };
-flows = ( { name = "bulk"; cc = "cubic"; } );
-CFG
-"$CCEXP" -q run -o "$tmp/int" "$tmp/int.cfg" >"$tmp/int.log" 2>&1 &
-pid=$!
-prefix=$(wait_running "$tmp/int")
+start_bulk_run int 'backend = "tun"; rate_mbit = 20.0; delay_ms = 10.0;'
 check "SIGINT: the run got going" [ -n "$prefix" ]
 check "SIGINT: the emulator runs" bash -c 'pgrep -x ccexp-link >/dev/null'
 kill -INT "$pid"

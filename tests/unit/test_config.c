@@ -397,13 +397,18 @@ static const struct reject link_rejects[] = {
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_model = \"gilbert-elliott\";") FLOW_A,
      "2: link.loss_model: the tc backend has no random loss" USE_TUN_OR_NETEM},
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
-     "2: link.queue: the tc backend has no CoDel" USE_TUN_OR_NETEM},
+     "2: link.queue: the tc backend has no CoDel; use backend = \"tun\""},
 
-    /* netem: everything but a trace. */
+    /* netem: everything but a trace, CoDel and a jitter beyond its s32 of ns. */
     {EXP LNK("backend = \"netem\"; trace_up = \"x.up\";") FLOW_A,
      "2: link.trace_up: netem has no trace-driven rate; use backend = \"tun\""},
     {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; trace_down = \"x.down\";") FLOW_A,
      "2: link.trace_down: netem has no trace-driven rate; use backend = \"tun\""},
+    {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
+     "2: link.queue: netem has no CoDel (its queue is tbf's droptail FIFO); use backend = "
+     "\"tun\""},
+    {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; jitter_ms = 2147.5;") FLOW_A,
+     "2: link.jitter_ms: netem takes at most 2147.483647 ms of jitter; use backend = \"tun\""},
 
     /* none: a plain veth, so only the defaults may be written. */
     {EXP LNK("backend = \"none\"; rate_mbit = 10.0;") FLOW_A, "2: link.rate_mbit: " NONE_REFUSES},
@@ -1117,12 +1122,12 @@ static void test_link_backends(void)
 		" loss_down = 0.0; loss_model = \"bernoulli\"; rate_down_mbit = 0;"
 		" queue = \"droptail\";"),
 	    LNK("backend = \"tc\"; rate_mbit = 10.0; queue_bdp = 2;"),
-	    /* netem: everything but a trace. */
+	    /* netem: everything but a trace and CoDel; the largest jitter it takes. */
 	    LNK("backend = \"netem\"; rate_mbit = 10.0; rate_down_mbit = 1; delay_ms = 20;"
-		" delay_down_ms = 5; jitter_ms = 30; jitter_reorder = false;"
+		" delay_down_ms = 5; jitter_ms = 2147.483647; jitter_reorder = false;"
 		" loss_model = \"gilbert-elliott\"; ge_p = 1; ge_r = 1; ge_loss_good = 1;"
-		" ge_loss_bad = 0; loss_down = 0.999; queue_pkts = 1000000; queue = \"codel\";"
-		" codel_target_ms = 0.001; codel_interval_ms = 10000;"),
+		" ge_loss_bad = 0; loss_down = 0.999; queue_pkts = 1000000;"
+		" queue = \"droptail\";"),
 	    /* none: only the defaults, written out. */
 	    LNK("backend = \"none\"; rate_down_mbit = 0.0; delay_ms = 0; delay_down_ms = 0;"
 		" jitter_ms = 0.0; jitter_reorder = false; loss_model = \"bernoulli\";"
@@ -1156,12 +1161,12 @@ static void test_link_backends(void)
 	/* netem with everything: the values land where they should. */
 	snprintf(text, sizeof(text), EXP "%s" FLOW_A, accepted[2]);
 	if (load_text("link-netem", text, &exp, err, sizeof(err)) == 0) {
-		CHECK(l->delay_ms == 20 && l->delay_down_ms == 5 && l->jitter_ms == 30);
+		CHECK(l->delay_ms == 20 && l->delay_down_ms == 5);
+		CHECK(l->jitter_ms == LINK_NETEM_JITTER_MAX_MS);
 		CHECK(l->loss_model == LINK_LOSS_GILBERT_ELLIOTT && l->loss_down == 0.999);
 		CHECK(l->ge_p == 1 && l->ge_r == 1 && l->ge_loss_good == 1 && l->ge_loss_bad == 0);
 		CHECK(l->queue_limit == LINK_QUEUE_PKTS && l->queue_pkts == 1000000);
-		CHECK(l->queue == LINK_QUEUE_CODEL);
-		CHECK(l->codel_target_ms == 0.001 && l->codel_interval_ms == 10000);
+		CHECK(l->queue == LINK_QUEUE_DROPTAIL);
 	}
 	/* backend none: no rate at all. */
 	snprintf(text, sizeof(text), EXP "%s" FLOW_A, accepted[4]);

@@ -2,7 +2,6 @@
  * it on the run's topology, and reports what it did. */
 #include "link.h"
 #include "log.h"
-#include "sys.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,27 +11,69 @@
 
 #define POOL_MAX_PKTS (1u << 18)
 
+/* What of l netem + tbf cannot do; NULL when it can do all of it. */
+static const char *netem_lacks(const struct link_spec *l)
+{
+	if (l->trace_up[0] || l->trace_down[0])
+		return "trace-driven rate";
+	if (l->queue == LINK_QUEUE_CODEL)
+		return "CoDel";
+	if (l->jitter_ms > LINK_NETEM_JITTER_MAX_MS)
+		return "jitter above 2147 ms";
+	return NULL;
+}
+
 int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, size_t errlen)
 {
+	const char *lacks;
+	char msg[256];
+	int r;
+
 	memset(lr, 0, sizeof(*lr));
+	lr->qd.ctl_fd = -1;
 	switch (l->backend) {
 	case LINK_BACKEND_AUTO:
-		/* The userspace emulator does everything the config can ask for, on any kernel
-		 * with TUN; netem through netlink is not built yet. */
 		lr->backend = LINK_BACKEND_TUN;
-		lr->why = "auto: the tun emulator (ccexp has no netem backend yet)";
+		lr->why = lr->why_buf;
+		lacks = netem_lacks(l);
+		if (lacks) {
+			snprintf(lr->why_buf, sizeof(lr->why_buf), "auto: netem + tbf has no %s",
+				 lacks);
+			return 0;
+		}
+		/* The kernel's qdiscs cost no CPU of ours and no context switch per packet: use
+		 * them where they can do it all. */
+		r = qdisc_probe_netem(msg, sizeof(msg));
+		if (r == 0) {
+			lr->backend = LINK_BACKEND_NETEM;
+			snprintf(lr->why_buf, sizeof(lr->why_buf), "auto: this kernel has netem");
+		} else {
+			snprintf(lr->why_buf, sizeof(lr->why_buf), "auto: %s (%s)",
+				 r == -ENOENT ? "this kernel has no netem qdisc"
+					      : "netem could not be tried",
+				 msg[0] ? msg : strerror(-r));
+		}
 		return 0;
 	case LINK_BACKEND_NETEM:
-		snprintf(err, errlen,
-			 "link.backend \"netem\" is not available in this ccexp yet; use \"tun\" "
-			 "(same parameters, userspace emulation) or \"auto\"");
-		return -EOPNOTSUPP;
+		r = qdisc_probe_netem(msg, sizeof(msg));
+		if (r == -ENOENT) {
+			snprintf(err, errlen,
+				 "link.backend \"netem\": this kernel has no netem qdisc (%s); use "
+				 "backend = \"tun\" (the same settings, emulated in userspace) or "
+				 "\"auto\"",
+				 msg);
+			return r;
+		}
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "link.backend \"netem\": netem could not be tried: %s",
+				 msg[0] ? msg : strerror(-r));
+			return r;
+		}
+		lr->why = "asked for";
+		break;
 	case LINK_BACKEND_TUN:
-		lr->why = "asked for";
-		break;
 	case LINK_BACKEND_TC:
-		lr->why = "asked for";
-		break;
 	case LINK_BACKEND_NONE:
 		lr->why = "asked for";
 		break;
@@ -54,45 +95,6 @@ enum topo_kind link_topology_kind(const struct link_runtime *lr)
 	default:
 		return TOPO_ROUTED;
 	}
-}
-
-/* tbf at the rate, and a FIFO counted in packets as its child, on the router's egress. */
-static int setup_tc(struct link_runtime *lr, const struct link_spec *l, const struct topology *t)
-{
-	char rate[32], burst[32], limit[32], qlen[32];
-	double burst_bytes = l->rate_mbit * 1e6 / 8 / 1000; /* 1 ms at line rate */
-	int r;
-
-	/* tbf needs at least one full frame of burst; larger bursts blur the rate. */
-	if (burst_bytes < 2 * 1514)
-		burst_bytes = 2 * 1514;
-	snprintf(rate, sizeof(rate), "%.0fbit", l->rate_mbit * 1e6);
-	snprintf(burst, sizeof(burst), "%.0f", burst_bytes);
-	if (lr->queue_bytes) {
-		snprintf(limit, sizeof(limit), "%llu", (unsigned long long)lr->queue_bytes);
-	} else {
-		snprintf(limit, sizeof(limit), "%llu", (unsigned long long)lr->queue_pkts * 1514);
-	}
-	{
-		const char *const argv[] = {
-		    "tc",	 "-n",	  t->ns_router, "qdisc", "add", "dev",
-		    t->if_rtr_r, "root",  "handle",	"1:",	 "tbf", "rate",
-		    rate,	 "burst", burst,	"limit", limit, NULL};
-
-		r = sys_run(argv);
-	}
-	if (r < 0 || lr->queue_bytes)
-		return r; /* a byte limit is tbf's own */
-	snprintf(qlen, sizeof(qlen), "%u", lr->queue_pkts);
-	{
-		/* The queue is counted in packets, as the config says, not in bytes. */
-		const char *const argv[] = {"tc",  "-n",	t->ns_router, "qdisc", "add",
-					    "dev", t->if_rtr_r, "parent",     "1:1",   "handle",
-					    "10:", "pfifo",	"limit",      qlen,    NULL};
-
-		r = sys_run(argv);
-	}
-	return r;
 }
 
 static int load_trace(struct link_runtime *lr, int d, const char *path)
@@ -120,6 +122,32 @@ static uint32_t pool_size(const struct link_runtime *lr, double rate_mbit, doubl
 	double n = queue + 4 * in_flight + 4096;
 
 	return n > POOL_MAX_PKTS ? POOL_MAX_PKTS : (uint32_t)n;
+}
+
+/* Builds the plan's qdiscs and starts sampling their counters into link.csv. */
+static int setup_qdiscs(struct link_runtime *lr, const struct experiment *exp, const char *outdir)
+{
+	int r = qdisc_link_setup(&lr->qd);
+
+	if (r < 0)
+		return r;
+	r = qdisc_link_start(&lr->qd, exp->collect.sample_interval_ms, outdir);
+	if (r == 0)
+		lr->qd_started = true;
+	return r;
+}
+
+static int setup_netem(struct link_runtime *lr, const struct experiment *exp,
+		       const struct topology *t, const char *outdir)
+{
+	const struct link_spec *l = &exp->link;
+	/* netem's limit counts its delay line: sized as the tun emulator's packet pool. */
+	uint32_t limit[2] = {pool_size(lr, l->rate_mbit, l->delay_ms, l->jitter_ms),
+			     pool_size(lr, l->rate_down_mbit, l->delay_down_ms, l->jitter_ms)};
+
+	qdisc_plan_netem(&lr->qd.plan, l, exp->seed, lr->queue_pkts, lr->queue_bytes, limit,
+			 t->ns_router, t->if_rtr_r, t->if_rtr_s);
+	return setup_qdiscs(lr, exp, outdir);
 }
 
 static int setup_tun(struct link_runtime *lr, const struct experiment *exp,
@@ -188,7 +216,11 @@ int link_setup(struct link_runtime *lr, const struct experiment *exp, const stru
 		return r;
 	switch (lr->backend) {
 	case LINK_BACKEND_TC:
-		return setup_tc(lr, &exp->link, t);
+		qdisc_plan_tc(&lr->qd.plan, &exp->link, lr->queue_pkts, lr->queue_bytes,
+			      t->ns_router, t->if_rtr_r);
+		return setup_qdiscs(lr, exp, outdir);
+	case LINK_BACKEND_NETEM:
+		return setup_netem(lr, exp, t, outdir);
 	case LINK_BACKEND_TUN:
 		return setup_tun(lr, exp, t, outdir);
 	case LINK_BACKEND_NONE:
@@ -202,8 +234,12 @@ void link_set_t0(struct link_runtime *lr, uint64_t t0_ns)
 {
 	if (lr->tun_started)
 		tun_link_set_t0(&lr->tun, t0_ns);
+	if (lr->qd_started)
+		qdisc_link_set_t0(&lr->qd, t0_ns);
 }
 
+/* Only the tun emulator carries packets: the qdiscs work on without their sampler, which
+ * qdisc_link_stop() reports if it died. */
 bool link_alive(struct link_runtime *lr)
 {
 	return !lr->tun_started || tun_link_alive(&lr->tun);
@@ -211,16 +247,18 @@ bool link_alive(struct link_runtime *lr)
 
 void link_stop(struct link_runtime *lr)
 {
+	if (lr->qd_started)
+		qdisc_link_stop(&lr->qd);
 	if (!lr->tun_started)
 		return;
 	tun_link_stop(&lr->tun);
 	for (int d = 0; d < 2 && lr->tun.shared; d++)
 		if (lr->tun.shared->device_drops[d] > 0)
-			log_err("warning: the %s direction lost %lld packets in the host's TUN queue before "
-				 "the emulator read them (the emulator fell behind): they are not in "
-				 "link.csv or link_drops.csv",
-				 d == TUN_UP ? "up" : "down",
-				 (long long)lr->tun.shared->device_drops[d]);
+			log_err("warning: the %s direction lost %lld packets in the host's TUN queue "
+				"before the emulator read them (the emulator fell behind): they are "
+				"not in link.csv or link_drops.csv",
+				d == TUN_UP ? "up" : "down",
+				(long long)lr->tun.shared->device_drops[d]);
 }
 
 /* A quantile of how late the emulator released packets, from its histogram: the upper edge
@@ -309,8 +347,15 @@ void link_write_meta(struct json *j, const struct link_runtime *lr, const struct
 	}
 	switch (lr->backend) {
 	case LINK_BACKEND_TC:
-		json_kv_str(j, "qdisc", "tbf + pfifo on the router's egress towards the receiver");
+		json_kv_str(j, "qdisc", "tbf + fifo on the router's egress towards the receiver");
 		json_kv_double(j, "rate_mbit", l->rate_mbit);
+		qdisc_link_write_meta(j, &lr->qd);
+		break;
+	case LINK_BACKEND_NETEM:
+		json_kv_str(j, "qdisc",
+			    "netem (+ tbf + fifo with a rate) on each of the router's egresses");
+		json_kv_bool(j, "jitter_reorder", l->jitter_reorder);
+		qdisc_link_write_meta(j, &lr->qd);
 		break;
 	case LINK_BACKEND_TUN:
 		json_kv_str(j, "emulator", "ccexp tun: a TUN device per host, userspace model");
@@ -328,6 +373,7 @@ void link_write_meta(struct json *j, const struct link_runtime *lr, const struct
 void link_free(struct link_runtime *lr)
 {
 	tun_link_free(&lr->tun);
+	qdisc_link_free(&lr->qd);
 	for (int d = 0; d < 2; d++) {
 		free(lr->trace[d]);
 		lr->trace[d] = NULL;

@@ -5,23 +5,28 @@
 
 #include "config.h"
 #include "json.h"
+#include "qdisc.h"
 #include "topology.h"
 #include "tun.h"
 
 struct link_runtime {
 	enum link_backend backend; /* what runs: never LINK_BACKEND_AUTO */
 	const char *why;	   /* why this backend */
+	char why_buf[320];	   /* what `why` points to when it is not a constant */
 	uint32_t queue_pkts;	   /* the limits applied (0: none on that dimension) */
 	uint64_t queue_bytes;
 	struct tun_link tun;
 	bool tun_started;
+	struct qdisc_link qd; /* tc and netem */
+	bool qd_started;
 	uint32_t *trace[2];
 	size_t trace_len[2];
 	uint32_t trace_period_ms[2];
 };
 
-/* Resolves "auto" and checks the chosen backend can run here. Returns 0, or -errno with a
- * message in err. */
+/* Resolves "auto" (netem where the kernel has it and netem + tbf can do what l asks, else
+ * tun) and checks the chosen backend can run here: netem is tried in a scratch network
+ * namespace. Returns 0, or -errno with a message in err. */
 int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, size_t errlen);
 enum topo_kind link_topology_kind(const struct link_runtime *lr);
 /* Builds the link on a topology made with link_topology_kind(). Returns 0 or -errno. */
@@ -30,7 +35,7 @@ int link_setup(struct link_runtime *lr, const struct experiment *exp, const stru
 void link_set_t0(struct link_runtime *lr, uint64_t t0_ns);
 /* False when the link's emulator died: the hosts are cut off. */
 bool link_alive(struct link_runtime *lr);
-/* Stops what runs (the emulator); the link's stats stay readable. */
+/* Stops what runs (the emulator, the qdiscs' sampler); the link's stats stay readable. */
 void link_stop(struct link_runtime *lr);
 /* The "link" object of meta.json: backend, effective parameters and totals. */
 void link_write_meta(struct json *j, const struct link_runtime *lr, const struct link_spec *l);
