@@ -913,6 +913,17 @@ static int load_link(struct loader *ld, const config_setting_t *root, struct exp
 	return r;
 }
 
+const char *link_netem_lacks(const struct link_spec *l)
+{
+	if (l->trace_up[0] || l->trace_down[0])
+		return netem_lacks[FEAT_TRACE];
+	if (l->queue == LINK_QUEUE_CODEL)
+		return netem_lacks[FEAT_CODEL];
+	if (l->jitter_ms > LINK_NETEM_JITTER_MAX_MS)
+		return "keeps at most 2147 ms of jitter";
+	return NULL;
+}
+
 const char *link_backend_name(enum link_backend b)
 {
 	return (unsigned int)b < LINK_BACKEND_MAX ? backend_names[b] : "?";

@@ -133,6 +133,9 @@ int config_expand_cmd(const char *tmpl, const struct flow_spec *f, const char *s
 		      int port, char *out, size_t len);
 
 /* The config's name of each value ("auto", "gilbert-elliott", "codel"); "?" out of range. */
+/* What of l netem + tbf cannot do, as "has no ..." (the reason config validation gives when
+ * backend = "netem" asks for it); NULL when it can do all of it. */
+const char *link_netem_lacks(const struct link_spec *l);
 const char *link_backend_name(enum link_backend b);
 const char *link_loss_model_name(enum link_loss_model m);
 const char *link_queue_name(enum link_queue q);

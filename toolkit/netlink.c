@@ -34,10 +34,20 @@ _Static_assert(TCA_NETEM_SLOT_DIST == 13, "TCA_NETEM_PRNG_SEED follows TCA_NETEM
 #define PSCHED_NS_PER_TICK_DEFAULT 64.0
 #define NETLINK_TIMEOUT_S	   5
 
+/* In the namespace sys_in_netns visits: a socket belongs to the namespace it was made in,
+ * wherever it is used later. */
+static int open_socket(void *arg)
+{
+	struct netlink *nl = arg;
+
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	return nl->sock ? 0 : -errno;
+}
+
 int netlink_open(struct netlink *nl, const char *ns, char *err, size_t errlen)
 {
 	struct timeval timeout = {.tv_sec = NETLINK_TIMEOUT_S};
-	int self = -1, one = 1, r = 0;
+	int one = 1, r;
 
 	memset(nl, 0, sizeof(*nl));
 	nl->buf = malloc(NETLINK_RECV_BYTES);
@@ -45,34 +55,10 @@ int netlink_open(struct netlink *nl, const char *ns, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (ns) {
-		/* A socket belongs to the namespace it was made in, wherever it is used later. */
-		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self < 0) {
-			r = -errno;
-			snprintf(err, errlen, "open /proc/self/ns/net: %s", strerror(-r));
-			goto fail;
-		}
-		r = sys_enter_netns(ns);
-		if (r < 0) {
-			snprintf(err, errlen, "enter network namespace %s: %s", ns, strerror(-r));
-			goto fail;
-		}
-	}
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl->sock)
-		r = -errno;
-	if (self >= 0) {
-		if (setns(self, CLONE_NEWNET) < 0) {
-			/* Staying in the wrong namespace would be worse than stopping. */
-			log_err_errno(-errno, "return to the original network namespace");
-			abort();
-		}
-		close(self);
-		self = -1;
-	}
+	r = sys_in_netns(ns, open_socket, nl);
 	if (r < 0) {
-		snprintf(err, errlen, "netlink socket: %s", strerror(-r));
+		snprintf(err, errlen, "netlink socket%s%s: %s", ns ? " in network namespace " : "",
+			 ns ? ns : "", strerror(-r));
 		goto fail;
 	}
 	/* The kernel's reason comes with an error; an ACK need not repeat our request. */
@@ -89,8 +75,6 @@ int netlink_open(struct netlink *nl, const char *ns, char *err, size_t errlen)
 	nl->seq = (uint32_t)time(NULL);
 	return 0;
 fail:
-	if (self >= 0)
-		close(self);
 	netlink_close(nl);
 	return r;
 }

@@ -224,32 +224,49 @@ int sys_enter_netns(const char *name)
 	return r;
 }
 
-/* /proc/sys/net shows the netns of the process that opens it, so visit the netns and
- * come back. ccexp is single-threaded, which setns needs. */
-static int with_netns(const char *ns, const char *path, char *buf, size_t len, const char *value)
+int sys_in_netns(const char *ns, int (*fn)(void *arg), void *arg)
 {
-	int self = -1, r;
+	int self, r;
 
-	if (ns) {
-		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self < 0)
-			return -errno;
-		r = sys_enter_netns(ns);
-		if (r < 0) {
-			close(self);
-			return r;
-		}
-	}
-	r = value ? sys_write_file(path, value) : sys_read_file(path, buf, len);
-	if (self >= 0) {
+	if (!ns)
+		return fn(arg);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	r = sys_enter_netns(ns);
+	if (r == 0) {
+		r = fn(arg);
 		if (setns(self, CLONE_NEWNET) < 0) {
 			/* Staying in the wrong namespace would be worse than stopping. */
 			log_err_errno(-errno, "return to the original network namespace");
 			abort();
 		}
-		close(self);
 	}
+	close(self);
 	return r;
+}
+
+struct file_op {
+	const char *path;
+	char *buf;
+	size_t len;
+	const char *value; /* set: write it; else read into buf */
+};
+
+static int file_op(void *arg)
+{
+	const struct file_op *op = arg;
+
+	return op->value ? sys_write_file(op->path, op->value)
+			 : sys_read_file(op->path, op->buf, op->len);
+}
+
+/* /proc/sys/net and /proc/net show the netns of the process that opens them. */
+static int with_netns(const char *ns, const char *path, char *buf, size_t len, const char *value)
+{
+	struct file_op op = {path, buf, len, value};
+
+	return sys_in_netns(ns, file_op, &op);
 }
 
 int sys_read_in_netns(const char *ns, const char *path, char *buf, size_t len)

@@ -18,6 +18,11 @@ int sys_mkdir_p(const char *path, unsigned int mode);
 int sys_copy_file(const char *from, const char *to);
 /* Moves the calling process into network namespace /run/netns/<name>. */
 int sys_enter_netns(const char *name);
+/* Runs fn(arg) inside network namespace `ns` (NULL: where the caller is) and comes back, so
+ * what fn opens (a socket, a device, a /proc/net file) belongs to that namespace. ccexp is
+ * single-threaded, which setns needs. Returns fn's result, or -errno when ns cannot be
+ * entered. */
+int sys_in_netns(const char *ns, int (*fn)(void *arg), void *arg);
 /* Reads a sysctl (e.g. "net/ipv4/tcp_ecn") as seen from inside netns `ns`
  * (NULL: the caller's own). */
 int sys_read_sysctl(const char *ns, const char *name, char *buf, size_t len);

@@ -754,11 +754,16 @@ static uint64_t trace_opps_until(const struct emu_dir *d, uint64_t t)
 	return k * d->trace_len + trace_upper_bound(d->trace_ms, d->trace_len, off / NS_PER_MS);
 }
 
+void emu_dir_queue(const struct emu_dir *d, uint32_t *pkts, uint64_t *bytes)
+{
+	*pkts = d->q_n - in_service_pkts(d);
+	*bytes = d->q_bytes - in_service_bytes(d);
+}
+
 void emu_dir_stats(const struct emu_dir *d, struct emu_stats *s)
 {
 	*s = d->st;
-	s->queue_pkts = d->q_n - in_service_pkts(d);
-	s->queue_bytes = d->q_bytes - in_service_bytes(d);
+	emu_dir_queue(d, &s->queue_pkts, &s->queue_bytes);
 	s->in_service_pkts = in_service_pkts(d);
 	s->delay_line_pkts = d->dl_n;
 	if (d->server == SERVER_RATE)

@@ -111,6 +111,9 @@ unsigned int emu_dir_run(struct emu_dir *d, uint64_t now_ns,
  * emu_dir_run(t) it is > t; after an enqueue it may be <= now: run at once. O(1). */
 uint64_t emu_dir_next_ns(const struct emu_dir *d);
 void emu_dir_stats(const struct emu_dir *d, struct emu_stats *s);
+/* emu_dir_stats's queue_pkts and queue_bytes alone, for a caller watching the queue as
+ * packets arrive (the stats carry the lateness histogram, too much to copy that often). */
+void emu_dir_queue(const struct emu_dir *d, uint32_t *pkts, uint64_t *bytes);
 
 /* Reads a mahimahi trace: one non-decreasing integer (ms) per line. The period is the last
  * timestamp. Returns 0, or -errno with "file:line: what" in err. */

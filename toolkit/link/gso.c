@@ -162,7 +162,7 @@ int gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, uint32_t len, uint3
 		if (i > 0)
 			tcp[13] &= (uint8_t)~TCP_CWR;
 		if (i + 1 < nseg)
-			tcp[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+			tcp[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 		tcp_set_partial(out, ip_len, hdr_len - ip_len + seg_len);
 		emit(ctx, scratch, TAG_LEN + hdr_len + seg_len);
 	}
@@ -234,13 +234,12 @@ void gso_joiner_add(struct gso_joiner *j, const uint8_t *tagged, uint32_t len)
 		j->iov[2 + j->n].iov_len = len - hdr;
 		j->payload += len - hdr;
 		j->last = tagged;
-		j->last_len = len;
 		j->n++;
 		return;
 	}
 	gso_joiner_flush(j);
 	j->first = j->last = tagged;
-	j->first_len = j->last_len = len;
+	j->first_len = len;
 	j->n = 1;
 	if (t->group) {
 		uint32_t hdr = TAG_LEN + t->hdr_len;

@@ -48,7 +48,7 @@ struct gso_joiner {
 	uint64_t writes, write_errors;
 	/* The run being gathered. */
 	const uint8_t *first, *last; /* tagged packets; they stay valid until the flush */
-	uint32_t first_len, last_len;
+	uint32_t first_len;
 	uint32_t n, payload;
 	struct iovec iov[3 + GSO_MAX_SEGS];
 	uint8_t hdr[GSO_MAX_HDR];

@@ -11,18 +11,6 @@
 
 #define POOL_MAX_PKTS (1u << 18)
 
-/* What of l netem + tbf cannot do; NULL when it can do all of it. */
-static const char *netem_lacks(const struct link_spec *l)
-{
-	if (l->trace_up[0] || l->trace_down[0])
-		return "trace-driven rate";
-	if (l->queue == LINK_QUEUE_CODEL)
-		return "CoDel";
-	if (l->jitter_ms > LINK_NETEM_JITTER_MAX_MS)
-		return "jitter above 2147 ms";
-	return NULL;
-}
-
 int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, size_t errlen)
 {
 	const char *lacks;
@@ -35,10 +23,9 @@ int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, s
 	case LINK_BACKEND_AUTO:
 		lr->backend = LINK_BACKEND_TUN;
 		lr->why = lr->why_buf;
-		lacks = netem_lacks(l);
+		lacks = link_netem_lacks(l);
 		if (lacks) {
-			snprintf(lr->why_buf, sizeof(lr->why_buf), "auto: netem + tbf has no %s",
-				 lacks);
+			snprintf(lr->why_buf, sizeof(lr->why_buf), "auto: netem + tbf %s", lacks);
 			return 0;
 		}
 		/* The kernel's qdiscs cost no CPU of ours and no context switch per packet: use
@@ -254,11 +241,12 @@ void link_stop(struct link_runtime *lr)
 	tun_link_stop(&lr->tun);
 	for (int d = 0; d < 2 && lr->tun.shared; d++)
 		if (lr->tun.shared->device_drops[d] > 0)
-			log_err("warning: the %s direction lost %lld packets in the host's TUN queue "
-				"before the emulator read them (the emulator fell behind): they are "
-				"not in link.csv or link_drops.csv",
-				d == TUN_UP ? "up" : "down",
-				(long long)lr->tun.shared->device_drops[d]);
+			log_err(
+			    "warning: the %s direction lost %lld packets in the host's TUN queue "
+			    "before the emulator read them (the emulator fell behind): they are "
+			    "not in link.csv or link_drops.csv",
+			    d == TUN_UP ? "up" : "down",
+			    (long long)lr->tun.shared->device_drops[d]);
 }
 
 /* A quantile of how late the emulator released packets, from its histogram: the upper edge

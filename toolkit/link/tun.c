@@ -59,41 +59,32 @@ static bool tun_offload(int fd)
 	return false;
 }
 
-/* Opens a TUN device inside namespace `ns`: a device lives in the namespace of the process
- * that creates it, and goes away when its last file descriptor closes. Every packet comes
- * and goes with a virtio header (IFF_VNET_HDR). */
-static int open_tun_in(const char *ns, const char *ifname, bool *offload)
-{
-	struct ifreq ifr = {0};
-	int self, fd = -1, r;
+struct tun_open {
+	const char *ifname;
+	bool offload;
+};
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	r = sys_enter_netns(ns);
-	if (r < 0)
-		goto out;
+/* In the namespace sys_in_netns visits: a device lives in the namespace of the process that
+ * creates it, and goes away when its last file descriptor closes. Every packet comes and
+ * goes with a virtio header (IFF_VNET_HDR). Returns the descriptor or -errno. */
+static int open_tun(void *arg)
+{
+	struct tun_open *to = arg;
+	struct ifreq ifr = {0};
+	int fd, r;
+
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
+	if (fd < 0)
+		return -errno;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", to->ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
-	} else {
-		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-			r = -errno;
-			close(fd);
-			fd = -1;
-		} else {
-			*offload = tun_offload(fd);
-		}
+		close(fd);
+		return r;
 	}
-	if (setns(self, CLONE_NEWNET) < 0) {
-		log_err_errno(-errno, "return to the original network namespace");
-		abort();
-	}
-out:
-	close(self);
-	return fd >= 0 ? fd : r;
+	to->offload = tun_offload(fd);
+	return fd;
 }
 
 static int configure_end(const char *ns, const char *ifname, const char *addr, const char *peer)
@@ -179,13 +170,14 @@ static void in_packet(void *ctx, const uint8_t *tagged, uint32_t len)
 
 static void note_queue(struct emu_proc *p, int d)
 {
-	struct emu_stats s;
+	uint32_t pkts;
+	uint64_t bytes;
 
-	emu_dir_stats(p->dir[d], &s);
-	if (s.queue_pkts > p->sh->max_queue_pkts[d])
-		p->sh->max_queue_pkts[d] = s.queue_pkts;
-	if (s.queue_bytes > p->sh->max_queue_bytes[d])
-		p->sh->max_queue_bytes[d] = s.queue_bytes;
+	emu_dir_queue(p->dir[d], &pkts, &bytes);
+	if (pkts > p->sh->max_queue_pkts[d])
+		p->sh->max_queue_pkts[d] = pkts;
+	if (bytes > p->sh->max_queue_bytes[d])
+		p->sh->max_queue_bytes[d] = bytes;
 }
 
 static void write_sample(struct emu_proc *p, uint64_t at_ns)
@@ -230,12 +222,10 @@ static struct emu_dir *new_dir(struct emu_proc *p, int d, uint64_t origin_ns)
 	return emu_dir_new(&ep, p->cfg->pool_pkts[d], origin_ns);
 }
 
-/* Hands out what is due by now in either direction; cheap when nothing is. */
+/* Moves both directions' models to now and hands out what is due; cheap when nothing is. */
 static void release_due(struct emu_proc *p, uint64_t now)
 {
-	for (int d = 0; d < 2; d++) {
-		if (!p->dir[d] || emu_dir_next_ns(p->dir[d]) > now)
-			continue;
+	for (int d = 0; d < 2 && p->dir[d]; d++) {
 		emu_dir_run(p->dir[d], now, out_packet, &p->join[d]);
 		gso_joiner_flush(&p->join[d]);
 	}
@@ -308,11 +298,9 @@ static int emulate(struct emu_proc *p, int stop_fd)
 			}
 			p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
 		}
-		for (int d = 0; d < 2 && p->dir[0]; d++) {
-			emu_dir_run(p->dir[d], now, out_packet, &p->join[d]);
-			gso_joiner_flush(&p->join[d]);
+		release_due(p, now);
+		for (int d = 0; d < 2 && p->dir[0]; d++)
 			next = min_u64(next, emu_dir_next_ns(p->dir[d]));
-		}
 		if (p->dir[0]) {
 			while (now >= p->next_sample_ns) {
 				write_sample(p, p->next_sample_ns);
@@ -340,8 +328,8 @@ static int emulate(struct emu_proc *p, int stop_fd)
 		if (polling) {
 			n = epoll_wait(ep, evs, 4, 0);
 		} else {
-			uint64_t armed = next != UINT64_MAX && next > now + early_ns ? next - early_ns
-										      : next;
+			uint64_t armed =
+			    next != UINT64_MAX && next > now + early_ns ? next - early_ns : next;
 
 			arm(tfd, armed);
 			n = epoll_wait(ep, evs, 4, -1);
@@ -373,8 +361,8 @@ static int emulate(struct emu_proc *p, int stop_fd)
 			} else {
 				for (int k = 0; k < READ_BATCH; k++) {
 					struct virtio_net_hdr vh;
-					ssize_t len = read(p->fd[which], rd,
-							   sizeof(vh) + GSO_MAX_PKT);
+					ssize_t len =
+					    read(p->fd[which], rd, sizeof(vh) + GSO_MAX_PKT);
 
 					if (len <= (ssize_t)sizeof(vh))
 						break;
@@ -408,27 +396,17 @@ static int emulate(struct emu_proc *p, int stop_fd)
 
 /* Packets the device in namespace `ns` dropped on its way to the emulator (its transmit
  * queue was full: the emulator did not read fast enough). They never reached the model, so
- * the run reports them apart. The emulator is in the initial namespace; /proc/self/net
- * shows the namespace the process is in when it opens it. Returns -1 when unreadable. */
+ * the run reports them apart. Returns -1 when unreadable. */
 static int64_t device_tx_drops(const char *ns, const char *ifname)
 {
-	char line[512], name[64];
+	char buf[8192], *save = NULL;
 	int64_t drops = -1;
-	FILE *f = NULL;
-	int self;
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
+	if (sys_read_in_netns(ns, "/proc/net/dev", buf, sizeof(buf)) < 0)
 		return -1;
-	if (sys_enter_netns(ns) == 0) {
-		f = fopen("/proc/self/net/dev", "re");
-		if (setns(self, CLONE_NEWNET) < 0)
-			_exit(1);
-	}
-	close(self);
-	while (f && fgets(line, sizeof(line), f)) {
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long v[12];
-		char *colon = strchr(line, ':');
+		char *colon = strchr(line, ':'), name[64];
 
 		if (!colon || sscanf(line, " %63[^:]", name) != 1 || strcmp(name, ifname))
 			continue;
@@ -439,8 +417,6 @@ static int64_t device_tx_drops(const char *ns, const char *ifname)
 			   &v[10], &v[11]) == 12)
 			drops = (int64_t)v[11];
 	}
-	if (f)
-		fclose(f);
 	return drops;
 }
 
@@ -448,9 +424,6 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 			  int stop_fd, int ready_fd)
 {
 	struct emu_proc p = {.cfg = cfg, .fd = {fd[0], fd[1]}, .sh = sh};
-
-	for (int d = 0; d < 2; d++)
-		gso_joiner_init(&p.join[d], fd[!d]);
 	static const char *const link_cols[] = {"t_s",		"direction",	  "queue_pkts",
 						"queue_bytes",	"delivered_pkts", "delivered_mbit",
 						"dropped_pkts", "capacity_mbit",  NULL};
@@ -458,6 +431,8 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 	char path[PATH_MAX];
 	int r;
 
+	for (int d = 0; d < 2; d++)
+		gso_joiner_init(&p.join[d], fd[!d]);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(1);
@@ -520,7 +495,10 @@ int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 	memset(l, 0, sizeof(*l));
 	l->stop_fd = -1;
 	for (int i = 0; i < 2; i++) {
-		fd[i] = open_tun_in(cfg->ns[i], cfg->ifname, &offload[i]);
+		struct tun_open to = {.ifname = cfg->ifname};
+
+		fd[i] = sys_in_netns(cfg->ns[i], open_tun, &to);
+		offload[i] = to.offload;
 		if (fd[i] < 0) {
 			r = log_err_errno(fd[i], "create TUN device %s in %s", cfg->ifname,
 					  cfg->ns[i]);
