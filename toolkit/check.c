@@ -1,10 +1,10 @@
 /* `ccexp check`: try each kernel feature ccexp uses, report what is missing, leave nothing. */
-#include "cc.h"
-#include "kernel.h"
+#include "kernel/cc.h"
+#include "kernel/kernel.h"
 #include "link/link.h"
-#include "sys.h"
+#include "kernel/sys.h"
 #include "commands.h"
-#include "log.h"
+#include "core/log.h"
 #include "ccx_version.h"
 #include "probe_cc.skel.h"
 

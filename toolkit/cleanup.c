@@ -1,9 +1,9 @@
 /* `ccexp cleanup`: removes what runs killed with SIGKILL left behind, sparing live runs. */
 #include "commands.h"
-#include "kernel.h"
-#include "log.h"
-#include "sys.h"
-#include "topology.h"
+#include "kernel/kernel.h"
+#include "core/log.h"
+#include "kernel/sys.h"
+#include "kernel/topology.h"
 
 #include <dirent.h>
 #include <errno.h>

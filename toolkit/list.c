@@ -1,12 +1,12 @@
 /* `ccexp list`: the congestion controls a flow can use, the link backends and the sockops knobs. */
-#include "cc.h"
+#include "kernel/cc.h"
 #include "commands.h"
-#include "config.h"
-#include "json.h"
-#include "knobs.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "core/knobs.h"
 #include "link/link.h"
-#include "log.h"
-#include "sys.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /* ccexp entry point: global options, then one subcommand from the table. */
 #include "commands.h"
-#include "log.h"
+#include "core/log.h"
 #include "ccx_version.h"
 
 #include <bpf/libbpf.h>

@@ -1,8 +1,8 @@
 /* Integration test: cc_resolve() and the known-cc list, and bundled algorithms registered per run
  * (sharing the sockops object's maps) appear in and leave tcp_available_congestion_control. */
 #include "ccx_test.h"
-#include "cc.h"
-#include "sys.h"
+#include "kernel/cc.h"
+#include "kernel/sys.h"
 #include "sockops.skel.h"
 
 #include <bpf/libbpf.h>

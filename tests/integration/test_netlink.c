@@ -7,8 +7,8 @@
  * argv[1]: the recorder object (tests/integration/netlink_record.c). */
 #include "ccx_test.h"
 #include "link/link.h"
-#include "netlink.h"
-#include "sys.h"
+#include "kernel/netlink.h"
+#include "kernel/sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /* Integration test: the kernel applies what the sockops program is told (SYN RTO, initial
  * cwnd, initial receive window, congestion control), as the real sockets show it. */
 #include "ccx_test.h"
-#include "kernel.h"
-#include "collect.h"
-#include "knobs.h"
-#include "sys.h"
-#include "topology.h"
+#include "kernel/kernel.h"
+#include "kernel/collect.h"
+#include "core/knobs.h"
+#include "kernel/sys.h"
+#include "kernel/topology.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

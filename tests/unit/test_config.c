@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "ccx_test.h"
-#include "config.h"
-#include "knobs.h"
+#include "core/config.h"
+#include "core/knobs.h"
 
 /* As read from /proc/sys/net/ipv4/tcp_available_congestion_control, newline and all. */
 #define KNOWN_CC "reno cubic bbr\n"

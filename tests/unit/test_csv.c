@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "ccx_test.h"
-#include "csv.h"
+#include "core/csv.h"
 
 static char tmpdir[] = "/tmp/ccx-test-csv-XXXXXX";
 

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "ccx_test.h"
-#include "json.h"
+#include "core/json.h"
 
 /* A writer into memory; done() finishes it and returns the text (caller frees). */
 struct mem {

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "ccx_test.h"
-#include "log.h"
-#include "plot.h"
+#include "core/log.h"
+#include "analysis/plot.h"
 
 static char tmpdir[] = "/tmp/ccx-test-plot-XXXXXX";
 

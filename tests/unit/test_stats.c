@@ -1,6 +1,6 @@
 /* Unit tests for stats.c: interpolation of cumulative counters. */
 #include "ccx_test.h"
-#include "stats.h"
+#include "core/stats.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /* The link emulator's model of one direction: loss, queue, AQM, rate server and delay line. */
-#include "emu.h"
+#include "link/emu.h"
 
 #include <errno.h>
 #include <math.h>

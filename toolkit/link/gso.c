@@ -1,5 +1,5 @@
 /* TCP super-packets on the tun link: split on the way in, joined on the way out. */
-#include "gso.h"
+#include "link/gso.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The bottleneck between the hosts: picks a backend for the config's link section, builds
  * it on the run's topology, and reports what it did. */
-#include "link.h"
-#include "log.h"
+#include "link/link.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,11 +3,11 @@
 #ifndef CCX_LINK_LINK_H
 #define CCX_LINK_LINK_H
 
-#include "config.h"
-#include "json.h"
-#include "qdisc.h"
-#include "topology.h"
-#include "tun.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "link/qdisc.h"
+#include "kernel/topology.h"
+#include "link/tun.h"
 
 struct link_runtime {
 	enum link_backend backend; /* what runs: never LINK_BACKEND_AUTO */

@@ -1,9 +1,9 @@
 /* The qdisc link backends, tc and netem: qdiscs on the router's two egresses, built through
  * rtnetlink, and a sampler process that turns their statistics into timeline/link.csv. */
-#include "qdisc.h"
-#include "csv.h"
-#include "log.h"
-#include "sys.h"
+#include "link/qdisc.h"
+#include "core/csv.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,9 +3,9 @@
 #ifndef CCX_LINK_QDISC_H
 #define CCX_LINK_QDISC_H
 
-#include "config.h"
-#include "json.h"
-#include "netlink.h"
+#include "core/config.h"
+#include "core/json.h"
+#include "kernel/netlink.h"
 
 #include <net/if.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* Reads mahimahi link traces: one delivery opportunity (a millisecond timestamp) per line. */
-#include "emu.h"
+#include "link/emu.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,10 +1,10 @@
 /* The tun link backend: a TUN device in each host's namespace and an emulator process
  * between them that runs the link model (toolkit/link/emu.h) on every packet. */
-#include "tun.h"
-#include "csv.h"
-#include "gso.h"
-#include "log.h"
-#include "sys.h"
+#include "link/tun.h"
+#include "core/csv.h"
+#include "link/gso.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

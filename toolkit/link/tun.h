@@ -3,7 +3,7 @@
 #ifndef CCX_LINK_TUN_H
 #define CCX_LINK_TUN_H
 
-#include "emu.h"
+#include "link/emu.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Statistics over saved series: interpolated cumulative counters, rates per interval. */
-#include "stats.h"
+#include "core/stats.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /* CSV writer for the timeline and event files of a results folder (RFC 4180 quoting). */
-#include "csv.h"
+#include "core/csv.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,11 +1,11 @@
 /* The files of a results folder that are written once the flows are done: flows.csv,
  * timeline/throughput.csv and meta.json. */
-#include "results.h"
-#include "csv.h"
-#include "json.h"
-#include "log.h"
-#include "stats.h"
-#include "sys.h"
+#include "run/results.h"
+#include "core/csv.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "kernel/sys.h"
 #include "ccx_version.h"
 
 #include <bpf/libbpf.h>

@@ -1,10 +1,10 @@
 /* The built-in bulk flows: one receiver and one sender process per flow, each in its host's
  * namespace and in the run's cgroup, started and stopped on the config's schedule. */
-#include "traffic.h"
-#include "collect.h"
-#include "config.h"
-#include "log.h"
-#include "sys.h"
+#include "run/flows.h"
+#include "kernel/collect.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

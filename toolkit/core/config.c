@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "knobs.h"
+#include "core/config.h"
+#include "core/knobs.h"
 
 #define DEFAULT_SEED		   1
 #define DEFAULT_QUEUE_PKTS	   100

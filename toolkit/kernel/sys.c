@@ -1,7 +1,7 @@
 /* Small system helpers: run a command, read/write small files, enter a netns or a scratch
  * one, clocks. */
-#include "sys.h"
-#include "log.h"
+#include "kernel/sys.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,10 +3,10 @@
 #ifndef CCX_RESULTS_H
 #define CCX_RESULTS_H
 
-#include "collect.h"
-#include "config.h"
-#include "topology.h"
-#include "traffic.h"
+#include "kernel/collect.h"
+#include "core/config.h"
+#include "kernel/topology.h"
+#include "run/flows.h"
 #include "link/link.h"
 
 #include <stdbool.h>

@@ -3,7 +3,7 @@
 #ifndef CCX_TOPOLOGY_H
 #define CCX_TOPOLOGY_H
 
-#include "config.h"
+#include "core/config.h"
 
 #include <limits.h>
 #include <net/if.h>

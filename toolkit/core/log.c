@@ -1,5 +1,5 @@
 /* Logging to stderr with a verbosity level. */
-#include "log.h"
+#include "core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Streaming, pretty-printing JSON writer (meta.json and other run documents). */
-#include "json.h"
+#include "core/json.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,9 +1,9 @@
 /* Loads the sockops program, attaches it to the run's cgroup, drains its ring buffer into
  * the event CSV files and keeps per-connection state for the results. */
-#include "collect.h"
-#include "knobs.h"
-#include "log.h"
-#include "sys.h"
+#include "kernel/collect.h"
+#include "core/knobs.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include "sockops.skel.h"
 

@@ -1,17 +1,17 @@
 /* `ccexp run`: config -> topology -> sockops on the run's cgroup -> flows -> CSV -> charts,
  * and `ccexp plot`, which redraws the charts of a results folder. */
-#include "cc.h"
-#include "kernel.h"
-#include "collect.h"
+#include "kernel/cc.h"
+#include "kernel/kernel.h"
+#include "kernel/collect.h"
 #include "commands.h"
-#include "config.h"
+#include "core/config.h"
 #include "link/link.h"
-#include "log.h"
-#include "plot.h"
-#include "results.h"
-#include "sys.h"
-#include "topology.h"
-#include "traffic.h"
+#include "core/log.h"
+#include "analysis/plot.h"
+#include "run/results.h"
+#include "kernel/sys.h"
+#include "kernel/topology.h"
+#include "run/flows.h"
 
 #include <errno.h>
 #include <getopt.h>

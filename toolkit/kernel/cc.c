@@ -1,8 +1,8 @@
 /* Congestion controls: the bundled BPF algorithms, resolving a config's cc name, and
  * registering a struct_ops object under a name chosen at run time. */
-#include "cc.h"
-#include "log.h"
-#include "sys.h"
+#include "kernel/cc.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 #include "tcp_nv.skel.h"
 #include "tcp_vegas.skel.h"
 

@@ -1,5 +1,5 @@
 /* Kernel facts that `ccexp check` probes and `ccexp run` uses: HZ and the cgroup2 mount. */
-#include "kernel.h"
+#include "kernel/kernel.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* The sockops knobs: config name, unit, range, default side, and where the kernel applies
  * each. One table serves config validation, the BPF loader, the CSV writer and the docs. */
-#include "knobs.h"
+#include "core/knobs.h"
 
 #include <math.h>
 #include <string.h>

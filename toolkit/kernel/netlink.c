@@ -1,8 +1,8 @@
 /* rtnetlink through libmnl: qdiscs on a device of a named network namespace, and their
  * statistics, with the kernel's own error message (extack) handed back for the log. */
-#include "netlink.h"
-#include "log.h"
-#include "sys.h"
+#include "kernel/netlink.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
 #ifndef CCX_TRAFFIC_H
 #define CCX_TRAFFIC_H
 
-#include "config.h"
-#include "topology.h"
+#include "core/config.h"
+#include "kernel/topology.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
 /* The emulated network of a run: namespaces, veth pairs, addresses, the bottleneck qdisc,
  * and the cgroup the run's sockets are created in. */
-#include "topology.h"
-#include "kernel.h"
-#include "log.h"
-#include "sys.h"
+#include "kernel/topology.h"
+#include "kernel/kernel.h"
+#include "core/log.h"
+#include "kernel/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
 #define CCX_COLLECT_H
 
 #include "ccx_events.h"
-#include "config.h"
-#include "csv.h"
+#include "core/config.h"
+#include "core/csv.h"
 
 #include <stdbool.h>
 #include <stdint.h>

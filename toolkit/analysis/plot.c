@@ -1,5 +1,5 @@
 /* `ccexp plot`: gnuplot scripts and charts for a results folder, from its saved CSV files. */
-#include "plot.h"
+#include "analysis/plot.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 
 /* Generated from the templates plots/NAME.gp.in by plots/embed_templates.py. */
 extern const char ccx_plot_tpl_style[];
