@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/csv.h"
 #include "core/log.h"
 
 /* Generated from the templates plots/NAME.gp.in by plots/embed_templates.py. */
@@ -23,20 +24,6 @@ extern const char ccx_plot_tpl_srtt[];
 
 /* Enough of gnuplot's complaints to say what went wrong, not a runaway loop's worth. */
 #define GNUPLOT_ERR_MAX 4096
-
-/* One CSV record: its fields as NUL-terminated strings at `off` in `buf`. */
-struct record {
-	char *buf;
-	size_t len, cap;
-	size_t *off;
-	int n, cap_fields;
-};
-
-struct csv_in {
-	FILE *f;
-	char full[PATH_MAX]; /* rundir/path, for messages */
-	struct record rec;
-};
 
 /* A line of a chart: a flow (conn NULL) or one connection of a flow. */
 struct series {
@@ -50,156 +37,6 @@ struct series_list {
 	struct series *v;
 	size_t n, cap;
 };
-
-static int rec_putc(struct record *r, char ch)
-{
-	if (r->len == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		char *p = realloc(r->buf, cap);
-
-		if (!p)
-			return -ENOMEM;
-		r->buf = p;
-		r->cap = cap;
-	}
-	r->buf[r->len++] = ch;
-	return 0;
-}
-
-static int rec_start_field(struct record *r)
-{
-	if (r->n == r->cap_fields) {
-		int cap = r->cap_fields ? 2 * r->cap_fields : 16;
-		size_t *p = realloc(r->off, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		r->off = p;
-		r->cap_fields = cap;
-	}
-	r->off[r->n++] = r->len;
-	return 0;
-}
-
-static const char *rec_field(const struct record *r, int i)
-{
-	return i >= 0 && i < r->n ? r->buf + r->off[i] : "";
-}
-
-/*
- * Reads one RFC 4180 record (quoted fields may hold commas, doubled quotes and newlines).
- * Returns 1 with a record, 0 at the end of the file, or -errno.
- */
-static int read_record(struct csv_in *in)
-{
-	struct record *r = &in->rec;
-	bool quoted = false, any = false;
-	int ch, err;
-
-	r->len = 0;
-	r->n = 0;
-	err = rec_start_field(r);
-	while (!err && (ch = getc(in->f)) != EOF) {
-		any = true;
-		if (quoted) {
-			if (ch != '"') {
-				err = rec_putc(r, ch);
-				continue;
-			}
-			ch = getc(in->f);
-			if (ch == '"') {
-				err = rec_putc(r, '"');
-				continue;
-			}
-			quoted = false;
-			if (ch == EOF)
-				break;
-		}
-		if (ch == '"')
-			quoted = true;
-		else if (ch == ',')
-			err = rec_putc(r, '\0') ?: rec_start_field(r);
-		else if (ch == '\n')
-			break;
-		else if (ch != '\r')
-			err = rec_putc(r, ch);
-	}
-	if (!err)
-		err = rec_putc(r, '\0');
-	if (err)
-		return err;
-	if (ferror(in->f))
-		return -EIO;
-	return any ? 1 : 0;
-}
-
-static int csv_in_open(struct csv_in *in, const char *rundir, const char *path)
-{
-	memset(in, 0, sizeof(*in));
-	if (snprintf(in->full, sizeof(in->full), "%s/%s", rundir, path) >= (int)sizeof(in->full))
-		return -ENAMETOOLONG;
-	in->f = fopen(in->full, "re");
-	if (!in->f)
-		return -errno;
-	return 0;
-}
-
-static void csv_in_close(struct csv_in *in)
-{
-	if (in->f)
-		fclose(in->f);
-	free(in->rec.buf);
-	free(in->rec.off);
-	in->f = NULL;
-	in->rec = (struct record){0};
-}
-
-/*
- * Reads the header and finds the named columns: idx[i] = column of names[i]. The first
- * `nreq` names must be there; the others are optional (idx -1 when absent). Logs what is
- * wrong with the file; -EINVAL when it is not the CSV the chart expects.
- */
-static int read_header(struct csv_in *in, const char *const *names, int *idx, int n, int nreq)
-{
-	int r = read_record(in);
-
-	if (r < 0)
-		return log_err_errno(r, "read %s", in->full);
-	if (r == 0) {
-		log_err("%s: no header row (the run did not finish writing it?)", in->full);
-		return -EINVAL;
-	}
-	for (int i = 0; i < n; i++) {
-		idx[i] = -1;
-		for (int c = 0; c < in->rec.n; c++)
-			if (strcmp(rec_field(&in->rec, c), names[i]) == 0)
-				idx[i] = c;
-		if (idx[i] < 0 && i < nreq) {
-			log_err("%s: no column '%s'", in->full, names[i]);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* Reads the data rows, calling fn for each; logs a read error. Returns 0 or -errno. */
-static int for_each_row(struct csv_in *in, int (*fn)(const struct record *rec, void *arg),
-			void *arg)
-{
-	int r;
-
-	while ((r = read_record(in)) == 1) {
-		/* A blank line, at the end of a file say, is not a row. */
-		if (in->rec.n == 1 && !*rec_field(&in->rec, 0))
-			continue;
-		r = fn(&in->rec, arg);
-		if (r < 0)
-			break;
-	}
-	if (r < 0)
-		return log_err_errno(r, "read %s", in->full);
-	return 0;
-}
 
 static void series_list_free(struct series_list *l)
 {
@@ -260,18 +97,6 @@ static struct series *series_get(struct series_list *l, const char *flow, const 
 			flow, conn ? " connection " : "", conn ? conn : "");
 	l->n++;
 	return s;
-}
-
-/* Returns true with *v when `s` is a finite number (empty means missing, not zero). */
-static bool parse_double(const char *s, double *v)
-{
-	char *end;
-
-	if (!*s)
-		return false;
-	errno = 0;
-	*v = strtod(s, &end);
-	return !*end && !errno && isfinite(*v);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -450,23 +275,51 @@ static char *sb_close(struct strbuf *sb)
 	return sb->buf;
 }
 
+/* Opens rundir/rel. Returns 0, 1 when there is no such file, or -errno (logged). */
+static int open_results_csv(struct csv_reader *in, const char *rundir, const char *rel)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s/%s", rundir, rel) >= (int)sizeof(path))
+		return log_err_errno(-ENAMETOOLONG, "open %s/%s", rundir, rel);
+	r = csv_reader_open(in, path);
+	if (r == -ENOENT)
+		return 1;
+	return r < 0 ? log_err_errno(r, "open %s", path) : 0;
+}
+
+/* Calls fn for each data row. Returns 0 or -errno (logged). */
+static int read_rows(struct csv_reader *in, int (*fn)(const struct csv_reader *in, void *arg),
+		     void *arg)
+{
+	int r;
+
+	while ((r = csv_next_row(in)) == 1) {
+		r = fn(in, arg);
+		if (r < 0)
+			return log_err_errno(r, "read %s", in->path);
+	}
+	return r;
+}
+
 struct throughput_scan {
 	struct series_list flows;
-	int idx[3];
+	struct csv_col cols[3];
 	double *t; /* the first flow's sample times */
 	size_t nt, cap_t;
 };
 
-static int throughput_row(const struct record *rec, void *arg)
+static int throughput_row(const struct csv_reader *in, void *arg)
 {
 	struct throughput_scan *ts = arg;
-	struct series *s = series_get(&ts->flows, rec_field(rec, ts->idx[1]), NULL);
+	struct series *s = series_get(&ts->flows, csv_field(in, ts->cols[1].idx), NULL);
 	double v;
 
 	if (!s)
 		return -ENOMEM;
 	s->rows++;
-	if (s != ts->flows.v || !parse_double(rec_field(rec, ts->idx[0]), &v))
+	if (s != ts->flows.v || !csv_field_double(in, ts->cols[0].idx, &v))
 		return 0;
 	if (ts->nt == ts->cap_t) {
 		size_t cap = ts->cap_t ? 2 * ts->cap_t : 1024;
@@ -484,20 +337,17 @@ static int throughput_row(const struct record *rec, void *arg)
 /* The throughput chart from timeline/throughput.csv. Returns 1 when there is no such file. */
 static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
 {
-	static const char *const cols[] = {"t_s", "flow", "goodput_mbit"};
-	struct throughput_scan ts = {0};
-	struct csv_in in;
+	struct throughput_scan ts = {.cols = {{"t_s"}, {"flow"}, {"goodput_mbit"}}};
+	struct csv_reader in;
 	struct strbuf sb;
 	int r;
 
-	r = csv_in_open(&in, rundir, "timeline/throughput.csv");
-	if (r == -ENOENT)
-		return 1;
-	if (r < 0)
-		return log_err_errno(r, "open %s", in.full);
-	r = read_header(&in, cols, ts.idx, 3, 3);
+	r = open_results_csv(&in, rundir, "timeline/throughput.csv");
+	if (r)
+		return r;
+	r = csv_read_header(&in, ts.cols, 3);
 	if (!r)
-		r = for_each_row(&in, throughput_row, &ts);
+		r = read_rows(&in, throughput_row, &ts);
 	if (r < 0)
 		goto out;
 	snprintf(dt_buf, dt_size, "%.6g", median_step(ts.t, ts.nt));
@@ -530,25 +380,25 @@ static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, 
 out:
 	free(ts.t);
 	series_list_free(&ts.flows);
-	csv_in_close(&in);
+	csv_reader_close(&in);
 	return r;
 }
 
 struct conn_scan {
 	struct series_list conns;
-	int idx[5];	       /* cwnd.csv columns */
-	int ridx[5];	       /* retrans.csv columns */
-	bool have_srtt;	       /* cwnd.csv has an srtt_us column */
-	unsigned long rows;    /* cwnd.csv rows */
-	unsigned long retrans; /* sender retransmits in retrans.csv */
+	struct csv_col cols[5];	 /* cwnd.csv columns */
+	struct csv_col rcols[5]; /* retrans.csv columns */
+	bool have_srtt;		 /* cwnd.csv has an srtt_us column */
+	unsigned long rows;	 /* cwnd.csv rows */
+	unsigned long retrans;	 /* sender retransmits in retrans.csv */
 };
 
-static int cwnd_row(const struct record *rec, void *arg)
+static int cwnd_row(const struct csv_reader *in, void *arg)
 {
 	struct conn_scan *cs = arg;
 	struct series *s;
 
-	s = series_get(&cs->conns, rec_field(rec, cs->idx[1]), rec_field(rec, cs->idx[2]));
+	s = series_get(&cs->conns, csv_field(in, cs->cols[1].idx), csv_field(in, cs->cols[2].idx));
 	if (!s)
 		return -ENOMEM;
 	s->rows++;
@@ -556,15 +406,16 @@ static int cwnd_row(const struct record *rec, void *arg)
 	return 0;
 }
 
-static int retrans_row(const struct record *rec, void *arg)
+static int retrans_row(const struct csv_reader *in, void *arg)
 {
 	struct conn_scan *cs = arg;
 	struct series *s;
 
 	/* The receiver's retransmits (its SYN-ACKs, say) are not on the sender's cwnd. */
-	if (strcmp(rec_field(rec, cs->ridx[3]), "sender") != 0)
+	if (strcmp(csv_field(in, cs->rcols[3].idx), "sender") != 0)
 		return 0;
-	s = series_get(&cs->conns, rec_field(rec, cs->ridx[1]), rec_field(rec, cs->ridx[2]));
+	s = series_get(&cs->conns, csv_field(in, cs->rcols[1].idx),
+		       csv_field(in, cs->rcols[2].idx));
 	if (!s)
 		return -ENOMEM;
 	s->retrans++;
@@ -576,24 +427,21 @@ static int retrans_row(const struct record *rec, void *arg)
  * the file, or -errno with no marks counted. */
 static int scan_retrans(const char *rundir, struct conn_scan *cs)
 {
-	static const char *const cols[] = {"t_s", "flow", "conn", "side", "cwnd_pkts"};
-	struct csv_in in;
+	struct csv_reader in;
 	int r;
 
-	r = csv_in_open(&in, rundir, "events/retrans.csv");
-	if (r == -ENOENT)
-		return 1;
-	if (r < 0)
-		return log_err_errno(r, "open %s", in.full);
-	r = read_header(&in, cols, cs->ridx, 5, 5);
+	r = open_results_csv(&in, rundir, "events/retrans.csv");
+	if (r)
+		return r;
+	r = csv_read_header(&in, cs->rcols, 5);
 	if (!r)
-		r = for_each_row(&in, retrans_row, cs);
+		r = read_rows(&in, retrans_row, cs);
 	if (r < 0) {
 		for (size_t i = 0; i < cs->conns.n; i++)
 			cs->conns.v[i].retrans = 0;
 		cs->retrans = 0;
 	}
-	csv_in_close(&in);
+	csv_reader_close(&in);
 	return r;
 }
 
@@ -673,21 +521,21 @@ static char *srtt_plots(const struct conn_scan *cs)
  */
 static int chart_cwnd(const char *rundir, struct chart *cwnd, struct chart *srtt)
 {
-	static const char *const cols[] = {"t_s", "flow", "conn", "cwnd_pkts", "srtt_us"};
-	struct conn_scan cs = {0};
-	struct csv_in in;
+	struct conn_scan cs = {
+	    .cols = {{"t_s"}, {"flow"}, {"conn"}, {"cwnd_pkts"}, {"srtt_us", .optional = true}},
+	    .rcols = {{"t_s"}, {"flow"}, {"conn"}, {"side"}, {"cwnd_pkts"}},
+	};
+	struct csv_reader in;
 	int r, rr;
 
-	r = csv_in_open(&in, rundir, "timeline/cwnd.csv");
-	if (r == -ENOENT)
-		return 1;
-	if (r < 0)
-		return log_err_errno(r, "open %s", in.full);
-	r = read_header(&in, cols, cs.idx, 5, 4);
-	cs.have_srtt = cs.idx[4] >= 0;
+	r = open_results_csv(&in, rundir, "timeline/cwnd.csv");
+	if (r)
+		return r;
+	r = csv_read_header(&in, cs.cols, 5);
+	cs.have_srtt = cs.cols[4].idx >= 0;
 	if (!r)
-		r = for_each_row(&in, cwnd_row, &cs);
-	csv_in_close(&in);
+		r = read_rows(&in, cwnd_row, &cs);
+	csv_reader_close(&in);
 	if (r < 0)
 		goto out;
 

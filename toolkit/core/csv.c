@@ -1,35 +1,129 @@
-/* CSV writer for the timeline and event files of a results folder (RFC 4180 quoting). */
+/* CSV files of a results folder: the writer (RFC 4180 quoting, whole rows on disk) and the
+ * reader the analysis commands use. */
 #include "core/csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
-#include <stdbool.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
 
 /* Enough for the longest %.*f of a double (309 integer digits) with MAX_DECIMALS. */
 #define MAX_DECIMALS 20
 #define NUM_BUF	     (320 + MAX_DECIMALS)
 
+/* Whole rows are handed to the kernel once this much is buffered: what a stdio stream
+ * buffered before, so files lag behind by as little as they did. */
+#define CSV_FLUSH_BYTES 4096
+
+/* Makes room for `n` more bytes; a failure is kept in c->err like a write error. */
+static bool reserve(struct csv *c, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (c->err)
+		return false;
+	if (c->len + n <= c->cap)
+		return true;
+	cap = c->cap ? c->cap : 2 * CSV_FLUSH_BYTES;
+	while (cap < c->len + n)
+		cap *= 2;
+	p = realloc(c->buf, cap);
+	if (!p) {
+		c->err = -ENOMEM;
+		return false;
+	}
+	c->buf = p;
+	c->cap = cap;
+	return true;
+}
+
+static void put_bytes(struct csv *c, const char *s, size_t n)
+{
+	if (!reserve(c, n))
+		return;
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+}
+
+static void put_char(struct csv *c, char ch)
+{
+	put_bytes(c, &ch, 1);
+}
+
 static void sep(struct csv *c)
 {
 	if (c->col++ > 0)
-		fputc(',', c->f);
+		put_char(c, ',');
 }
 
 static void put_field(struct csv *c, const char *s)
 {
 	sep(c);
 	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, c->f);
+		put_bytes(c, s, strlen(s));
 		return;
 	}
-	fputc('"', c->f);
+	put_char(c, '"');
 	for (; *s; s++) {
 		if (*s == '"')
-			fputc('"', c->f);
-		fputc(*s, c->f);
+			put_char(c, '"');
+		put_char(c, *s);
 	}
-	fputc('"', c->f);
+	put_char(c, '"');
+}
+
+static void put_fmt(struct csv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put_fmt(struct csv *c, const char *fmt, ...)
+{
+	char buf[NUM_BUF];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put_bytes(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/*
+ * Writes the whole rows, buf[0, row_start), with one write() (more only when the kernel
+ * takes part of it). After a failed write nothing more is written: the file then ends
+ * where the failure left it, and a later write could only append after a cut row.
+ */
+int csv_flush(struct csv *c)
+{
+	size_t done = 0;
+
+	if (c->fd < 0 || c->err)
+		return c->err;
+	while (done < c->row_start) {
+		ssize_t n = write(c->fd, c->buf + done, c->row_start - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			c->err = -errno;
+			break;
+		}
+		if (n == 0) {
+			c->err = -EIO;
+			break;
+		}
+		done += n;
+	}
+	memmove(c->buf, c->buf + done, c->len - done);
+	c->len -= done;
+	c->row_start -= done;
+	return c->err;
 }
 
 int csv_open(struct csv *c, const char *path, const char *const *cols)
@@ -37,18 +131,30 @@ int csv_open(struct csv *c, const char *path, const char *const *cols)
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 	if (!cols || !cols[0])
 		return -EINVAL;
 	for (; cols[c->ncols]; c->ncols++)
 		;
-	c->f = fopen(path, "we");
-	if (!c->f)
-		return -errno;
+	c->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (c->fd < 0) {
+		r = -errno;
+		c->fd = -1;
+		return r;
+	}
 	for (int i = 0; i < c->ncols; i++)
 		put_field(c, cols[i]);
 	r = csv_end_row(c);
 	/* The header is not a data row. */
 	c->rows = 0;
+	/* On disk at once: a reader finds the columns even in a file with no rows yet. */
+	r = r ?: csv_flush(c);
+	if (r < 0) {
+		close(c->fd);
+		free(c->buf);
+		memset(c, 0, sizeof(*c));
+		c->fd = -1;
+	}
 	return r;
 }
 
@@ -60,13 +166,13 @@ void csv_str(struct csv *c, const char *s)
 void csv_u64(struct csv *c, uint64_t v)
 {
 	sep(c);
-	fprintf(c->f, "%llu", (unsigned long long)v);
+	put_fmt(c, "%" PRIu64, v);
 }
 
 void csv_i64(struct csv *c, int64_t v)
 {
 	sep(c);
-	fprintf(c->f, "%lld", (long long)v);
+	put_fmt(c, "%" PRId64, v);
 }
 
 /* True when buf is "-0", "-0.00", ...: a negative value that rounded to zero. */
@@ -94,7 +200,7 @@ void csv_double(struct csv *c, double v, int decimals)
 		decimals = MAX_DECIMALS;
 	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
 	/* "-0.000" would make readers that diff runs see a change that is not there. */
-	fputs(is_negative_zero(buf) ? buf + 1 : buf, c->f);
+	put_fmt(c, "%s", is_negative_zero(buf) ? buf + 1 : buf);
 }
 
 int csv_end_row(struct csv *c)
@@ -102,8 +208,11 @@ int csv_end_row(struct csv *c)
 	int fields = c->col;
 
 	/* The newline is written even for a bad row so that later rows stay aligned. */
-	fputc('\n', c->f);
+	put_char(c, '\n');
 	c->col = 0;
+	c->row_start = c->len;
+	if (c->row_start >= CSV_FLUSH_BYTES)
+		csv_flush(c);
 	if (fields != c->ncols)
 		return -EINVAL;
 	c->rows++;
@@ -112,17 +221,216 @@ int csv_end_row(struct csv *c)
 
 int csv_close(struct csv *c)
 {
-	int r = 0;
+	int r;
 
-	if (!c->f)
+	if (c->fd < 0) {
+		free(c->buf);
+		c->buf = NULL;
 		return 0;
-	if (fflush(c->f) != 0)
+	}
+	r = csv_flush(c);
+	if (!r && c->len > c->row_start)
+		r = -EINVAL;
+	if (close(c->fd) != 0 && !r)
 		r = -errno;
-	/* A write that failed earlier leaves only the stream's error flag behind. */
-	if (!r && ferror(c->f))
-		r = -EIO;
-	if (fclose(c->f) != 0 && !r)
-		r = -errno;
-	c->f = NULL;
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 	return r;
+}
+
+static int rec_putc(struct csv_reader *in, char ch)
+{
+	if (in->len == in->cap) {
+		size_t cap = in->cap ? 2 * in->cap : 256;
+		char *p = realloc(in->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		in->buf = p;
+		in->cap = cap;
+	}
+	in->buf[in->len++] = ch;
+	return 0;
+}
+
+static int rec_start_field(struct csv_reader *in)
+{
+	if (in->nfields == in->cap_fields) {
+		int cap = in->cap_fields ? 2 * in->cap_fields : 16;
+		size_t *p = realloc(in->off, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		in->off = p;
+		in->cap_fields = cap;
+	}
+	in->off[in->nfields++] = in->len;
+	return 0;
+}
+
+/*
+ * Reads one record. Returns 1 with a record ended by its line end, 0 at the end of the file
+ * (with in->cut_rows counting what was there without a line end), or -errno.
+ */
+static int read_record(struct csv_reader *in)
+{
+	bool quoted = false, any = false, ended = false;
+	int ch, err;
+
+	in->len = 0;
+	in->nfields = 0;
+	in->line = in->next_line;
+	err = rec_start_field(in);
+	while (!err && (ch = getc_unlocked(in->f)) != EOF) {
+		any = true;
+		if (ch == '\n')
+			in->next_line++;
+		if (quoted) {
+			if (ch != '"') {
+				err = rec_putc(in, ch);
+				continue;
+			}
+			ch = getc_unlocked(in->f);
+			if (ch == '"') {
+				err = rec_putc(in, '"');
+				continue;
+			}
+			quoted = false;
+			if (ch == EOF)
+				break;
+			if (ch == '\n')
+				in->next_line++;
+		}
+		if (ch == '"') {
+			quoted = true;
+		} else if (ch == ',') {
+			err = rec_putc(in, '\0') ?: rec_start_field(in);
+		} else if (ch == '\n') {
+			ended = true;
+			break;
+		} else if (ch != '\r') {
+			err = rec_putc(in, ch);
+		}
+	}
+	if (!err)
+		err = rec_putc(in, '\0');
+	if (err)
+		return err;
+	if (ferror(in->f))
+		return -EIO;
+	if (ended)
+		return 1;
+	/* What a writer killed mid-row left behind: not a row. */
+	if (any) {
+		in->cut_rows++;
+		log_info("%s:%lu: the last row has no line end (its writer was stopped while "
+			 "writing it); it is left out",
+			 in->path, in->line);
+	}
+	return 0;
+}
+
+int csv_reader_open(struct csv_reader *in, const char *path)
+{
+	memset(in, 0, sizeof(*in));
+	if (snprintf(in->path, sizeof(in->path), "%s", path) >= (int)sizeof(in->path))
+		return -ENAMETOOLONG;
+	in->next_line = 1;
+	in->f = fopen(path, "re");
+	return in->f ? 0 : -errno;
+}
+
+void csv_reader_close(struct csv_reader *in)
+{
+	if (in->f)
+		fclose(in->f);
+	free(in->buf);
+	free(in->off);
+	in->f = NULL;
+	in->buf = NULL;
+	in->off = NULL;
+	in->len = in->cap = 0;
+	in->nfields = in->cap_fields = 0;
+}
+
+const char *csv_field(const struct csv_reader *in, int i)
+{
+	return i >= 0 && i < in->nfields ? in->buf + in->off[i] : "";
+}
+
+/* A blank line (at the end of a hand-edited file, say) is not a row. */
+static bool is_blank(const struct csv_reader *in)
+{
+	return in->nfields == 1 && !*csv_field(in, 0);
+}
+
+int csv_read_header(struct csv_reader *in, struct csv_col *cols, int ncols)
+{
+	int r;
+
+	while ((r = read_record(in)) == 1 && is_blank(in))
+		;
+	if (r < 0)
+		return log_err_errno(r, "read %s", in->path);
+	if (r == 0) {
+		log_err("%s: no header row%s", in->path,
+			in->cut_rows ? " (it was cut: the run was stopped while creating the file)"
+				     : " (the file is empty)");
+		return -EINVAL;
+	}
+	for (int i = 0; i < ncols; i++) {
+		cols[i].idx = -1;
+		for (int c = 0; c < in->nfields && cols[i].idx < 0; c++)
+			if (strcmp(csv_field(in, c), cols[i].name) == 0)
+				cols[i].idx = c;
+		if (cols[i].idx < 0 && !cols[i].optional) {
+			log_err("%s:%lu: no column '%s' in the header", in->path, in->line,
+				cols[i].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int csv_next_row(struct csv_reader *in)
+{
+	int r;
+
+	while ((r = read_record(in)) == 1 && is_blank(in))
+		;
+	if (r < 0)
+		return log_err_errno(r, "read %s", in->path);
+	if (r == 1)
+		in->rows++;
+	return r;
+}
+
+bool csv_field_double(const struct csv_reader *in, int i, double *v)
+{
+	const char *s = csv_field(in, i);
+	char *end;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	*v = strtod(s, &end);
+	return !*end && !errno && isfinite(*v);
+}
+
+bool csv_field_u64(const struct csv_reader *in, int i, uint64_t *v)
+{
+	const char *s = csv_field(in, i);
+	unsigned long long n;
+	char *end;
+
+	/* strtoull would take "-1" as 2^64-1 and skip leading blanks. */
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (*end || errno)
+		return false;
+	*v = n;
+	return true;
 }

@@ -591,7 +591,7 @@ int collect_poll(struct collector *c, int timeout_ms)
 	if (now - c->last_flush_ns > 500000000ull) {
 		for (int i = 0; i < CSV_COUNT; i++)
 			if (c->csv_open[i])
-				fflush(c->csv[i].f);
+				csv_flush(&c->csv[i]);
 		c->last_flush_ns = now;
 	}
 	if (n == -EINTR)
