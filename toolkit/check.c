@@ -4,6 +4,7 @@
 #include "link/link.h"
 #include "kernel/sys.h"
 #include "commands.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "ccx_version.h"
 #include "probe_cc.skel.h"
@@ -633,32 +634,11 @@ static void probe_hz(struct check *c, struct check_ctx *ctx, const void *arg)
 	}
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", out);
-		else if (ch == '\t')
-			fputs("\\t", out);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
-static void json_word_list(FILE *out, const char *list)
+static void json_word_list(struct json *j, const char *list)
 {
 	const char *p = list;
-	bool first = true;
 
-	fputc('[', out);
+	json_array_begin(j);
 	while (*p) {
 		size_t n;
 		char word[128];
@@ -668,51 +648,49 @@ static void json_word_list(FILE *out, const char *list)
 		if (!n)
 			break;
 		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		fputs(first ? "" : ", ", out);
-		json_string(out, word);
-		first = false;
+		json_str(j, word);
 		p += n;
 	}
-	fputc(']', out);
+	json_array_end(j);
 }
 
-static void print_json(FILE *out, const struct check *checks, size_t n, const struct check_ctx *ctx,
-		       bool ok)
+static int print_json(FILE *out, const struct check *checks, size_t n, const struct check_ctx *ctx,
+		      bool ok)
 {
-	fputs("{\n  \"kernel\": ", out);
-	json_string(out, ctx->uts.release);
-	fprintf(out, ",\n  \"libbpf\": \"%u.%u\",\n  \"checks\": [\n", libbpf_major_version(),
-		libbpf_minor_version());
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_kv_str(&j, "kernel", ctx->uts.release);
+	json_key(&j, "libbpf");
+	json_strf(&j, "%u.%u", libbpf_major_version(), libbpf_minor_version());
+	json_key(&j, "checks");
+	json_array_begin(&j);
 	for (size_t i = 0; i < n; i++) {
-		fputs("    {\"name\": ", out);
-		json_string(out, checks[i].name);
-		fprintf(out, ", \"status\": \"%s\", \"required\": %s, \"detail\": ",
-			status_json[checks[i].status], checks[i].required ? "true" : "false");
-		json_string(out, checks[i].detail);
-		fputs(", \"without\": ", out);
-		if (checks[i].without)
-			json_string(out, checks[i].without);
-		else
-			fputs("null", out);
-		fprintf(out, "}%s\n", i + 1 < n ? "," : "");
+		json_object_begin(&j);
+		json_kv_str(&j, "name", checks[i].name);
+		json_kv_str(&j, "status", status_json[checks[i].status]);
+		json_kv_bool(&j, "required", checks[i].required);
+		json_kv_str(&j, "detail", checks[i].detail);
+		json_kv_str(&j, "without", checks[i].without);
+		json_object_end(&j);
 	}
-	fputs("  ],\n  \"hz\": ", out);
+	json_array_end(&j);
 	if (ctx->hz > 0) {
-		fprintf(out, "%d,\n  \"hz_source\": ", ctx->hz);
-		json_string(out, ctx->hz_source);
+		json_kv_int(&j, "hz", ctx->hz);
+		json_kv_str(&j, "hz_source", ctx->hz_source);
 	} else {
-		fputs("null,\n  \"hz_source\": null", out);
+		json_kv_null(&j, "hz");
+		json_kv_null(&j, "hz_source");
 	}
-	fputs(",\n  \"cgroup2\": ", out);
-	if (ctx->have_cgroup2)
-		json_string(out, ctx->cgroup2);
-	else
-		fputs("null", out);
-	fputs(",\n  \"congestion_controls\": ", out);
-	json_word_list(out, ctx->cc_available);
-	fputs(",\n  \"allowed_congestion_controls\": ", out);
-	json_word_list(out, ctx->cc_allowed);
-	fprintf(out, ",\n  \"ok\": %s\n}\n", ok ? "true" : "false");
+	json_kv_str(&j, "cgroup2", ctx->have_cgroup2 ? ctx->cgroup2 : NULL);
+	json_key(&j, "congestion_controls");
+	json_word_list(&j, ctx->cc_available);
+	json_key(&j, "allowed_congestion_controls");
+	json_word_list(&j, ctx->cc_allowed);
+	json_kv_bool(&j, "ok", ok);
+	json_object_end(&j);
+	return json_finish(&j);
 }
 
 static void print_table(FILE *out, const struct check *checks, size_t n, bool ok)
@@ -818,6 +796,7 @@ int cmd_check(int argc, char **argv)
 
 	if (r >= 0)
 		return r;
+	r = 0;
 
 	probe_pid = getpid();
 	if (uname(&ctx.uts) < 0)
@@ -857,11 +836,11 @@ int cmd_check(int argc, char **argv)
 		if (checks[i].required && checks[i].status == CHECK_MISSING)
 			ok = false;
 	if (json)
-		print_json(stdout, checks, n, &ctx, ok);
+		r = print_json(stdout, checks, n, &ctx, ok);
 	else
 		print_table(stdout, checks, n, ok);
-	if (fflush(stdout) == EOF) {
-		log_err_errno(-errno, "write output");
+	if (r || fflush(stdout) == EOF) {
+		log_err_errno(r ? r : -errno, "write output");
 		return CCX_EXIT_FAILURE;
 	}
 	return ok ? CCX_EXIT_OK : CCX_EXIT_FAILURE;
