@@ -449,8 +449,9 @@ static unsigned long check_killed_file(const char *path, unsigned long min_rows,
 	return n;
 }
 
-/* Writes rows 0 .. rows-1 of the kill tests from `seed`, and a row it never ends. */
-static void write_kill_rows(const char *path, unsigned long rows, unsigned int seed, bool ended)
+/* Writes rows 0 .. rows-1 of the kill tests from `seed` and closes the file, or, with `die`,
+ * starts one more row and dies by SIGKILL before its end. */
+static void write_kill_rows(const char *path, unsigned long rows, unsigned int seed, bool die)
 {
 	static const char *const cols[] = {"seq", "flow", "note", NULL};
 	struct csv c;
@@ -461,8 +462,10 @@ static void write_kill_rows(const char *path, unsigned long rows, unsigned int s
 		put_kill_row(&c, i, &seed);
 		csv_end_row(&c);
 	}
-	if (!ended)
+	if (die) {
 		put_kill_row(&c, rows, &seed);
+		raise(SIGKILL);
+	}
 	csv_close(&c);
 }
 
@@ -487,24 +490,14 @@ static void test_kill_mid_row(void)
 
 		CHECK(pid >= 0);
 		if (pid == 0) {
-			struct csv c;
-
-			if (csv_open(&c, path, (const char *const[]){"seq", "flow", "note", NULL}) <
-			    0)
-				_exit(1);
-			for (unsigned long i = 0; i < rows; i++) {
-				put_kill_row(&c, i, &s);
-				csv_end_row(&c);
-			}
-			put_kill_row(&c, rows, &s); /* started, never ended */
-			raise(SIGKILL);
+			write_kill_rows(path, rows, s, true);
 			_exit(2);
 		}
 		CHECK(waitpid(pid, &status, 0) == pid);
 		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		check_killed_file(path, 0, seed);
 
-		write_kill_rows(ref, rows, s, true);
+		write_kill_rows(ref, rows, s, false);
 		got = slurp(path);
 		want = slurp(ref);
 		CHECK(got && want);

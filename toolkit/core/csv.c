@@ -21,26 +21,38 @@
  * buffered before, so files lag behind by as little as they did. */
 #define CSV_FLUSH_BYTES 4096
 
+/*
+ * Returns `v` grown to hold at least `need` elements of `size` bytes, its capacity *cap
+ * doubled (from `first`) so that appends cost O(1) on average; NULL when out of memory,
+ * and `v` is then as it was.
+ */
+static void *grow(void *v, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : first;
+
+	if (need <= *cap)
+		return v;
+	while (n < need)
+		n *= 2;
+	v = realloc(v, n * size);
+	if (v)
+		*cap = n;
+	return v;
+}
+
 /* Makes room for `n` more bytes; a failure is kept in c->err like a write error. */
 static bool reserve(struct csv *c, size_t n)
 {
-	size_t cap;
 	char *p;
 
 	if (c->err)
 		return false;
-	if (c->len + n <= c->cap)
-		return true;
-	cap = c->cap ? c->cap : 2 * CSV_FLUSH_BYTES;
-	while (cap < c->len + n)
-		cap *= 2;
-	p = realloc(c->buf, cap);
+	p = grow(c->buf, &c->cap, c->len + n, 1, 2 * CSV_FLUSH_BYTES);
 	if (!p) {
 		c->err = -ENOMEM;
 		return false;
 	}
 	c->buf = p;
-	c->cap = cap;
 	return true;
 }
 
@@ -241,30 +253,22 @@ int csv_close(struct csv *c)
 
 static int rec_putc(struct csv_reader *in, char ch)
 {
-	if (in->len == in->cap) {
-		size_t cap = in->cap ? 2 * in->cap : 256;
-		char *p = realloc(in->buf, cap);
+	char *p = grow(in->buf, &in->cap, in->len + 1, 1, 256);
 
-		if (!p)
-			return -ENOMEM;
-		in->buf = p;
-		in->cap = cap;
-	}
+	if (!p)
+		return -ENOMEM;
+	in->buf = p;
 	in->buf[in->len++] = ch;
 	return 0;
 }
 
 static int rec_start_field(struct csv_reader *in)
 {
-	if (in->nfields == in->cap_fields) {
-		int cap = in->cap_fields ? 2 * in->cap_fields : 16;
-		size_t *p = realloc(in->off, cap * sizeof(*p));
+	size_t *p = grow(in->off, &in->cap_fields, (size_t)in->nfields + 1, sizeof(*p), 16);
 
-		if (!p)
-			return -ENOMEM;
-		in->off = p;
-		in->cap_fields = cap;
-	}
+	if (!p)
+		return -ENOMEM;
+	in->off = p;
 	in->off[in->nfields++] = in->len;
 	return 0;
 }

@@ -62,7 +62,8 @@ struct csv_reader {
 	char *buf;		 /* the current record's fields, each NUL-terminated */
 	size_t len, cap;
 	size_t *off; /* where each field starts in buf */
-	int nfields, cap_fields;
+	size_t cap_fields;
+	int nfields;
 };
 
 struct csv_col {
