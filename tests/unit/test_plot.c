@@ -312,6 +312,55 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+/* The largest y value gnuplot itself read for a chart (GPVAL_DATA_Y_MAX), or -1. */
+static double gnuplot_y_max(const char *rundir, const char *script)
+{
+	char cmd[PATH_MAX + 128], out[256] = "";
+	double v = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && printf 'load \"%s\"\nprint GPVAL_DATA_Y_MAX\n' | gnuplot 2>&1", rundir,
+		 script);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(out, sizeof(out), p))
+		sscanf(out, "%lf", &v);
+	pclose(p);
+	return v;
+}
+
+/* A writer killed mid-row leaves a last row without its line end: the reader leaves it out,
+ * and so must gnuplot, which reads the CSV itself. Here the cut row would carry a cwnd of
+ * 99999, far above the fixture's. */
+static void test_cut_row(const char *fixture)
+{
+	char rundir[PATH_MAX], path[PATH_MAX], *s;
+	double whole, cut;
+	FILE *f;
+
+	make_run(fixture, "variants", "cut", rundir, sizeof(rundir));
+	CHECK(plot_run_dir(rundir, true) == 0);
+	whole = gnuplot_y_max(rundir, "plots/cwnd.gp");
+	CHECK_MSG(whole > 10 && whole < 1000, "cwnd y max %g", whole);
+
+	CHECK(snprintf(path, sizeof(path), "%s/timeline/cwnd.csv", rundir) < (int)sizeof(path));
+	f = fopen(path, "a");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("6.100,nv,0,99999", f);
+	fclose(f);
+	CHECK(plot_run_dir(rundir, true) == 0);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_HAS(s, "data every ::0::159 using 't_s':(cwnd('nv', '0'))");
+	free(s);
+	cut = gnuplot_y_max(rundir, "plots/cwnd.gp");
+	CHECK_MSG(cut == whole, "with a cut row gnuplot read a cwnd up to %g (whole rows: %g)", cut,
+		  whole);
+}
+
 static bool have_gnuplot(void)
 {
 	const char *path = getenv("PATH");
@@ -375,6 +424,8 @@ int main(void)
 	snprintf(rundir, sizeof(rundir), "%s/it's/odd", tmpdir);
 	CHECK(plot_run_dir(rundir, true) == 0);
 	CHECK(exists_in(rundir, "plots/throughput.png"));
+
+	test_cut_row(fixture);
 
 	/* A chart gnuplot cannot draw is an error, with what gnuplot said; the others are
 	 * still drawn. Here the PNG's path is taken by a directory. */

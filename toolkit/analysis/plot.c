@@ -303,11 +303,27 @@ static int read_rows(struct csv_reader *in, int (*fn)(const struct csv_reader *i
 	return r;
 }
 
+/*
+ * How a script names a data file's rows: "data", or "data every ::0::N" when the file ends
+ * in a row its writer was stopped in the middle of (csv_reader leaves it out, and so must
+ * gnuplot, which reads the file itself; `every` counts data rows from 0).
+ */
+static void data_rows(char *buf, size_t len, const char *var, const struct csv_reader *in,
+		      unsigned long whole_rows)
+{
+	if (in->cut_rows && whole_rows)
+		snprintf(buf, len, "%s every ::0::%lu", var, whole_rows - 1);
+	else /* without whole rows there is nothing of the file to plot */
+		snprintf(buf, len, "%s", var);
+}
+
 struct throughput_scan {
 	struct series_list flows;
 	struct csv_col cols[3];
 	double *t; /* the first flow's sample times */
 	size_t nt, cap_t;
+	unsigned long rows;
+	char data[48]; /* "data", with `every` when the last row was cut */
 };
 
 static int throughput_row(const struct csv_reader *in, void *arg)
@@ -319,6 +335,7 @@ static int throughput_row(const struct csv_reader *in, void *arg)
 	if (!s)
 		return -ENOMEM;
 	s->rows++;
+	ts->rows++;
 	if (s != ts->flows.v || !csv_field_double(in, ts->cols[0].idx, &v))
 		return 0;
 	if (ts->nt == ts->cap_t) {
@@ -350,6 +367,7 @@ static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, 
 		r = read_rows(&in, throughput_row, &ts);
 	if (r < 0)
 		goto out;
+	data_rows(ts.data, sizeof(ts.data), "data", &in, ts.rows);
 	snprintf(dt_buf, dt_size, "%.6g", median_step(ts.t, ts.nt));
 	ch->dt_s = dt_buf;
 
@@ -361,7 +379,7 @@ static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, 
 	} else {
 		fputs("plot \\\n", sb.f);
 		for (size_t i = 0; i < ts.flows.n; i++) {
-			fputs("\tdata using 't_s':(goodput(", sb.f);
+			fprintf(sb.f, "\t%s using 't_s':(goodput(", ts.data);
 			gp_quote(sb.f, ts.flows.v[i].flow);
 			fprintf(sb.f, ")) with lines lt %d title ", series_lt(i));
 			gp_quote(sb.f, ts.flows.v[i].flow);
@@ -369,10 +387,11 @@ static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, 
 		}
 		/* With one flow the sum is that flow again: a second line on top of it. */
 		if (ts.flows.n > 1)
-			fputs("\tdata using (interval(column('t_s'))):'goodput_mbit' smooth "
-			      "frequency \\\n\t\twith lines lc rgb 'black' lw 2 dt (10,5) "
-			      "title 'total'\n",
-			      sb.f);
+			fprintf(sb.f,
+				"\t%s using (interval(column('t_s'))):'goodput_mbit' smooth "
+				"frequency \\\n\t\twith lines lc rgb 'black' lw 2 dt (10,5) "
+				"title 'total'\n",
+				ts.data);
 	}
 	ch->plots = sb_close(&sb);
 	if (!ch->plots)
@@ -391,6 +410,9 @@ struct conn_scan {
 	bool have_srtt;		 /* cwnd.csv has an srtt_us column */
 	unsigned long rows;	 /* cwnd.csv rows */
 	unsigned long retrans;	 /* sender retransmits in retrans.csv */
+	unsigned long rrows;	 /* retrans.csv rows, both sides */
+	char data[48];		 /* cwnd.csv rows as the script names them (data_rows) */
+	char rdata[48];		 /* retrans.csv rows */
 };
 
 static int cwnd_row(const struct csv_reader *in, void *arg)
@@ -411,6 +433,7 @@ static int retrans_row(const struct csv_reader *in, void *arg)
 	struct conn_scan *cs = arg;
 	struct series *s;
 
+	cs->rrows++;
 	/* The receiver's retransmits (its SYN-ACKs, say) are not on the sender's cwnd. */
 	if (strcmp(csv_field(in, cs->rcols[3].idx), "sender") != 0)
 		return 0;
@@ -436,6 +459,7 @@ static int scan_retrans(const char *rundir, struct conn_scan *cs)
 	r = csv_read_header(&in, cs->rcols, 5);
 	if (!r)
 		r = read_rows(&in, retrans_row, cs);
+	data_rows(cs->rdata, sizeof(cs->rdata), "retrans", &in, cs->rrows);
 	if (r < 0) {
 		for (size_t i = 0; i < cs->conns.n; i++)
 			cs->conns.v[i].retrans = 0;
@@ -446,10 +470,12 @@ static int scan_retrans(const char *rundir, struct conn_scan *cs)
 }
 
 /* One line per connection that has cwnd.csv rows, drawn by the script's function `fn`. */
-static void plot_conn_line(FILE *f, const char **sep, const struct series *s, size_t i,
+static void plot_conn_line(FILE *f, const char **sep, const struct conn_scan *cs, size_t i,
 			   const char *fn)
 {
-	fprintf(f, "%s\tdata using 't_s':(%s(", *sep, fn);
+	const struct series *s = &cs->conns.v[i];
+
+	fprintf(f, "%s\t%s using 't_s':(%s(", *sep, cs->data, fn);
 	gp_quote(f, s->flow);
 	fputs(", ", f);
 	gp_quote(f, s->conn);
@@ -477,10 +503,10 @@ static char *cwnd_plots(const struct conn_scan *cs)
 
 		/* A connection seen only in retrans.csv gets its marks but no line. */
 		if (s->rows)
-			plot_conn_line(sb.f, &sep, s, i, "cwnd");
+			plot_conn_line(sb.f, &sep, cs, i, "cwnd");
 		if (!s->retrans)
 			continue;
-		fprintf(sb.f, "%s\tretrans using 't_s':(retx(", sep);
+		fprintf(sb.f, "%s\t%s using 't_s':(retx(", sep, cs->rdata);
 		gp_quote(sb.f, s->flow);
 		fputs(", ", sb.f);
 		gp_quote(sb.f, s->conn);
@@ -509,7 +535,7 @@ static char *srtt_plots(const struct conn_scan *cs)
 	}
 	for (size_t i = 0; i < cs->conns.n; i++)
 		if (cs->conns.v[i].rows)
-			plot_conn_line(sb.f, &sep, &cs->conns.v[i], i, "srtt_ms");
+			plot_conn_line(sb.f, &sep, cs, i, "srtt_ms");
 	fputc('\n', sb.f);
 	return sb_close(&sb);
 }
@@ -535,6 +561,7 @@ static int chart_cwnd(const char *rundir, struct chart *cwnd, struct chart *srtt
 	cs.have_srtt = cs.cols[4].idx >= 0;
 	if (!r)
 		r = read_rows(&in, cwnd_row, &cs);
+	data_rows(cs.data, sizeof(cs.data), "data", &in, cs.rows);
 	csv_reader_close(&in);
 	if (r < 0)
 		goto out;
