@@ -1,12 +1,14 @@
 /* `ccexp cleanup`: removes what runs killed with SIGKILL left behind, sparing live runs. */
 #include "commands.h"
 #include "kernel/kernel.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "kernel/sys.h"
 #include "kernel/topology.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
@@ -14,7 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define META_MAX_BYTES (16 << 20) /* far above any meta.json ccexp writes */
 
 /* The run prefix ("ccx" + id) of an object name, or false when it is not one of ours. */
 static bool run_prefix(const char *name, char *prefix, size_t len)
@@ -35,10 +41,12 @@ static bool run_prefix(const char *name, char *prefix, size_t len)
 	return true;
 }
 
-/* A run is live while the pid in its state file is a running ccexp. */
+/* A run is live while the pid in its state file is a running ccexp. A zombie is not: a
+ * killed ccexp whose parent has not reaped it yet left its objects for good. */
 static bool run_is_live(const char *prefix)
 {
-	char path[PATH_MAX], buf[64], comm[64];
+	char path[PATH_MAX], buf[PATH_MAX + 64], stat[512];
+	const char *state;
 	int pid;
 
 	snprintf(path, sizeof(path), CCX_STATE_DIR "/%s", prefix);
@@ -47,10 +55,15 @@ static bool run_is_live(const char *prefix)
 	pid = atoi(buf);
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	if (sys_read_file(path, comm, sizeof(comm)) < 0)
+	/* "pid (comm) S ...": the name may hold blanks and parentheses, the state follows the
+	 * last ')'. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (sys_read_file(path, stat, sizeof(stat)) < 0)
 		return false;
-	return strcmp(comm, "ccexp") == 0;
+	state = strrchr(stat, ')');
+	if (!state || state[1] != ' ' || state[2] == 'Z' || state[2] == 'X')
+		return false;
+	return strstr(stat, " (ccexp) ") == stat + strcspn(stat, " ");
 }
 
 struct cleanup_ctx {
@@ -162,9 +175,237 @@ static void clean_links(struct cleanup_ctx *cx)
 	if_freenameindex(ifs);
 }
 
+/* The whole of a regular file, NUL-terminated, in *out (malloc'ed). Returns its length or
+ * -errno (-EFBIG past max). */
+static ssize_t read_whole(const char *path, size_t max, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 65536;
+	char *buf = NULL;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *p = realloc(buf, buf ? cap *= 2 : cap);
+
+			if (!p) {
+				n = -ENOMEM;
+				goto fail;
+			}
+			buf = p;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len > max) {
+			n = -EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return len;
+fail:
+	close(fd);
+	free(buf);
+	return n;
+}
+
+/* Writes `data` to `path` through a temporary file in the same folder and a rename, so a
+ * reader sees the old file or the new one, never a part: a full disk leaves the old one. */
+static int replace_file(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t done = 0;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0, path,
+		     slash ? slash + 1 : path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += n;
+	}
+	if (!r && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/*
+ * A row is whole when its line ends with \n, so a file whose last byte is not one ends in a
+ * cut row (or is empty: not even its header was written). Appends such files of `dir`, as
+ * "sub/name.csv", to the JSON array `j`.
+ */
+static void list_cut_csv(const char *outdir, const char *sub, struct json *j)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", outdir, *sub ? "/" : "", sub) >=
+	    (int)sizeof(path))
+		return;
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char file[PATH_MAX + NAME_MAX + 2], last = '\n';
+		struct stat st;
+		int fd;
+
+		if (n < 5 || strcmp(de->d_name + n - 4, ".csv"))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_size == 0 || pread(fd, &last, 1, st.st_size - 1) != 1 || last != '\n'))
+			json_strf(j, "%s%s%s", sub, *sub ? "/" : "", de->d_name);
+		close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * A run killed with SIGKILL left its meta.json saying "running": says "killed" instead, with
+ * when cleanup found it and which CSV files end in a cut row. Only ccexp's own top-level
+ * lines are touched (two-space indent), and only when meta.json is the run's (its run_id).
+ * Returns 1 when marked, 0 when there was nothing to mark, or -errno.
+ */
+static int mark_killed(const char *outdir, const char *prefix, bool dry_run)
+{
+	static const char running[] = "\n  \"status\": \"running\",\n";
+	char path[PATH_MAX], want_id[64], when[64], *meta = NULL, *add = NULL, *out = NULL;
+	const char *at;
+	size_t addlen = 0, outlen = 0;
+	time_t now = time(NULL);
+	struct json j;
+	struct tm tm;
+	FILE *f;
+	ssize_t len;
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s/meta.json", outdir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	len = read_whole(path, META_MAX_BYTES, &meta);
+	if (len == -ENOENT)
+		return 0; /* the folder was removed or moved since */
+	if (len < 0)
+		return (int)len;
+	snprintf(want_id, sizeof(want_id), "\n  \"run_id\": \"%s\",\n",
+		 prefix + strlen(CCX_PREFIX));
+	at = strstr(meta, running);
+	if (!at || !strstr(meta, want_id)) {
+		free(meta);
+		return 0;
+	}
+	if (dry_run) {
+		free(meta);
+		return 1;
+	}
+
+	/* The new lines come from the JSON writer, which escapes the file names; its braces
+	 * are dropped so that they sit at the top level of meta.json. */
+	f = open_memstream(&add, &addlen);
+	if (!f) {
+		free(meta);
+		return -ENOMEM;
+	}
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_init(&j, f);
+	json_object_begin(&j);
+	json_kv_str(&j, "status", "killed");
+	json_kv_str(&j, "error",
+		    "ccexp was killed before the run ended (SIGKILL, a crash or a "
+		    "power loss); `ccexp cleanup` removed what it left behind");
+	json_kv_str(&j, "killed_found", when);
+	json_key(&j, "cut_files");
+	json_array_begin(&j);
+	list_cut_csv(outdir, "", &j);
+	list_cut_csv(outdir, "timeline", &j);
+	list_cut_csv(outdir, "events", &j);
+	json_array_end(&j);
+	json_object_end(&j);
+	r = json_finish(&j);
+	if (fclose(f) != 0 && !r)
+		r = -ENOMEM;
+	/* "{\n  ...\n}\n" -> "  ...,\n" */
+	if (!r && (addlen < 5 || strncmp(add, "{\n", 2) || strcmp(add + addlen - 3, "\n}\n")))
+		r = -EINVAL;
+	if (!r) {
+		f = open_memstream(&out, &outlen);
+		if (!f) {
+			r = -ENOMEM;
+		} else {
+			size_t head = (size_t)(at - meta) + 1;
+
+			fwrite(meta, 1, head, f);
+			fwrite(add + 2, 1, addlen - 5, f);
+			fputs(",\n", f);
+			fputs(meta + head + strlen(running) - 1, f);
+			if (fclose(f) != 0)
+				r = -ENOMEM;
+		}
+	}
+	if (!r)
+		r = replace_file(path, out, outlen);
+	free(meta);
+	free(add);
+	free(out);
+	return r < 0 ? r : 1;
+}
+
+/* The results folder in a run's state file (its second line), or false for a state file of
+ * a ccexp that did not write one. */
+static bool state_outdir(const char *state_path, char *dir, size_t len)
+{
+	char buf[PATH_MAX + 64], *nl;
+
+	if (sys_read_file(state_path, buf, sizeof(buf)) < 0)
+		return false;
+	nl = strchr(buf, '\n');
+	if (!nl || nl[1] != '/')
+		return false;
+	nl++;
+	nl[strcspn(nl, "\n")] = '\0';
+	return snprintf(dir, len, "%s", nl) < (int)len;
+}
+
 static void clean_state_files(struct cleanup_ctx *cx)
 {
-	char prefix[32], path[PATH_MAX];
+	char prefix[32], path[PATH_MAX], outdir[PATH_MAX];
 	struct dirent *de;
 	DIR *d = opendir(CCX_STATE_DIR);
 
@@ -176,6 +417,20 @@ static void clean_state_files(struct cleanup_ctx *cx)
 		if (!run_prefix(de->d_name, prefix, sizeof(prefix)) || run_is_live(prefix))
 			continue;
 		snprintf(path, sizeof(path), CCX_STATE_DIR "/%.200s", de->d_name);
+		/* Its processes are gone by now (cgroups first): nobody writes the folder. */
+		if (state_outdir(path, outdir, sizeof(outdir))) {
+			r = mark_killed(outdir, prefix, cx->dry_run);
+			if (r < 0) {
+				log_err_errno(r, "mark %s/meta.json killed", outdir);
+				cx->failed++;
+				/* Kept, so that a later cleanup can mark the run. */
+				continue;
+			}
+			if (r > 0)
+				printf("%s %s/meta.json: status killed\n",
+				       cx->dry_run ? "would mark" : "marked", outdir);
+			r = 0;
+		}
 		if (!cx->dry_run && unlink(path) < 0)
 			r = -errno;
 		report(cx, "state file", path, r);
@@ -192,6 +447,9 @@ static void cleanup_usage(FILE *out)
 		"network namespaces (and so their veth pairs), cgroups (and so their BPF links),\n"
 		"stray interfaces and state files, all named ccx<run-id>. Runs still alive are\n"
 		"spared. The host's own interfaces and connections are never touched.\n"
+		"A killed run's meta.json, which still says \"running\", is marked \"killed\"\n"
+		"(replaced whole: a full disk leaves it as it was), with the CSV files that end\n"
+		"in a cut row listed in \"cut_files\".\n"
 		"\n"
 		"  -n, --dry-run   only list what would be removed\n"
 		"\n"

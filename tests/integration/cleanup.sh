@@ -81,11 +81,37 @@ check "cleanup removed the killed run's objects" [ -z "$(leftovers "$prefix")" ]
 check "cleanup reported what it removed" grep -q "removed netns $prefix-snd" "$tmp/cleanup.log"
 check "cleanup spared the live run" [ -n "$(leftovers "$live_prefix")" ]
 check "the killed run's flow processes are gone" no_process "$out"
+# meta.json said "running" when ccexp died; cleanup marks it killed and lists the CSV files
+# whose last line has no \n (a cut row), which this test finds on its own.
+python3 - "$out" <<'PY' >"$tmp/killed.meta" 2>&1
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "meta.json")))
+cut = []
+for sub in ("", "timeline", "events"):
+    for n in sorted(os.listdir(os.path.join(d, sub))):
+        p = os.path.join(d, sub, n)
+        if n.endswith(".csv") and os.path.isfile(p):
+            data = open(p, "rb").read()
+            if not data.endswith(b"\n"):
+                cut.append(os.path.join(sub, n))
+print(m["status"])
+print(sorted(m.get("cut_files", ["(none)"])) == sorted(cut), cut, m.get("cut_files"))
+print(bool(m.get("error")) and bool(m.get("killed_found")))
+PY
+check "SIGKILL + cleanup: meta.json says killed" [ "$(sed -n 1p "$tmp/killed.meta")" = killed ]
+check "SIGKILL + cleanup: meta.json lists the files with a cut last row" \
+	[ "$(sed -n 2p "$tmp/killed.meta" | cut -d' ' -f1)" = True ]
+check "SIGKILL + cleanup: meta.json says what happened and when it was found" \
+	[ "$(sed -n 3p "$tmp/killed.meta")" = True ]
+[ "$fail" = 0 ] || cat "$tmp/killed.meta"
+check "no temporary file is left beside meta.json" [ -z "$(ls -A "$out" | grep '^\.')" ]
 
 wait "$live_pid"
 check "the live run still completed" [ $? = 0 ]
 status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$live/meta.json")
 check "the live run's meta.json says complete" [ "$status" = complete ]
+check "cleanup did not touch the live run's folder" bash -c "! grep -q '$live' '$tmp/cleanup.log'"
 check "nothing is left at the end" [ "$(leftovers)" = "$before" ]
 
 if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "files kept in $tmp"; fi

@@ -358,7 +358,7 @@ int main(void)
 
 	CHECK(mkdtemp(outdir) != NULL);
 	topology_new_id(id, sizeof(id));
-	r = topology_create(&topo, id, TOPO_ROUTED);
+	r = topology_create(&topo, id, TOPO_ROUTED, NULL);
 	if (r < 0) {
 		fprintf(stderr, "topology_create: %s\n", strerror(-r));
 		return 1;

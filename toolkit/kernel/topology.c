@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -75,9 +76,9 @@ fail:
 	return r;
 }
 
-int topology_create(struct topology *t, const char *id, enum topo_kind kind)
+int topology_create(struct topology *t, const char *id, enum topo_kind kind, const char *outdir)
 {
-	char root[PATH_MAX], pid[32];
+	char root[PATH_MAX], state[PATH_MAX + 32], *real;
 	const char *ns[3];
 	int r;
 
@@ -101,14 +102,24 @@ int topology_create(struct topology *t, const char *id, enum topo_kind kind)
 	if (r < 0)
 		return log_err_errno(r, "create %s", CCX_STATE_DIR);
 	snprintf(t->state_file, sizeof(t->state_file), CCX_STATE_DIR "/%s", t->prefix);
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	/* "<pid>\n<results folder>\n": the folder as an absolute path, for a cleanup run from
+	 * anywhere; left out when it cannot be one line. */
+	real = outdir ? realpath(outdir, NULL) : NULL;
+	if (real && !strchr(real, '\n') && strlen(real) < PATH_MAX)
+		snprintf(state, sizeof(state), "%d\n%s\n", (int)getpid(), real);
+	else
+		snprintf(state, sizeof(state), "%d\n", (int)getpid());
+	free(real);
 	{
 		int fd = open(t->state_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		size_t len = strlen(state);
 
 		if (fd < 0)
 			return log_err_errno(-errno, "create %s", t->state_file);
-		if (write(fd, pid, strlen(pid)) < 0)
-			r = -errno;
+		r = 0;
+		errno = 0;
+		if (write(fd, state, len) != (ssize_t)len)
+			r = errno ? -errno : -EIO;
 		close(fd);
 		t->have_state = true;
 		if (r < 0) {

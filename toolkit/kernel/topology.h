@@ -33,15 +33,16 @@ struct topology {
 	char if_sender[IFNAMSIZ], if_rtr_s[IFNAMSIZ], if_rtr_r[IFNAMSIZ], if_receiver[IFNAMSIZ];
 	char if_tun[IFNAMSIZ];	   /* the tun link's device, the same name in both hosts */
 	char cgroup[PATH_MAX];	   /* the run's cgroup v2 directory */
-	char state_file[PATH_MAX]; /* CCX_STATE_DIR/<prefix>: our pid, so cleanup spares us */
+	char state_file[PATH_MAX]; /* CCX_STATE_DIR/<prefix>: pid + results folder, for cleanup */
 	bool have_state, have_cgroup, have_ns[3];
 };
 
 /* A fresh random run id of CCX_RUN_ID_LEN hex digits. */
 void topology_new_id(char *id, size_t len);
 /* Builds the namespaces, the cgroup and, for TOPO_ROUTED and TOPO_DIRECT, the veth wires
- * with addresses and routes; on failure releases what it made and returns -errno. */
-int topology_create(struct topology *t, const char *id, enum topo_kind kind);
+ * with addresses and routes; on failure releases what it made and returns -errno. `outdir`,
+ * the run's results folder (NULL: none), goes into the state file. */
+int topology_create(struct topology *t, const char *id, enum topo_kind kind, const char *outdir);
 /* Moves the calling process into the run's cgroup and into namespace `ns`. */
 int topology_enter(const struct topology *t, const char *ns);
 /* Kills what is left in the cgroup and removes every object; safe to call twice. */

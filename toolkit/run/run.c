@@ -274,7 +274,7 @@ int cmd_run(int argc, char **argv)
 
 	log_info("run %s: %s, %.1f s, %d flow(s)", id, exp->name, exp->duration_s, exp->nflows);
 	info.link = &lr;
-	r = topology_create(&topo, id, link_topology_kind(&lr));
+	r = topology_create(&topo, id, link_topology_kind(&lr), outdir);
 	if (r < 0) {
 		info.error = "could not build the network namespaces";
 		goto out;
