@@ -112,7 +112,9 @@ check "the live run still completed" [ $? = 0 ]
 status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$live/meta.json")
 check "the live run's meta.json says complete" [ "$status" = complete ]
 check "cleanup did not touch the live run's folder" bash -c "! grep -q '$live' '$tmp/cleanup.log'"
-check "nothing is left at the end" [ "$(leftovers)" = "$before" ]
+after=$(leftovers)
+check "nothing is left at the end" [ "$after" = "$before" ]
+[ "$after" = "$before" ] || diff <(echo "$before") <(echo "$after") >&2
 
 if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "files kept in $tmp"; fi
 exit $fail
