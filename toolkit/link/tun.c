@@ -577,7 +577,7 @@ int tun_link_stop(struct tun_link *l)
 	if (l->shared && l->shared->error[0])
 		snprintf(l->error, sizeof(l->error), "%s", l->shared->error);
 	else if (r < 0)
-		snprintf(l->error, sizeof(l->error), "the emulator %s", l->proc.why);
+		snprintf(l->error, sizeof(l->error), "the emulator: %s", l->proc.why);
 	if (l->error[0]) {
 		r = r < 0 ? r : -EIO;
 		log_err("the link emulator: %s; timeline/link.csv and events/link_drops.csv are "

@@ -553,8 +553,6 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 		json_kv_str(&j, "error", info->error);
 	if (info->signal)
 		json_kv_str(&j, "signal", sig_name(info->signal, sig));
-	if (info->charts)
-		write_charts(&j, info->charts);
 	json_kv_str(&j, "config", info->config_path);
 	json_kv_uint(&j, "seed", exp->seed);
 	iso_time(when, sizeof(when), info->start_wall);

@@ -27,7 +27,6 @@ struct run_info {
 	const char *status; /* running, complete, interrupted, failed, killed (by cleanup) */
 	const char *error;  /* what went wrong, when status is failed (or interrupted: where) */
 	int signal;	    /* the signal that interrupted the run, 0 when none */
-	const struct plot_report *charts;   /* NULL until the charts were drawn (or tried) */
 	const char *cc_impl[CFG_MAX_FLOWS]; /* "kernel" or "bpf"; NULL before it was chosen */
 	char cc_name[CFG_MAX_FLOWS][16];    /* what the sockops program selects */
 	bool have_counters;

@@ -119,7 +119,7 @@ struct run {
 	struct run_info info;
 	struct topology topo;
 	struct link_runtime lr;
-	bool have_folder, have_topo, have_link, have_col, have_tr;
+	bool have_topo, have_link, have_col, have_tr;
 	struct collector col;
 	struct cc_registration regs[CCX_CC_VEGAS + 1];
 	bool registered[CCX_CC_VEGAS + 1];
@@ -338,7 +338,6 @@ static int make_folder(struct run *run)
 	r = sys_mkdir_p(run->outdir, 0755);
 	if (r < 0)
 		return log_err_errno(r, "create %s", run->outdir);
-	run->have_folder = true;
 	/* check_outdir() made sure these fit. */
 	path_fmt(path, sizeof(path), "%s/config.cfg", run->outdir);
 	r = sys_copy_file(run->info.config_path, path);
@@ -576,8 +575,14 @@ static int run_finish(struct run *run)
 		/* Charts come from the saved files only, after the kernel side is released. */
 		if (!run->failed) {
 			plot_run_dir_report(run->outdir, true, &run->charts);
-			run->info.charts = &run->charts;
-			r = write_meta(run);
+			/* The document as written above (the namespaces and the link's counters
+			 * are gone now), with the charts put in. */
+			r = results_update_charts(run->outdir, &run->charts);
+			if ((r == -ENOSPC || r == -EDQUOT) && run->spare[0]) {
+				unlink(run->spare);
+				run->spare[0] = '\0';
+				r = results_update_charts(run->outdir, &run->charts);
+			}
 			if (r < 0)
 				run_fail(run, r, "could not write meta.json");
 		}
