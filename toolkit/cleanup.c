@@ -1,10 +1,12 @@
 /* `ccexp cleanup`: removes what runs killed with SIGKILL left behind, sparing live runs. */
 #include "commands.h"
+#include "run/results.h"
 #include "kernel/kernel.h"
-#include "core/json.h"
-#include "core/log.h"
 #include "kernel/sys.h"
 #include "kernel/topology.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -221,43 +223,24 @@ fail:
 	return n;
 }
 
-/* Writes `data` to `path` through a temporary file in the same folder and a rename, so a
- * reader sees the old file or the new one, never a part: a full disk leaves the old one. */
-static int replace_file(const char *path, const char *data, size_t len)
+/* Removes what the killed run's own writes left in its folder: the space it kept aside for
+ * its last meta.json, and a temporary file of a replacement cut short. */
+static void remove_stale_temps(const char *outdir)
 {
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t done = 0;
-	int fd, r = 0;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(outdir);
 
-	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0, path,
-		     slash ? slash + 1 : path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, RUN_META_SPARE) && !path_is_temp_of(de->d_name, "meta.json"))
 			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		done += n;
+		if (path_fmt(path, sizeof(path), "%s/%s", outdir, de->d_name) == 0 &&
+		    unlink(path) == 0)
+			log_info("removed %s", path);
 	}
-	if (!r && fchmod(fd, 0644) < 0)
-		r = -errno;
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	closedir(d);
 }
 
 /*
@@ -380,7 +363,9 @@ static int mark_killed(const char *outdir, const char *prefix, bool dry_run)
 		}
 	}
 	if (!r)
-		r = replace_file(path, out, outlen);
+		r = path_replace_file(path, out, outlen);
+	if (!r)
+		remove_stale_temps(outdir);
 	free(meta);
 	free(add);
 	free(out);

@@ -6,6 +6,7 @@
 #define CCX_EXIT_OK	 0
 #define CCX_EXIT_FAILURE 1 /* the experiment or probe failed */
 #define CCX_EXIT_USAGE	 2 /* bad command line or bad config */
+#define CCX_EXIT_CHARTS	 3 /* run or plot: the results are whole, some charts were not drawn */
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@ import os
 import re
 import sys
 
-# Top to bottom. The subcommands (toolkit/*.c and run/) sit above everything.
+# Top to bottom. The subcommands (toolkit/*.c and run/) sit above everything, as one layer.
 LAYERS = ["", "run", "analysis", "link", "kernel", "core"]
 TOP = {"", "run"}
 
@@ -48,7 +48,7 @@ def main():
                         print(f"{os.path.relpath(path)}:{lineno}: {inc}: not a toolkit layer")
                         bad += 1
                         continue
-                    if target != folder and layer_of(target) <= layer_of(folder):
+                    if target != folder and layer_of(target) < layer_of(folder):
                         print(f"{os.path.relpath(path)}:{lineno}: {inc}: {folder or 'toolkit'}/ "
                               f"may not include from {target or 'toolkit'}/, a layer above it")
                         bad += 1

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,8 +615,46 @@ static int find_on_path(const char *prog, char *out, size_t size)
 	return -ENOENT;
 }
 
-/* Runs `gnuplot plots/<chart>.gp` in rundir; on failure logs what gnuplot said. */
-static int run_gnuplot(const char *gnuplot, const char *rundir, const char *chart)
+/* A PNG is whole when it ends with its IEND chunk: length 0, "IEND", the chunk's CRC. A
+ * gnuplot killed mid-write or a full disk leaves a file without it (or an empty one).
+ * Returns 0, or -errno with why. */
+static int png_complete(const char *rundir, const char *chart, char *why, size_t len)
+{
+	static const unsigned char iend[12] = {0,   0,	 0,    0,    'I',  'E',
+					       'N', 'D', 0xae, 0x42, 0x60, 0x82};
+	unsigned char tail[12];
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, r = 0;
+
+	if (snprintf(path, sizeof(path), "%s/plots/%s.png", rundir, chart) >= (int)sizeof(path)) {
+		snprintf(why, len, "plots/%s.png: %s", chart, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(why, len, "gnuplot made no plots/%s.png: %s", chart, strerror(-r));
+	} else if (st.st_size == 0) {
+		r = -EIO;
+		snprintf(why, len, "plots/%s.png is empty", chart);
+	} else if (st.st_size < (off_t)sizeof(tail) ||
+		   pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) !=
+		       (ssize_t)sizeof(tail) ||
+		   memcmp(tail, iend, sizeof(tail))) {
+		r = -EIO;
+		snprintf(why, len, "plots/%s.png is cut short (%lld bytes, no IEND chunk)", chart,
+			 (long long)st.st_size);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Runs `gnuplot plots/<chart>.gp` in rundir and checks the PNG it made; on failure logs
+ * what gnuplot said and puts the reason in why. */
+static int run_gnuplot(const char *gnuplot, const char *rundir, const char *chart, char *why,
+		       size_t whylen)
 {
 	char script[NAME_MAX + 16], err[GNUPLOT_ERR_MAX];
 	size_t nerr = 0;
@@ -669,14 +708,36 @@ static int run_gnuplot(const char *gnuplot, const char *rundir, const char *char
 	while (nerr > 0 && (err[nerr - 1] == '\n' || err[nerr - 1] == ' '))
 		err[--nerr] = '\0';
 	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return log_err_errno(-errno, "wait for gnuplot");
+		if (errno != EINTR) {
+			int r = -errno;
+
+			snprintf(why, whylen, "wait for gnuplot: %s", strerror(-r));
+			return log_err_errno(r, "wait for gnuplot");
+		}
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		int r = png_complete(rundir, chart, why, whylen);
+
 		if (nerr)
 			log_debug("gnuplot %s: %s", script, err);
+		if (r < 0) {
+			log_err("%s/%s (gnuplot exited 0)", rundir, why);
+			return r;
+		}
 		log_info("%s/plots/%s.png", rundir, chart);
 		return 0;
+	}
+	/* gnuplot's own last line says most (e.g. "No space left on device"). */
+	{
+		const char *last = strrchr(err, '\n');
+
+		last = last ? last + 1 : err;
+		if (WIFEXITED(status))
+			snprintf(why, whylen, "gnuplot exited with status %d%s%.180s",
+				 WEXITSTATUS(status), nerr ? ": " : "", last);
+		else
+			snprintf(why, whylen, "gnuplot was killed by signal %d (%s)",
+				 WTERMSIG(status), strsignal(WTERMSIG(status)));
 	}
 	if (WIFEXITED(status))
 		log_err("gnuplot %s (in %s) failed with exit status %d%s%s", script, rundir,
@@ -722,7 +783,40 @@ static int get_run_names(const char *rundir, struct run_names *rn)
 	return 0;
 }
 
+bool plot_report_failed(const struct plot_report *rep)
+{
+	for (int i = 0; i < rep->n; i++)
+		if (!rep->chart[i].drawn)
+			return true;
+	return false;
+}
+
 int plot_run_dir(const char *rundir, bool render)
+{
+	struct plot_report rep;
+
+	return plot_run_dir_report(rundir, render, &rep);
+}
+
+/* Notes a chart that will not be drawn. */
+static void report_fail(struct plot_report *rep, const char *chart, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report_fail(struct plot_report *rep, const char *chart, const char *fmt, ...)
+{
+	struct plot_chart *pc;
+	va_list ap;
+
+	if (rep->n == PLOT_MAX_CHARTS)
+		return;
+	pc = &rep->chart[rep->n++];
+	snprintf(pc->name, sizeof(pc->name), "%s", chart);
+	pc->drawn = false;
+	va_start(ap, fmt);
+	vsnprintf(pc->reason, sizeof(pc->reason), fmt, ap);
+	va_end(ap);
+}
+
+int plot_run_dir_report(const char *rundir, bool render, struct plot_report *rep)
 {
 	struct chart charts[] = {
 	    {.name = "throughput", .tpl = ccx_plot_tpl_throughput},
@@ -734,6 +828,7 @@ int plot_run_dir(const char *rundir, bool render)
 	char dir[PATH_MAX], dt_buf[32], gnuplot[PATH_MAX];
 	int r, ret = 0;
 
+	rep->n = 0;
 	r = get_run_names(rundir, &rn);
 	if (r < 0)
 		goto out;
@@ -752,11 +847,15 @@ int plot_run_dir(const char *rundir, bool render)
 	if (r == 1)
 		log_info("%s: no timeline/throughput.csv, no throughput chart", rundir);
 	else if (r < 0)
+		report_fail(rep, "throughput", "timeline/throughput.csv: %s", strerror(-r));
+	if (r < 0)
 		ret = ret ?: r;
 	r = chart_cwnd(rundir, &charts[1], &charts[2]);
 	if (r == 1)
 		log_info("%s: no timeline/cwnd.csv, no cwnd and srtt charts", rundir);
 	else if (r < 0)
+		report_fail(rep, "cwnd", "timeline/cwnd.csv: %s", strerror(-r));
+	if (r < 0)
 		ret = ret ?: r;
 
 	for (size_t i = 0; i < ncharts; i++) {
@@ -765,6 +864,8 @@ int plot_run_dir(const char *rundir, bool render)
 		r = write_script(rundir, &rn, &charts[i]);
 		if (r < 0) {
 			ret = ret ?: r;
+			report_fail(rep, charts[i].name, "write plots/%s.gp: %s", charts[i].name,
+				    strerror(-r));
 			free(charts[i].plots);
 			charts[i].plots = NULL;
 		}
@@ -776,18 +877,41 @@ int plot_run_dir(const char *rundir, bool render)
 		log_err("gnuplot is not on PATH: the scripts are in %s/plots; install gnuplot "
 			"(Debian/Ubuntu: apt install gnuplot-nox) and run `ccexp plot %s` again",
 			rundir, rundir);
+		for (size_t i = 0; i < ncharts; i++)
+			if (charts[i].plots)
+				report_fail(rep, charts[i].name, "gnuplot is not on PATH");
 		r = -ENOENT;
 		goto out;
 	}
 	for (size_t i = 0; i < ncharts; i++) {
+		char why[256] = "";
+
 		if (!charts[i].plots)
 			continue;
-		r = run_gnuplot(gnuplot, rundir, charts[i].name);
-		if (r < 0)
+		r = run_gnuplot(gnuplot, rundir, charts[i].name, why, sizeof(why));
+		if (r < 0) {
+			char png[PATH_MAX];
+
 			ret = ret ?: r;
+			report_fail(rep, charts[i].name, "%s", why);
+			/* What a failed gnuplot left is no chart: an empty or cut file would pass
+			 * for one (and it takes the space a full disk needs for meta.json). */
+			if (snprintf(png, sizeof(png), "%s/plots/%s.png", rundir, charts[i].name) <
+			    (int)sizeof(png))
+				unlink(png);
+		} else if (rep->n < PLOT_MAX_CHARTS) {
+			struct plot_chart *pc = &rep->chart[rep->n++];
+
+			snprintf(pc->name, sizeof(pc->name), "%s", charts[i].name);
+			pc->drawn = true;
+			pc->reason[0] = '\0';
+		}
 	}
 	r = 0;
 out:
+	/* A failure before any chart could be tried still leaves a chart missing. */
+	if ((ret ?: r) < 0 && !plot_report_failed(rep))
+		report_fail(rep, "all", "%s", strerror(-(ret ?: r)));
 	for (size_t i = 0; i < ncharts; i++)
 		free(charts[i].plots);
 	free(rn.name_q);

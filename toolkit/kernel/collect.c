@@ -18,7 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TCP_STATE_CLOSE 7
+#define TCP_STATE_ESTABLISHED 1
+#define TCP_STATE_CLOSE	      7
 
 static const char *const tcp_state_names[] = {
     "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",	   "TIME_WAIT",
@@ -315,6 +316,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		t = find_conn(c, e->flow_id, client_port);
 	if (t && isnan(t->first_t_s))
 		t->first_t_s = t_s;
+	if (t && e->type == CCX_EV_STATE && e->args[1] == TCP_STATE_ESTABLISHED)
+		t->established = true;
 	if (!c->csv_open[0]) {
 		/* No files: keep the bookkeeping, count the rows as if written. */
 		if (t && e->type == CCX_EV_STATE && e->args[1] == TCP_STATE_CLOSE)

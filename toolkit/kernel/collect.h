@@ -24,6 +24,7 @@ struct conn_track {
 	uint32_t srtt_n, srtt_min_us, srtt_max_us;
 	uint64_t retrans_segs; /* sum of segs over sender RETRANS_CB rows with result 0 */
 	bool closed[2];	       /* per side: STATE_CB reached CLOSE */
+	bool established;      /* either side reached ESTABLISHED: the handshake completed */
 	uint32_t final_total_retrans;
 	uint64_t final_bytes_acked;
 	/* (t_s, bytes_acked) points of the sender, for the throughput timeline */

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define GSO_MAX_SEGS 64	  /* wire packets joined into one write at most */
-#define GSO_MAX_HDR  128  /* IP + TCP header bytes a split packet may have */
+#define GSO_MAX_SEGS 64	   /* wire packets joined into one write at most */
+#define GSO_MAX_HDR  128   /* IP + TCP header bytes a split packet may have */
 #define GSO_MAX_PKT  65536 /* the largest super-packet the device hands over */
 
 /* In front of every packet in the emulator's model (its prefix): how to hand it on. */

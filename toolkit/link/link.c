@@ -18,7 +18,6 @@ int link_choose(struct link_runtime *lr, const struct link_spec *l, char *err, s
 	int r;
 
 	memset(lr, 0, sizeof(*lr));
-	lr->qd.ctl_fd = -1;
 	switch (l->backend) {
 	case LINK_BACKEND_AUTO:
 		lr->backend = LINK_BACKEND_TUN;
@@ -232,13 +231,20 @@ bool link_alive(struct link_runtime *lr)
 	return !lr->tun_started || tun_link_alive(&lr->tun);
 }
 
-void link_stop(struct link_runtime *lr)
+int link_stop(struct link_runtime *lr)
 {
-	if (lr->qd_started)
-		qdisc_link_stop(&lr->qd);
+	int r = 0;
+
+	if (lr->qd_started && qdisc_link_stop(&lr->qd) < 0) {
+		r = -EIO;
+		snprintf(lr->error, sizeof(lr->error), "%s", lr->qd.error);
+	}
 	if (!lr->tun_started)
-		return;
-	tun_link_stop(&lr->tun);
+		return r;
+	if (tun_link_stop(&lr->tun) < 0) {
+		r = -EIO;
+		snprintf(lr->error, sizeof(lr->error), "%s", lr->tun.error);
+	}
 	for (int d = 0; d < 2 && lr->tun.shared; d++)
 		if (lr->tun.shared->device_drops[d] > 0)
 			log_err(
@@ -247,6 +253,7 @@ void link_stop(struct link_runtime *lr)
 			    "not in link.csv or link_drops.csv",
 			    d == TUN_UP ? "up" : "down",
 			    (long long)lr->tun.shared->device_drops[d]);
+	return r;
 }
 
 /* A quantile of how late the emulator released packets, from its histogram: the upper edge
@@ -329,6 +336,13 @@ void link_write_meta(struct json *j, const struct link_runtime *lr, const struct
 	json_kv_str(j, "queue", link_queue_name(l->queue));
 	json_kv_uint(j, "queue_pkts", lr->queue_pkts);
 	json_kv_uint(j, "queue_bytes", lr->queue_bytes);
+	/* link.csv and the totals cover the whole run only when the emulator or sampler ended
+	 * cleanly; error says what cut them short. */
+	if (lr->backend != LINK_BACKEND_NONE) {
+		json_kv_bool(j, "timeline_complete", !lr->error[0]);
+		if (lr->error[0])
+			json_kv_str(j, "error", lr->error);
+	}
 	if (l->queue == LINK_QUEUE_CODEL) {
 		json_kv_double(j, "codel_target_ms", l->codel_target_ms);
 		json_kv_double(j, "codel_interval_ms", l->codel_interval_ms);

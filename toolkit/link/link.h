@@ -22,6 +22,8 @@ struct link_runtime {
 	uint32_t *trace[2];
 	size_t trace_len[2];
 	uint32_t trace_period_ms[2];
+	char
+	    error[CHILD_WHY_MAX + 128]; /* why the link's timeline is incomplete, "" if it is not */
 };
 
 /* Resolves "auto" (netem where the kernel has it and netem + tbf can do what l asks, else
@@ -35,8 +37,10 @@ int link_setup(struct link_runtime *lr, const struct experiment *exp, const stru
 void link_set_t0(struct link_runtime *lr, uint64_t t0_ns);
 /* False when the link's emulator died: the hosts are cut off. */
 bool link_alive(struct link_runtime *lr);
-/* Stops what runs (the emulator, the qdiscs' sampler); the link's stats stay readable. */
-void link_stop(struct link_runtime *lr);
+/* Stops what runs (the emulator, the qdiscs' sampler); the link's stats stay readable.
+ * Returns 0, or -EIO when link.csv (or link_drops.csv) is incomplete: the emulator or
+ * sampler could not write it or had to be killed (lr->error says which). */
+int link_stop(struct link_runtime *lr);
 /* The "link" object of meta.json: backend, effective parameters and totals. */
 void link_write_meta(struct json *j, const struct link_runtime *lr, const struct link_spec *l);
 void link_free(struct link_runtime *lr);

@@ -1,6 +1,7 @@
 /* The qdisc link backends, tc and netem: qdiscs on the router's two egresses, built through
  * rtnetlink, and a sampler process that turns their statistics into timeline/link.csv. */
 #include "link/qdisc.h"
+#include "core/path.h"
 #include "core/csv.h"
 #include "core/log.h"
 #include "kernel/sys.h"
@@ -26,6 +27,7 @@
  * rate over short intervals. */
 #define BURST_MIN_BYTES (2 * 1514)
 #define STOP_WAIT_MS	3000
+#define QDISC_READY_MS	10000
 
 static const char *const dir_names[2] = {"up", "down"};
 
@@ -165,8 +167,6 @@ int qdisc_link_setup(struct qdisc_link *ql)
 	char err[NETLINK_ERR_MAX], h[16];
 	int r;
 
-	ql->pid = 0;
-	ql->ctl_fd = -1;
 	r = netlink_open(&nl, ql->plan.ns, err, sizeof(err));
 	if (r < 0) {
 		log_err("rtnetlink in %s: %s", ql->plan.ns, err);
@@ -388,157 +388,111 @@ static int sample_loop(struct sampler *s, int ctl_fd, uint64_t interval_ns, char
 	return r;
 }
 
-static void sampler_main(struct qdisc_link *ql, int interval_ms, const char *outdir, int ctl_fd,
-			 int ready_fd)
+struct sampler_arg {
+	const struct qdisc_plan *plan;
+	int interval_ms;
+	const char *outdir;
+};
+
+static void sampler_main(void *arg, void *shared, int ctl_fd, int ready_fd)
 {
 	static const char *const cols[] = {"t_s",	   "direction",	     "queue_pkts",
 					   "queue_bytes",  "delivered_pkts", "delivered_mbit",
 					   "dropped_pkts", "capacity_mbit",  NULL};
-	struct sampler s = {.plan = &ql->plan, .sh = ql->shared};
+	const struct sampler_arg *sa = arg;
+	struct qdisc_shared *sh = shared;
+	struct sampler s = {.plan = sa->plan, .sh = sh};
 	char path[PATH_MAX], err[NETLINK_ERR_MAX] = "";
 	int r;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(1);
-	prctl(PR_SET_NAME, "ccexp-qstats");
 	prctl(PR_SET_TIMERSLACK, 1UL); /* rows on time, not 50 us late */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 
-	r = netlink_open(&s.nl, ql->plan.ns, err, sizeof(err));
+	r = netlink_open(&s.nl, sa->plan->ns, err, sizeof(err));
 	for (int d = 0; d < 2 && r == 0; d++) {
-		if (!ql->plan.dir[d].present)
+		if (!sa->plan->dir[d].present)
 			continue;
-		s.ifindex[d] = netlink_ifindex(&s.nl, ql->plan.dir[d].ifname, err, sizeof(err));
+		s.ifindex[d] = netlink_ifindex(&s.nl, sa->plan->dir[d].ifname, err, sizeof(err));
 		if (s.ifindex[d] < 0)
 			r = s.ifindex[d];
 	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/timeline", outdir);
-		sys_mkdir_p(path, 0755);
-		snprintf(path, sizeof(path), "%s/timeline/link.csv", outdir);
-		r = csv_open(&s.csv, path, cols);
-		if (r < 0)
-			snprintf(err, sizeof(err), "create timeline/link.csv: %s", strerror(-r));
-	}
-	if (r < 0) {
-		snprintf(ql->shared->error, sizeof(ql->shared->error), "%s", err);
-		_exit(1);
-	}
-	if (write(ready_fd, "r", 1) != 1)
-		_exit(1);
-	close(ready_fd);
-	r = sample_loop(&s, ctl_fd, (uint64_t)interval_ms * 1000000ull, err, sizeof(err));
 	if (r < 0)
-		snprintf(ql->shared->error, sizeof(ql->shared->error), "%s",
-			 err[0] ? err : strerror(-r));
-	if (csv_close(&s.csv) < 0 && r == 0) {
-		r = -EIO;
-		snprintf(ql->shared->error, sizeof(ql->shared->error), "write link.csv failed");
+		child_fail(ready_fd, "%s", err);
+	if (path_fmt(path, sizeof(path), "%s/timeline", sa->outdir) < 0)
+		child_fail(ready_fd, "%s/timeline: %s", sa->outdir, strerror(ENAMETOOLONG));
+	sys_mkdir_p(path, 0755);
+	r = path_fmt(path, sizeof(path), "%s/timeline/link.csv", sa->outdir);
+	if (!r)
+		r = csv_open(&s.csv, path, cols);
+	if (r < 0)
+		child_fail(ready_fd, "create %s/timeline/link.csv: %s", sa->outdir, strerror(-r));
+	child_ready(ready_fd);
+	r = sample_loop(&s, ctl_fd, (uint64_t)sa->interval_ms * 1000000ull, err, sizeof(err));
+	if (r < 0)
+		snprintf(sh->error, sizeof(sh->error), "%s", err[0] ? err : strerror(-r));
+	int cr = csv_close(&s.csv);
+
+	if (cr < 0 && r == 0) {
+		r = cr;
+		snprintf(sh->error, sizeof(sh->error), "write timeline/link.csv: %s",
+			 strerror(-cr));
 	}
 	netlink_close(&s.nl);
-	ql->shared->done = r == 0;
+	sh->done = r == 0;
 	_exit(r < 0 ? 1 : 0);
 }
 
 int qdisc_link_start(struct qdisc_link *ql, int sample_interval_ms, const char *outdir)
 {
-	int ctl[2] = {-1, -1}, ready[2] = {-1, -1}, r = 0;
-	struct pollfd pfd;
-	char c;
+	struct sampler_arg sa = {
+	    .plan = &ql->plan, .interval_ms = sample_interval_ms, .outdir = outdir};
+	int r;
 
-	ql->shared = mmap(NULL, sizeof(*ql->shared), PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (ql->shared == MAP_FAILED) {
-		ql->shared = NULL;
-		return -errno;
-	}
-	if (pipe2(ctl, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out;
-	}
-	fflush(NULL);
-	ql->pid = fork();
-	if (ql->pid < 0) {
-		r = -errno;
-		ql->pid = 0;
-		goto out;
-	}
-	if (ql->pid == 0) {
-		close(ctl[1]);
-		close(ready[0]);
-		sampler_main(ql, sample_interval_ms, outdir, ctl[0], ready[1]);
-	}
-	ql->ctl_fd = ctl[1];
-	ctl[1] = -1;
-	close(ready[1]);
-	ready[1] = -1;
-	pfd.fd = ready[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 10000) != 1 || read(ready[0], &c, 1) != 1) {
-		r = -EIO;
-		log_err("the link's statistics sampler did not start%s%s",
-			ql->shared->error[0] ? ": " : "", ql->shared->error);
-		kill(ql->pid, SIGKILL);
-		waitpid(ql->pid, NULL, 0);
-		ql->pid = 0;
+	r = child_start(&ql->proc, "the link's statistics sampler", "ccexp-qstats",
+			sizeof(struct qdisc_shared), sampler_main, &sa, QDISC_READY_MS);
+	ql->shared = ql->proc.shared;
+	if (r < 0) {
 		ql->failed = true;
-		close(ql->ctl_fd);
-		ql->ctl_fd = -1;
+		snprintf(ql->error, sizeof(ql->error), "the statistics sampler did not start: %s",
+			 ql->proc.why);
+		return r;
 	}
-out:
-	for (int i = 0; i < 2; i++) {
-		if (ctl[i] >= 0)
-			close(ctl[i]);
-		if (ready[i] >= 0)
-			close(ready[i]);
-	}
-	return r;
+	ql->started = true;
+	return 0;
 }
 
 void qdisc_link_set_t0(struct qdisc_link *ql, uint64_t t0_ns)
 {
 	/* A sampler that died is reported at the end, by qdisc_link_stop(). */
-	if (ql->ctl_fd >= 0 && write(ql->ctl_fd, &t0_ns, sizeof(t0_ns)) != sizeof(t0_ns))
+	if (ql->started && child_send(&ql->proc, &t0_ns, sizeof(t0_ns)) < 0)
 		ql->failed = true;
 }
 
-void qdisc_link_stop(struct qdisc_link *ql)
+int qdisc_link_stop(struct qdisc_link *ql)
 {
-	pid_t gone = 0;
-	int status;
+	int r;
 
-	if (ql->ctl_fd >= 0) {
-		close(ql->ctl_fd);
-		ql->ctl_fd = -1;
-	}
-	if (ql->pid <= 0)
-		return;
+	if (!ql->started || ql->stopped)
+		return ql->failed ? -EIO : 0;
 	/* Its last row takes one netlink round trip; a sampler stuck past that is killed. */
-	for (int i = 0; i < STOP_WAIT_MS / 10; i++) {
-		gone = waitpid(ql->pid, &status, WNOHANG);
-		if (gone != 0)
-			break;
-		usleep(10000);
-	}
-	if (gone == 0) {
-		kill(ql->pid, SIGKILL);
-		waitpid(ql->pid, &status, 0);
-	}
-	ql->pid = 0;
-	if (!ql->shared->done) {
-		ql->failed = true;
-		log_err("the link's statistics sampler stopped early: %s; timeline/link.csv and "
-			"meta.json's link totals are incomplete",
-			ql->shared->error[0] ? ql->shared->error : "it was killed");
-	}
+	r = child_stop(&ql->proc, STOP_WAIT_MS);
+	ql->stopped = true;
+	if (r == 0 && ql->shared->done && !ql->failed)
+		return 0;
+	ql->failed = true;
+	snprintf(ql->error, sizeof(ql->error), "the statistics sampler stopped early: %s",
+		 ql->shared->error[0] ? ql->shared->error
+		 : ql->proc.why[0]    ? ql->proc.why
+				      : "it could not be told t0");
+	log_err("the link: %s; timeline/link.csv and meta.json's link totals are incomplete",
+		ql->error);
+	return r < 0 ? r : -EIO;
 }
 
 void qdisc_link_free(struct qdisc_link *ql)
 {
-	if (ql->shared)
-		munmap(ql->shared, sizeof(*ql->shared));
+	child_free(&ql->proc);
 	ql->shared = NULL;
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/config.h"
 #include "core/json.h"
+#include "kernel/child.h"
 #include "kernel/netlink.h"
 
 #include <net/if.h>
@@ -60,10 +61,11 @@ struct qdisc_shared {
 
 struct qdisc_link {
 	struct qdisc_plan plan;
-	pid_t pid;   /* the sampler */
-	int ctl_fd;  /* the sampler reads t0 from it; closing it ends the sampling */
+	struct child proc; /* the sampler: reads t0 from its control pipe, whose EOF ends it */
+	bool started, stopped;
 	bool failed; /* the sampler did not finish its timeline */
 	struct qdisc_shared *shared;
+	char error[CHILD_WHY_MAX + 64]; /* why the timeline is incomplete, "" when it is not */
 };
 
 /* tbf at rate_mbit with a FIFO of the queue limit (packets or bytes) as its child, on the
@@ -87,8 +89,9 @@ int qdisc_link_setup(struct qdisc_link *ql);
  * t0 on. Returns 0 or -errno. */
 int qdisc_link_start(struct qdisc_link *ql, int sample_interval_ms, const char *outdir);
 void qdisc_link_set_t0(struct qdisc_link *ql, uint64_t t0_ns);
-/* Ends the sampling (a last row for the part interval) and waits for the totals. */
-void qdisc_link_stop(struct qdisc_link *ql);
+/* Ends the sampling (a last row for the part interval) and waits for the totals. Returns 0,
+ * or -errno when the timeline is incomplete (ql->error says why). Safe to call twice. */
+int qdisc_link_stop(struct qdisc_link *ql);
 void qdisc_link_free(struct qdisc_link *ql);
 /* meta.json's link.up and link.down: every qdisc with its parameters, the totals, the
  * kernel's counters. */

@@ -1,6 +1,8 @@
 /* The tun link backend: a TUN device in each host's namespace and an emulator process
  * between them that runs the link model (toolkit/link/emu.h) on every packet. */
 #include "link/tun.h"
+#include "core/path.h"
+#include "kernel/child.h"
 #include "core/csv.h"
 #include "link/gso.h"
 #include "core/log.h"
@@ -15,6 +17,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,10 +423,31 @@ static int64_t device_tx_drops(const char *ns, const char *ifname)
 	return drops;
 }
 
-static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *sh, int fd[2],
-			  int stop_fd, int ready_fd)
+struct emulator_arg {
+	const struct tun_link_config *cfg;
+	int fd[2];
+};
+
+/* Keeps the first thing that went wrong, for the parent to report. */
+static void emu_error(struct tun_shared *sh, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void emu_error(struct tun_shared *sh, const char *fmt, ...)
 {
-	struct emu_proc p = {.cfg = cfg, .fd = {fd[0], fd[1]}, .sh = sh};
+	va_list ap;
+
+	if (sh->error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sh->error, sizeof(sh->error), fmt, ap);
+	va_end(ap);
+}
+
+static void emulator_main(void *arg, void *shared, int stop_fd, int ready_fd)
+{
+	const struct emulator_arg *ea = arg;
+	const struct tun_link_config *cfg = ea->cfg;
+	struct tun_shared *sh = shared;
+	struct emu_proc p = {.cfg = cfg, .fd = {ea->fd[0], ea->fd[1]}, .sh = sh};
 	static const char *const link_cols[] = {"t_s",		"direction",	  "queue_pkts",
 						"queue_bytes",	"delivered_pkts", "delivered_mbit",
 						"dropped_pkts", "capacity_mbit",  NULL};
@@ -432,11 +456,7 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 	int r;
 
 	for (int d = 0; d < 2; d++)
-		gso_joiner_init(&p.join[d], fd[!d]);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(1);
-	prctl(PR_SET_NAME, "ccexp-link");
+		gso_joiner_init(&p.join[d], ea->fd[!d]);
 	/* Timer slack would add up to 50 us to every release: take the timers as set. (Real-
 	 * time priority was tried and made the tail worse: the packets the emulator writes are
 	 * processed by softirqs that a spinning real-time task delays.) */
@@ -447,29 +467,33 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 	p.interval_ns = (uint64_t)cfg->sample_interval_ms * 1000000ull;
 	if (cfg->outdir) {
 		/* The run creates these too, maybe after this process starts. */
-		snprintf(path, sizeof(path), "%s/timeline", cfg->outdir);
-		sys_mkdir_p(path, 0755);
-		snprintf(path, sizeof(path), "%s/events", cfg->outdir);
-		sys_mkdir_p(path, 0755);
-		snprintf(path, sizeof(path), "%s/timeline/link.csv", cfg->outdir);
-		r = csv_open(&p.link_csv, path, link_cols);
+		static const char *const dirs[] = {"timeline", "events"};
+
+		for (int i = 0; i < 2; i++) {
+			if (path_fmt(path, sizeof(path), "%s/%s", cfg->outdir, dirs[i]) < 0)
+				child_fail(ready_fd, "%s/%s: %s", cfg->outdir, dirs[i],
+					   strerror(ENAMETOOLONG));
+			sys_mkdir_p(path, 0755);
+		}
+		r = path_fmt(path, sizeof(path), "%s/timeline/link.csv", cfg->outdir);
+		if (!r)
+			r = csv_open(&p.link_csv, path, link_cols);
 		if (!r) {
-			snprintf(path, sizeof(path), "%s/events/link_drops.csv", cfg->outdir);
-			r = csv_open(&p.drops_csv, path, drop_cols);
+			r = path_fmt(path, sizeof(path), "%s/events/link_drops.csv", cfg->outdir);
+			if (!r)
+				r = csv_open(&p.drops_csv, path, drop_cols);
+			if (r < 0)
+				csv_close(&p.link_csv);
 		}
-		if (r < 0) {
-			log_err_errno(r, "create %s", path);
-			_exit(1);
-		}
+		if (r < 0)
+			child_fail(ready_fd, "create %s: %s", path, strerror(-r));
 		p.have_csv = true;
 	}
 	/* Ready: the run may start sending through the devices now. */
-	if (write(ready_fd, "r", 1) != 1)
-		_exit(1);
-	close(ready_fd);
+	child_ready(ready_fd);
 	r = emulate(&p, stop_fd);
 	if (r < 0)
-		log_err_errno(r, "link emulator");
+		emu_error(sh, "the emulator loop failed: %s", strerror(-r));
 	for (int d = 0; d < 2; d++) {
 		sh->write_errors[d] = p.join[d].write_errors;
 		/* Direction d's packets leave through the device in namespace d. */
@@ -480,27 +504,32 @@ static void emulator_main(const struct tun_link_config *cfg, struct tun_shared *
 		emu_dir_free(p.dir[d]);
 	}
 	if (p.have_csv) {
-		csv_close(&p.link_csv);
-		csv_close(&p.drops_csv);
+		int cr = csv_close(&p.link_csv);
+
+		if (cr < 0)
+			emu_error(sh, "write timeline/link.csv: %s", strerror(-cr));
+		cr = csv_close(&p.drops_csv);
+		if (cr < 0)
+			emu_error(sh, "write events/link_drops.csv: %s", strerror(-cr));
 	}
 	sh->done = 1;
-	_exit(r < 0 ? 1 : 0);
+	_exit(sh->error[0] ? 1 : 0);
 }
 
 int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 {
-	int fd[2] = {-1, -1}, stop[2] = {-1, -1}, ready[2] = {-1, -1}, r = 0;
+	struct emulator_arg ea = {.cfg = cfg, .fd = {-1, -1}};
 	bool offload[2] = {false, false};
+	int r = 0;
 
 	memset(l, 0, sizeof(*l));
-	l->stop_fd = -1;
 	for (int i = 0; i < 2; i++) {
 		struct tun_open to = {.ifname = cfg->ifname};
 
-		fd[i] = sys_in_netns(cfg->ns[i], open_tun, &to);
+		ea.fd[i] = sys_in_netns(cfg->ns[i], open_tun, &to);
 		offload[i] = to.offload;
-		if (fd[i] < 0) {
-			r = log_err_errno(fd[i], "create TUN device %s in %s", cfg->ifname,
+		if (ea.fd[i] < 0) {
+			r = log_err_errno(ea.fd[i], "create TUN device %s in %s", cfg->ifname,
 					  cfg->ns[i]);
 			goto out;
 		}
@@ -508,55 +537,18 @@ int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg)
 		if (r < 0)
 			goto out;
 	}
-	l->shared = mmap(NULL, sizeof(*l->shared), PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (l->shared == MAP_FAILED) {
-		l->shared = NULL;
-		r = -errno;
-		goto out;
-	}
-	l->shared->offload = offload[0] && offload[1];
-	if (pipe2(stop, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out;
-	}
-	fflush(NULL);
-	l->pid = fork();
-	if (l->pid < 0) {
-		r = -errno;
-		l->pid = 0;
-		goto out;
-	}
-	if (l->pid == 0) {
-		close(stop[1]);
-		close(ready[0]);
-		emulator_main(cfg, l->shared, fd, stop[0], ready[1]);
-	}
-	/* Only the emulator holds the devices now: they vanish with it. */
-	l->stop_fd = stop[1];
-	stop[1] = -1;
-	close(ready[1]);
-	ready[1] = -1;
-	{
-		struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
-		char c;
-
-		if (poll(&pfd, 1, 10000) != 1 || read(ready[0], &c, 1) != 1) {
-			r = -EIO;
-			log_err("the link emulator did not start");
-		}
-	}
+	r = child_start(&l->proc, "the link emulator", "ccexp-link", sizeof(struct tun_shared),
+			emulator_main, &ea, TUN_READY_MS);
+	l->shared = l->proc.shared;
+	if (l->shared)
+		l->shared->offload = offload[0] && offload[1]; /* for meta.json only */
+	if (r == 0)
+		l->started = true;
 out:
+	/* Only the emulator holds the devices now: they vanish with it. */
 	for (int i = 0; i < 2; i++)
-		if (fd[i] >= 0)
-			close(fd[i]);
-	if (stop[0] >= 0)
-		close(stop[0]);
-	if (stop[1] >= 0)
-		close(stop[1]);
-	for (int i = 0; i < 2; i++)
-		if (ready[i] >= 0)
-			close(ready[i]);
+		if (ea.fd[i] >= 0)
+			close(ea.fd[i]);
 	return r;
 }
 
@@ -568,42 +560,36 @@ void tun_link_set_t0(struct tun_link *l, uint64_t t0_ns)
 
 bool tun_link_alive(struct tun_link *l)
 {
-	int status;
-
-	if (l->pid <= 0)
-		return false;
-	if (waitpid(l->pid, &status, WNOHANG) == l->pid) {
-		l->pid = 0;
-		return false;
-	}
-	return true;
+	return l->started && child_alive(&l->proc);
 }
 
-void tun_link_stop(struct tun_link *l)
+int tun_link_stop(struct tun_link *l)
 {
-	int status;
+	int r;
 
-	if (l->stop_fd >= 0) {
-		close(l->stop_fd);
-		l->stop_fd = -1;
+	if (!l->started)
+		return 0;
+	if (l->stopped)
+		return l->stop_result;
+	r = child_stop(&l->proc, TUN_STOP_MS);
+	l->stopped = true;
+	/* What the emulator itself found wrong, else how it ended. */
+	if (l->shared && l->shared->error[0])
+		snprintf(l->error, sizeof(l->error), "%s", l->shared->error);
+	else if (r < 0)
+		snprintf(l->error, sizeof(l->error), "the emulator: %s", l->proc.why);
+	if (l->error[0]) {
+		r = r < 0 ? r : -EIO;
+		log_err("the link emulator: %s; timeline/link.csv and events/link_drops.csv are "
+			"incomplete",
+			l->error);
 	}
-	if (l->pid <= 0)
-		return;
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(l->pid, &status, WNOHANG) == l->pid) {
-			l->pid = 0;
-			return;
-		}
-		usleep(10000);
-	}
-	kill(l->pid, SIGKILL);
-	waitpid(l->pid, &status, 0);
-	l->pid = 0;
+	l->stop_result = r;
+	return r;
 }
 
 void tun_link_free(struct tun_link *l)
 {
-	if (l->shared)
-		munmap(l->shared, sizeof(*l->shared));
+	child_free(&l->proc);
 	l->shared = NULL;
 }

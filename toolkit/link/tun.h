@@ -4,6 +4,7 @@
 #define CCX_LINK_TUN_H
 
 #include "link/emu.h"
+#include "kernel/child.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,12 +21,13 @@ struct tun_shared {
 	struct emu_stats stats[2];
 	uint32_t max_queue_pkts[2]; /* the largest queue seen, over the whole run */
 	uint64_t max_queue_bytes[2];
-	uint64_t unsplit[2]; /* super-packets the emulator could not split, dropped */
+	uint64_t unsplit[2];	  /* super-packets the emulator could not split, dropped */
 	uint64_t write_errors[2]; /* packets (runs) the other end's device refused */
 	int64_t device_drops[2];  /* dropped by the sending host's device before the emulator
 				   * read them (its queue was full); -1: unknown */
-	bool offload;	      /* the hosts hand over TCP super-packets (TSO) */
-	volatile int done; /* the emulator wrote its final stats */
+	bool offload;		  /* the hosts hand over TCP super-packets (TSO) */
+	volatile int done;	  /* the emulator wrote its final stats */
+	char error[256];	  /* the first thing that went wrong in the emulator, "" if none */
 };
 
 struct tun_link_config {
@@ -39,10 +41,16 @@ struct tun_link_config {
 	const char *peer_net[2]; /* the other end's subnet, routed through the device */
 };
 
+/* How long the emulator has to open its files and say ready, and to finish once told. */
+#define TUN_READY_MS 10000
+#define TUN_STOP_MS  3000
+
 struct tun_link {
-	pid_t pid; /* the emulator process */
+	struct child proc; /* the emulator process; its control pipe's EOF tells it to finish */
 	struct tun_shared *shared;
-	int stop_fd; /* closing it tells the emulator to finish */
+	bool started, stopped;
+	int stop_result;
+	char error[CHILD_WHY_MAX + 32]; /* what went wrong, "" when nothing did */
 };
 
 /* Creates the two TUN devices, addresses and routes them, and starts the emulator process
@@ -52,8 +60,10 @@ int tun_link_start(struct tun_link *l, const struct tun_link_config *cfg);
 void tun_link_set_t0(struct tun_link *l, uint64_t t0_ns);
 /* False once the emulator process has exited (it should only when told to). */
 bool tun_link_alive(struct tun_link *l);
-/* Stops the emulator, waits for its final stats; safe to call twice. */
-void tun_link_stop(struct tun_link *l);
+/* Stops the emulator, waits for its final stats; safe to call twice. Returns 0, or -errno
+ * when the emulator failed to write its files or had to be killed (l->error says which:
+ * its timeline is then incomplete). */
+int tun_link_stop(struct tun_link *l);
 /* Frees the shared page (after tun_link_stop, once its stats were read). */
 void tun_link_free(struct tun_link *l);
 

@@ -4,6 +4,7 @@
 #include "kernel/collect.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "kernel/sys.h"
 
 #include <arpa/inet.h>
@@ -305,22 +306,29 @@ static void run_receiver(struct receiver_result *res, const struct experiment *e
 	_exit(0);
 }
 
-/* Output of a cmd flow's program: outdir/apps/<flow>.<what>. */
+/* Output of a cmd flow's program: outdir/apps/<flow>.<what>. A program whose output has
+ * nowhere to go does not run (exit 126, as a shell's "cannot execute"). */
 static void redirect_output(const char *outdir, const char *flow, const char *what)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/apps", outdir);
+	if (path_fmt(path, sizeof(path), "%s/apps", outdir) < 0)
+		_exit(126);
 	sys_mkdir_p(path, 0755);
 	for (int k = 0; k < 2; k++) {
-		snprintf(path, sizeof(path), "%s/apps/%s.%s.%s", outdir, flow, what,
-			 k ? "err" : "out");
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd >= 0) {
-			dup2(fd, k ? 2 : 1);
-			close(fd);
+		if (path_fmt(path, sizeof(path), "%s/apps/%s.%s.%s", outdir, flow, what,
+			     k ? "err" : "out") < 0) {
+			log_err("flow %s: %s/apps/...: %s", flow, outdir, strerror(ENAMETOOLONG));
+			_exit(126);
 		}
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			log_err_errno(-errno, "flow %s: create %s", flow, path);
+			_exit(126);
+		}
+		dup2(fd, k ? 2 : 1);
+		close(fd);
 	}
 }
 
@@ -374,20 +382,49 @@ static bool port_listening(pid_t pid, int port)
 	return found;
 }
 
-static int fork_flow(struct traffic *tr, bool sender, pid_t *pid)
+static int fork_flow(struct traffic *tr, int flow_id, bool sender, pid_t *pid)
 {
 	*pid = fork();
 	if (*pid < 0)
 		return -errno;
 	if (*pid > 0) {
-		tr->is_sender[tr->npids] = sender;
-		tr->pids[tr->npids++] = *pid;
+		struct flow_proc *p = &tr->procs[tr->nprocs++];
+
+		p->pid = *pid;
+		p->flow_id = flow_id;
+		p->is_sender = sender;
 	}
 	return 0;
 }
 
+/* Reaps p if it ended (blocking: waits for it); keeps its wait status. */
+static void reap(struct flow_proc *p, bool block)
+{
+	pid_t r;
+
+	if (p->pid <= 0)
+		return;
+	do
+		r = waitpid(p->pid, &p->status, block ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == p->pid) {
+		p->pid = 0;
+		p->ended = true;
+	} else if (r < 0) {
+		p->pid = 0; /* not ours any more: nothing to report */
+	}
+}
+
+const struct flow_proc *traffic_proc(const struct traffic *tr, int flow_id, bool sender)
+{
+	for (int i = 0; i < tr->nprocs; i++)
+		if (tr->procs[i].flow_id == flow_id && tr->procs[i].is_sender == sender)
+			return &tr->procs[i];
+	return NULL;
+}
+
 int traffic_start(struct traffic *tr, const struct experiment *exp, const struct topology *t,
-		  const char *outdir)
+		  const char *outdir, const volatile sig_atomic_t *stop)
 {
 	int ready[2], slot = 0, receivers = 0, r = 0;
 	uint64_t deadline_ns;
@@ -422,7 +459,7 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 
 		if (fs->cmd[0] && !fs->server_cmd[0])
 			continue;
-		r = fork_flow(tr, false, &pid);
+		r = fork_flow(tr, i, false, &pid);
 		if (r < 0)
 			goto out;
 		if (pid == 0) {
@@ -434,13 +471,25 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 		}
 		if (fs->cmd[0]) {
 			/* A program gives no signal when it listens: watch its netns instead. */
+			struct flow_proc *sp = &tr->procs[tr->nprocs - 1];
 			uint64_t give_up = sys_mono_ns() + 5000000000ull;
+			bool listening;
 
-			while (!port_listening(pid, CCX_PORT_BASE + i) && sys_mono_ns() < give_up)
+			while (!(listening = port_listening(pid, CCX_PORT_BASE + i)) &&
+			       sys_mono_ns() < give_up && !*stop) {
+				reap(sp, false);
+				if (sp->ended)
+					break; /* it will never listen; the flow's result says so */
 				usleep(10000);
-			if (!port_listening(pid, CCX_PORT_BASE + i))
-				log_err("flow %s: server_cmd is not listening on port %d after 5 s",
-					fs->name, CCX_PORT_BASE + i);
+			}
+			if (*stop) {
+				r = -EINTR;
+				goto out;
+			}
+			if (!listening)
+				log_err("flow %s: server_cmd is not listening on port %d %s",
+					fs->name, CCX_PORT_BASE + i,
+					sp->ended ? "and has ended" : "after 5 s");
 		} else {
 			receivers++;
 		}
@@ -448,15 +497,28 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 	}
 	close(ready[1]);
 	ready[1] = -1;
-	for (int i = 0; i < receivers; i++) {
-		char c;
-		struct pollfd p = {.fd = ready[0], .events = POLLIN};
+	uint64_t give_up = sys_mono_ns() + 5000000000ull;
 
-		if (poll(&p, 1, 5000) <= 0 || read(ready[0], &c, 1) != 1) {
-			log_err("the flow receivers did not start listening");
-			r = -ETIMEDOUT;
+	for (int got = 0; got < receivers;) {
+		struct pollfd p = {.fd = ready[0], .events = POLLIN};
+		uint64_t now = sys_mono_ns();
+		char c;
+		int n;
+
+		n = now < give_up ? poll(&p, 1, (int)((give_up - now) / 1000000) + 1) : 0;
+		/* A signal to the run ends the wait as an interruption, not a timeout. */
+		if (*stop) {
+			r = -EINTR;
 			goto out;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || read(ready[0], &c, 1) != 1) {
+			log_err("the flow receivers did not start listening within 5 s");
+			r = n < 0 ? -errno : -ETIMEDOUT;
+			goto out;
+		}
+		got++;
 	}
 
 	/* t0 a little ahead, so every sender is waiting before the first start_s. */
@@ -465,7 +527,7 @@ int traffic_start(struct traffic *tr, const struct experiment *exp, const struct
 	for (int i = 0; i < exp->nflows; i++) {
 		const struct flow_spec *fs = &exp->flows[i];
 
-		r = fork_flow(tr, true, &pid);
+		r = fork_flow(tr, i, true, &pid);
 		if (r < 0)
 			goto out;
 		if (pid == 0) {
@@ -489,15 +551,9 @@ int traffic_running(struct traffic *tr)
 {
 	int running = 0;
 
-	for (int i = 0; i < tr->npids; i++) {
-		if (tr->pids[i] <= 0)
-			continue;
-		pid_t p = waitpid(tr->pids[i], NULL, WNOHANG);
-
-		if (p == tr->pids[i] || (p < 0 && errno == ECHILD))
-			tr->pids[i] = 0;
-		else if (tr->is_sender[i])
-			running++;
+	for (int i = 0; i < tr->nprocs; i++) {
+		reap(&tr->procs[i], false);
+		running += tr->procs[i].pid > 0 && tr->procs[i].is_sender;
 	}
 	return running;
 }
@@ -507,24 +563,27 @@ static int alive(struct traffic *tr)
 	int n = 0;
 
 	traffic_running(tr);
-	for (int i = 0; i < tr->npids; i++)
-		n += tr->pids[i] > 0;
+	for (int i = 0; i < tr->nprocs; i++)
+		n += tr->procs[i].pid > 0;
 	return n;
 }
 
 void traffic_stop(struct traffic *tr, int grace_ms)
 {
-	for (int i = 0; i < tr->npids; i++)
-		if (tr->pids[i] > 0)
-			kill(tr->pids[i], SIGTERM);
+	for (int i = 0; i < tr->nprocs; i++) {
+		reap(&tr->procs[i], false);
+		if (tr->procs[i].pid > 0) {
+			tr->procs[i].term_sent = true;
+			kill(tr->procs[i].pid, SIGTERM);
+		}
+	}
 	for (int waited = 0; waited < grace_ms && alive(tr); waited += 10)
 		usleep(10000);
-	for (int i = 0; i < tr->npids; i++) {
-		if (tr->pids[i] <= 0)
+	for (int i = 0; i < tr->nprocs; i++) {
+		if (tr->procs[i].pid <= 0)
 			continue;
-		kill(tr->pids[i], SIGKILL);
-		waitpid(tr->pids[i], NULL, 0);
-		tr->pids[i] = 0;
+		kill(tr->procs[i].pid, SIGKILL);
+		reap(&tr->procs[i], true);
 	}
 }
 

@@ -4,6 +4,7 @@
 #include "core/csv.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/stats.h"
 #include "kernel/sys.h"
 #include "ccx_version.h"
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 static const struct conn_track *find_track(const struct collector *c, uint32_t flow_id,
 					   uint16_t port)
@@ -51,13 +53,60 @@ static void put_ms(struct csv *f, double us)
 	csv_double(f, us / 1e3, 3);
 }
 
-/* One row per connection: what the BPF program saw of it (any program's connection),
- * completed with what the built-in sender read from its own socket where there is one. */
-static int write_flow_row(struct csv *f, const struct experiment *exp, const struct traffic *tr,
-			  const struct conn_track *t, const struct sender_result *s)
+/* "SIGTERM" for 15; the number where the C library has no name. */
+static const char *sig_name(int sig, char buf[24])
 {
-	uint32_t flow_id = t ? t->flow_id : s->flow_id;
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, 24, "SIG%s", abbrev);
+	else
+		snprintf(buf, 24, "%d", sig);
+	return buf;
+}
+
+static void put_exit(struct csv *f, const struct flow_proc *p)
+{
+	char sig[24];
+
+	if (p && p->ended && WIFEXITED(p->status))
+		csv_u64(f, WEXITSTATUS(p->status));
+	else
+		csv_str(f, "");
+	if (p && p->ended && WIFSIGNALED(p->status))
+		csv_str(f, sig_name(WTERMSIG(p->status), sig));
+	else
+		csv_str(f, "");
+}
+
+/* A cmd flow's program, said in a few words when it failed; NULL when it did not. A
+ * program ccexp stopped (at the end of an interrupted or overlong run) did not fail. */
+static const char *proc_failure(const struct flow_proc *p, char *buf, size_t len)
+{
+	char sig[24];
+
+	if (!p || !p->ended || p->term_sent)
+		return NULL;
+	if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)
+		return NULL;
+	if (WIFEXITED(p->status))
+		snprintf(buf, len, "exited with status %d%s", WEXITSTATUS(p->status),
+			 WEXITSTATUS(p->status) == 127 ? " (command not found)" : "");
+	else
+		snprintf(buf, len, "was killed by %s", sig_name(WTERMSIG(p->status), sig));
+	return buf;
+}
+
+/* One row per connection: what the BPF program saw of it (any program's connection),
+ * completed with what the built-in sender read from its own socket where there is one.
+ * A cmd flow of which no connection was seen gets one row with an empty conn. */
+static int write_flow_row(struct csv *f, const struct experiment *exp, const struct traffic *tr,
+			  uint32_t flow_id, const struct conn_track *t,
+			  const struct sender_result *s)
+{
 	const struct flow_spec *fs = &exp->flows[flow_id];
+	const struct flow_proc *proc = traffic_proc(tr, (int)flow_id, true);
+	char why[96];
 	const struct receiver_result *rcv = NULL;
 	double start = NAN, end = NAN;
 	uint64_t bytes = 0;
@@ -73,9 +122,15 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 		bytes = t->final_bytes_received;
 	}
 	csv_str(f, fs->name);
-	csv_u64(f, t ? (uint64_t)t->index : s->index);
+	if (t || s)
+		csv_u64(f, t ? (uint64_t)t->index : s->index);
+	else
+		csv_str(f, "");
 	csv_str(f, s && s->cc[0] ? s->cc : fs->cc);
-	csv_u64(f, t ? t->client_port : s->client_port);
+	if (t || s)
+		csv_u64(f, t ? t->client_port : s->client_port);
+	else
+		csv_str(f, "");
 	csv_u64(f, CCX_PORT_BASE + flow_id);
 	csv_double(f, start, 6);
 	csv_double(f, end, 6);
@@ -108,10 +163,17 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 		csv_str(f, s->error ? strerror(s->error) : "not started");
 	else if (s && s->error)
 		csv_str(f, strerror(s->error));
+	else if (!t && !s)
+		csv_str(f, "never connected");
+	else if (!s && t && !t->established)
+		csv_str(f, "not connected");
+	else if (!s && proc_failure(proc, why, sizeof(why)))
+		csv_str(f, "program failed");
 	else if (!s && t && isnan(t->close_t_s))
 		csv_str(f, "not closed");
 	else
 		csv_str(f, "ok");
+	put_exit(f, proc);
 	return csv_end_row(f);
 }
 
@@ -137,18 +199,23 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 					   "cwnd_at_connect_pkts",
 					   "rto_at_connect_ms",
 					   "status",
+					   "exit_code",
+					   "exit_signal",
 					   NULL};
 	char path[PATH_MAX];
 	struct csv f;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "%s/flows.csv", outdir);
-	r = csv_open(&f, path, cols);
+	r = path_fmt(path, sizeof(path), "%s/flows.csv", outdir);
+	if (!r)
+		r = csv_open(&f, path, cols);
 	if (r < 0)
 		return log_err_errno(r, "create %s", path);
 	for (int fl = 0; fl < exp->nflows && r == 0; fl++) {
+		int k;
+
 		/* Connections in connect order, then built-in ones that never connected. */
-		for (int k = 0; r == 0; k++) {
+		for (k = 0; r == 0; k++) {
 			const struct conn_track *t = NULL;
 
 			for (int i = 0; i < c->nconns; i++)
@@ -156,7 +223,7 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 					t = &c->conns[i];
 			if (!t)
 				break;
-			r = write_flow_row(&f, exp, tr, t,
+			r = write_flow_row(&f, exp, tr, (uint32_t)fl, t,
 					   find_sender(tr, t->flow_id, t->client_port));
 		}
 		for (int i = 0; i < tr->nconns && r == 0; i++) {
@@ -164,12 +231,90 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 
 			if (s->flow_id == (uint32_t)fl && !exp->flows[fl].cmd[0] &&
 			    (!s->connected || !find_track(c, s->flow_id, s->client_port)))
-				r = write_flow_row(&f, exp, tr, NULL, s);
+				r = write_flow_row(&f, exp, tr, (uint32_t)fl, NULL, s);
 		}
+		/* A program that made no connection the run saw still has its row. */
+		if (k == 0 && exp->flows[fl].cmd[0] && r == 0)
+			r = write_flow_row(&f, exp, tr, (uint32_t)fl, NULL, NULL);
 	}
 	int cr = csv_close(&f);
 
 	return r < 0 ? r : cr;
+}
+
+int results_flow_problem(const struct experiment *exp, const struct collector *c,
+			 const struct traffic *tr, char *why, size_t len)
+{
+	char how[96];
+
+	for (int fl = 0; fl < exp->nflows; fl++) {
+		const struct flow_spec *fs = &exp->flows[fl];
+		const char *what = fs->cmd[0] ? "its program (cmd)" : "its sender";
+		int seen = 0;
+
+		if (proc_failure(traffic_proc(tr, fl, true), how, sizeof(how))) {
+			snprintf(why, len, "flow %s: %s %s", fs->name, what, how);
+			return -EIO;
+		}
+		if (proc_failure(traffic_proc(tr, fl, false), how, sizeof(how))) {
+			snprintf(why, len, "flow %s: %s %s", fs->name,
+				 fs->cmd[0] ? "its server_cmd" : "its receiver", how);
+			return -EIO;
+		}
+		for (int i = 0; c && i < c->nconns; i++) {
+			const struct conn_track *t = &c->conns[i];
+
+			if (t->flow_id != (uint32_t)fl)
+				continue;
+			seen++;
+			if (fs->cmd[0] && !t->established) {
+				snprintf(why, len,
+					 "flow %s: connection %d to port %d never connected",
+					 fs->name, t->index, CCX_PORT_BASE + fl);
+				return -ENOTCONN;
+			}
+		}
+		if (fs->cmd[0] && !seen) {
+			snprintf(
+			    why, len,
+			    "flow %s: %s made no connection to port %d (see apps/%s.client.err)",
+			    fs->name, what, CCX_PORT_BASE + fl, fs->name);
+			return -ENOTCONN;
+		}
+		for (int i = 0; !fs->cmd[0] && i < tr->nconns; i++) {
+			const struct sender_result *snd = &tr->snd[i];
+
+			if (snd->flow_id == (uint32_t)fl && !snd->connected) {
+				snprintf(why, len, "flow %s: connection %u could not connect: %s",
+					 fs->name, snd->index,
+					 snd->error ? strerror(snd->error) : "not started");
+				return -ENOTCONN;
+			}
+		}
+	}
+	return 0;
+}
+
+static void write_exit(struct json *j, const char *key, const struct flow_proc *p)
+{
+	char sig[24];
+
+	json_key(j, key);
+	if (!p) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	if (p->ended && WIFEXITED(p->status))
+		json_kv_int(j, "exit_code", WEXITSTATUS(p->status));
+	else
+		json_kv_null(j, "exit_code");
+	if (p->ended && WIFSIGNALED(p->status))
+		json_kv_str(j, "exit_signal", sig_name(WTERMSIG(p->status), sig));
+	else
+		json_kv_null(j, "exit_signal");
+	json_kv_bool(j, "stopped_by_ccexp", p->term_sent);
+	json_object_end(j);
 }
 
 int results_write_throughput(const char *outdir, const struct experiment *exp,
@@ -190,8 +335,9 @@ int results_write_throughput(const char *outdir, const struct experiment *exp,
 			end = t->t_s[t->npoints - 1];
 	}
 	nbins = (long)ceil(end / dt - 1e-9);
-	snprintf(path, sizeof(path), "%s/timeline/throughput.csv", outdir);
-	r = csv_open(&f, path, cols);
+	r = path_fmt(path, sizeof(path), "%s/timeline/throughput.csv", outdir);
+	if (!r)
+		r = csv_open(&f, path, cols);
 	if (r < 0)
 		return log_err_errno(r, "create %s", path);
 	/* Each row is the interval (t_s - dt, t_s]: the difference of the interpolated
@@ -353,18 +499,50 @@ static void write_events(struct json *j, const struct run_info *info, const stru
 	json_kv_uint(j, "ringbuf_bytes", c ? c->ringbuf_bytes : 0);
 }
 
+/* Which charts were drawn and which were not, with why. */
+static void write_charts(struct json *j, const struct plot_report *rep)
+{
+	json_key(j, "charts");
+	json_object_begin(j);
+	json_key(j, "drawn");
+	json_array_begin(j);
+	for (int i = 0; i < rep->n; i++)
+		if (rep->chart[i].drawn)
+			json_strf(j, "plots/%s.png", rep->chart[i].name);
+	json_array_end(j);
+	json_key(j, "failed");
+	json_array_begin(j);
+	for (int i = 0; i < rep->n; i++) {
+		if (rep->chart[i].drawn)
+			continue;
+		json_object_begin(j);
+		json_kv_str(j, "chart", rep->chart[i].name);
+		json_kv_str(j, "reason", rep->chart[i].reason);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
 int results_write_meta(const struct run_info *info, const struct experiment *exp,
 		       const struct collector *c, const struct traffic *tr)
 {
-	char path[PATH_MAX], when[64];
+	char path[PATH_MAX], when[64], sig[24], *doc = NULL;
+	size_t doc_len = 0;
 	struct utsname uts;
 	struct json j;
+	FILE *mem;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/meta.json", info->outdir);
-	r = json_open(&j, path);
+	r = path_fmt(path, sizeof(path), "%s/meta.json", info->outdir);
 	if (r < 0)
-		return log_err_errno(r, "create %s", path);
+		return log_err_errno(r, "%s/meta.json", info->outdir);
+	/* Built in memory, then replaced whole: a full disk leaves the last meta.json as it
+	 * was, never a cut one, and the error is the one the write got. */
+	mem = open_memstream(&doc, &doc_len);
+	if (!mem)
+		return log_err_errno(-errno, "build %s", path);
+	json_init(&j, mem);
 	uname(&uts);
 	json_object_begin(&j);
 	json_kv_int(&j, "format_version", CCX_FORMAT_VERSION);
@@ -373,6 +551,8 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 	json_kv_str(&j, "status", info->status);
 	if (info->error)
 		json_kv_str(&j, "error", info->error);
+	if (info->signal)
+		json_kv_str(&j, "signal", sig_name(info->signal, sig));
 	json_kv_str(&j, "config", info->config_path);
 	json_kv_uint(&j, "seed", exp->seed);
 	iso_time(when, sizeof(when), info->start_wall);
@@ -434,11 +614,117 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 		json_kv_double(&j, "start_s", fs->start_s);
 		json_kv_double(&j, "stop_s", fs->stop_s);
 		json_kv_int(&j, "server_port", CCX_PORT_BASE + i);
+		/* How the flow's processes ended: the sender or cmd, the receiver or server_cmd. */
+		write_exit(&j, "client_process", tr ? traffic_proc(tr, i, true) : NULL);
+		write_exit(&j, "server_process", tr ? traffic_proc(tr, i, false) : NULL);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
 	json_kv_int(&j, "connections", tr ? tr->nconns : 0);
 	write_events(&j, info, c);
 	json_object_end(&j);
-	return json_close(&j);
+	r = json_finish(&j);
+	if (fclose(mem) != 0 && !r)
+		r = -errno;
+	if (!r)
+		r = path_replace_file(path, doc, doc_len);
+	free(doc);
+	if (r < 0)
+		return log_err_errno(r, "write %s", path);
+	return 0;
+}
+
+/* The whole file in a new NUL-terminated buffer. Returns 0 or -errno. */
+static int read_whole(const char *path, char **text)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	*text = NULL;
+	if (!f)
+		return -errno;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem) {
+		r = -errno;
+		fclose(f);
+		return r;
+	}
+	for (int ch; (ch = getc(f)) != EOF;)
+		putc(ch, mem);
+	if (ferror(f))
+		r = -EIO;
+	fclose(f);
+	if (fclose(mem) != 0 && !r)
+		r = -errno;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*text = buf;
+	return 0;
+}
+
+int results_update_charts(const char *outdir, const struct plot_report *rep)
+{
+	char path[PATH_MAX], *frag = NULL, *text = NULL, *out = NULL, *at, *end;
+	size_t frag_len = 0, out_len = 0;
+	struct json j;
+	FILE *mem;
+	int r;
+
+	r = path_fmt(path, sizeof(path), "%s/meta.json", outdir);
+	if (r < 0)
+		return r;
+	/* The "charts" member as the writer indents it at the top level of the document. */
+	mem = open_memstream(&frag, &frag_len);
+	if (!mem)
+		return -errno;
+	json_init(&j, mem);
+	json_object_begin(&j);
+	write_charts(&j, rep);
+	json_object_end(&j);
+	r = json_finish(&j);
+	if (fclose(mem) != 0 && !r)
+		r = -errno;
+	if (r < 0 || frag_len < 6)
+		goto out;
+	frag[frag_len - 3] = '\0'; /* drop "\n}\n" */
+	r = read_whole(path, &text);
+	if (r < 0)
+		goto out;
+	mem = open_memstream(&out, &out_len);
+	if (!mem) {
+		r = -errno;
+		goto out;
+	}
+	at = strstr(text, "\n  \"charts\": {");
+	if (at) {
+		/* Members inside are indented deeper: the first "\n  }" closes it. */
+		end = strstr(at + 1, "\n  }");
+		if (!end) {
+			r = -EINVAL;
+			fclose(mem);
+			goto out;
+		}
+		fprintf(mem, "%.*s\n%s%s", (int)(at - text), text, frag + 2, end + 4);
+	} else if ((at = strstr(text, "\n  \"status\": ")) && (end = strchr(at + 1, '\n'))) {
+		fprintf(mem, "%.*s\n%s,%s", (int)(end - text), text, frag + 2, end);
+	} else {
+		r = -EINVAL; /* not a meta.json ccexp wrote */
+		fclose(mem);
+		goto out;
+	}
+	if (fclose(mem) != 0) {
+		r = -errno;
+		goto out;
+	}
+	r = path_replace_file(path, out, out_len);
+out:
+	free(frag);
+	free(text);
+	free(out);
+	return r;
 }

@@ -8,11 +8,16 @@
 #include "kernel/topology.h"
 #include "run/flows.h"
 #include "link/link.h"
+#include "analysis/plot.h"
 
 #include <stdbool.h>
 #include <time.h>
 
 #define CCX_FORMAT_VERSION 1
+
+/* Space a run keeps aside in its folder so that its last meta.json can be written on a full
+ * disk; removed at the end (and by `ccexp cleanup` after a SIGKILL). */
+#define RUN_META_SPARE ".meta.json.spare"
 
 struct run_info {
 	const char *config_path;
@@ -23,8 +28,9 @@ struct run_info {
 	int hz;
 	const char *hz_source;
 	time_t start_wall, end_wall;
-	const char *status;		    /* running, complete, interrupted, failed */
-	const char *error;		    /* what went wrong, when status is failed */
+	const char *status; /* running, complete, interrupted, failed, killed (by cleanup) */
+	const char *error;  /* what went wrong, when status is failed (or interrupted: where) */
+	int signal;	    /* the signal that interrupted the run, 0 when none */
 	const char *cc_impl[CFG_MAX_FLOWS]; /* "kernel" or "bpf"; NULL before it was chosen */
 	char cc_name[CFG_MAX_FLOWS][16];    /* what the sockops program selects */
 	bool have_counters;
@@ -35,8 +41,17 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 			const struct traffic *tr);
 int results_write_throughput(const char *outdir, const struct experiment *exp,
 			     const struct collector *c);
-/* c and tr may be NULL (a run that failed before they existed). */
+/* Whether every flow did its part: no program (cmd, server_cmd, or built-in process) failed
+ * on its own, every connection of a cmd flow completed its handshake, every built-in sender
+ * connected. Returns 0, or -errno with the first problem in why. */
+int results_flow_problem(const struct experiment *exp, const struct collector *c,
+			 const struct traffic *tr, char *why, size_t len);
+/* Replaces meta.json atomically (temporary file + fsync + rename). c and tr may be NULL (a run that
+ * failed before they existed). */
 int results_write_meta(const struct run_info *info, const struct experiment *exp,
 		       const struct collector *c, const struct traffic *tr);
+/* `ccexp plot`: replaces the "charts" member of outdir/meta.json (or adds it after
+ * "status") with rep, atomically. Returns 0 or -errno (-EINVAL: not a meta.json of ccexp). */
+int results_update_charts(const char *outdir, const struct plot_report *rep);
 
 #endif

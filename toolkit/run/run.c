@@ -10,13 +10,16 @@
 #include "analysis/plot.h"
 #include "run/results.h"
 #include "kernel/sys.h"
+#include "core/path.h"
 #include "kernel/topology.h"
 #include "run/flows.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,23 +41,29 @@ static void on_signal(int sig)
 
 static void run_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: ccexp run [-o DIR] CONFIG\n"
-		"\n"
-		"Runs the experiment CONFIG describes (libconfig; see docs/config.md) between two\n"
-		"network namespaces joined through an emulated bottleneck, and writes its results\n"
-		"folder: config.cfg, meta.json, flows.csv, events/*.csv, timeline/*.csv, plots/.\n"
-		"\n"
-		"  -o, --output DIR   results folder (default results/<name>/<run-id>); must not\n"
-		"                     exist or be empty\n"
-		"  -h, --help         this text\n"
-		"\n"
-		"Exit status: 0 done, 1 the run failed or was interrupted, 2 bad command line or\n"
-		"config (nothing is created then).\n"
-		"\n"
-		"EXAMPLES\n"
-		"  ccexp run configs/examples/quickstart.cfg\n"
-		"  ccexp run -o /tmp/q1 configs/examples/quickstart.cfg\n");
+	fprintf(
+	    out,
+	    "usage: ccexp run [-o DIR] CONFIG\n"
+	    "\n"
+	    "Runs the experiment CONFIG describes (libconfig; see docs/config.md) between two\n"
+	    "network namespaces joined through an emulated bottleneck, and writes its results\n"
+	    "folder: config.cfg, meta.json, flows.csv, events/*.csv, timeline/*.csv, plots/.\n"
+	    "\n"
+	    "  -o, --output DIR   results folder (default results/<name>/<run-id>); must not\n"
+	    "                     exist or be empty, and must leave room under PATH_MAX for\n"
+	    "                     the files a run writes in it\n"
+	    "  -h, --help         this text\n"
+	    "\n"
+	    "Exit status (meta.json's \"status\" says the same; docs/csv-format.md):\n"
+	    "  0  complete: the experiment ran and every chart was drawn\n"
+	    "  1  failed (meta.json's \"error\" says why: a step, a write, a flow whose program\n"
+	    "     failed or never connected), or interrupted by a signal\n"
+	    "  2  bad command line, config or output folder (nothing is created then)\n"
+	    "  3  complete, but some charts were not drawn (meta.json's \"charts\".\"failed\")\n"
+	    "\n"
+	    "EXAMPLES\n"
+	    "  ccexp run configs/examples/quickstart.cfg\n"
+	    "  ccexp run -o /tmp/q1 configs/examples/quickstart.cfg\n");
 }
 
 static int dir_is_empty(const char *path)
@@ -78,104 +87,91 @@ static int dir_is_empty(const char *path)
 /* The per-connection lines of flows.csv, as the run's last words on stdout. */
 static void print_summary(const char *outdir)
 {
-	char path[PATH_MAX + 16], line[1024];
+	char path[PATH_MAX], line[1024];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/flows.csv", outdir);
-	f = fopen(path, "re");
-	if (f) {
-		/* flow,conn,cc,client_port,server_port,start_s,end_s,bytes,goodput_mbit,retrans */
-		while (fgets(line, sizeof(line), f)) {
-			char *fld[10], *save = NULL, *p = line;
-			int n = 0;
+	if (path_fmt(path, sizeof(path), "%s/flows.csv", outdir) < 0 || !(f = fopen(path, "re")))
+		return;
+	/* flow,conn,cc,client_port,server_port,start_s,end_s,bytes,goodput_mbit,retrans */
+	while (fgets(line, sizeof(line), f)) {
+		char *fld[10], *save = NULL, *p = line;
+		int n = 0;
 
-			if (!strncmp(line, "flow,", 5))
-				continue;
-			for (char *tok; n < 10 && (tok = strtok_r(p, ",\n", &save)); p = NULL)
-				fld[n++] = tok;
-			if (n == 10)
-				printf("  flow %-10s conn %s  %-8s %9s Mbit/s %7s retrans\n",
-				       fld[0], fld[1], fld[2], fld[8], fld[9]);
-		}
-		fclose(f);
+		if (!strncmp(line, "flow,", 5))
+			continue;
+		for (char *tok; n < 10 && (tok = strtok_r(p, ",\n", &save)); p = NULL)
+			fld[n++] = tok;
+		if (n == 10)
+			printf("  flow %-10s conn %s  %-8s %9s Mbit/s %7s retrans\n", fld[0],
+			       fld[1], fld[2], fld[8], fld[9]);
 	}
-	printf("results: %s\n", outdir);
+	fclose(f);
 }
 
-/* Resolves each flow's cc (the kernel's, or a bundled BPF one registered for this run under
- * a unique name sharing the sockops program's maps) and tells the sockops program. */
-static int choose_ccs(const struct experiment *exp, struct collector *col, const char *id,
-		      struct run_info *info, struct cc_registration *regs, bool *registered,
-		      char *err, size_t errlen)
+/* A run's state, from the command line to the summary: each step below fills its part, and
+ * run_finish releases whatever exists, in reverse order, whichever step stopped the run. */
+struct run {
+	const char *out_opt;
+	struct experiment *exp;
+	char id[CCX_RUN_ID_LEN + 1];
+	char outdir[PATH_MAX];
+	char spare[PATH_MAX]; /* outdir/.meta.json.spare, "" when there is none */
+	struct run_info info;
+	struct topology topo;
+	struct link_runtime lr;
+	bool have_topo, have_link, have_col, have_tr;
+	struct collector col;
+	struct cc_registration regs[CCX_CC_VEGAS + 1];
+	bool registered[CCX_CC_VEGAS + 1];
+	struct traffic tr;
+	struct plot_report charts;
+	bool failed;	/* a step or a write failed for its own reasons (not a signal) */
+	bool finishing; /* in run_finish: a failure now is a failure, signal or not */
+	char error[1024];
+};
+
+/* A step failed: the run failed, unless a signal came first, which makes it an interruption
+ * (a wait cut short by SIGINT is not the step's fault). r < 0 adds strerror. */
+static void run_fail(struct run *run, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void run_fail(struct run *run, int r, const char *fmt, ...)
 {
-	char avail[1024];
-	int fds[CC_MAP_MAX], r;
+	char what[768];
+	va_list ap;
 
-	if (sys_read_file(TCP_CC_AVAILABLE_PATH, avail, sizeof(avail)) < 0)
-		avail[0] = '\0';
-	collect_shared_fds(col, fds);
-	for (int i = 0; i < exp->nflows; i++) {
-		const struct flow_spec *fs = &exp->flows[i];
-		struct cc_choice ch;
-		const char *name;
-		char why[256];
-
-		r = cc_resolve(fs->cc, avail, &ch, why, sizeof(why));
-		if (r < 0) {
-			snprintf(err, errlen, "flow %s: %s", fs->name, why);
-			return r;
-		}
-		name = ch.name;
-		if (ch.impl == CC_IMPL_BPF) {
-			if (!registered[ch.algo]) {
-				r = cc_register(&regs[ch.algo], ch.algo, id, fds, why, sizeof(why));
-				if (r < 0) {
-					snprintf(err, errlen, "flow %s: %s", fs->name, why);
-					return r;
-				}
-				registered[ch.algo] = true;
-			}
-			name = regs[ch.algo].name;
-		}
-		r = collect_set_flow_cc(col, i, name);
-		if (r < 0) {
-			snprintf(err, errlen, "flow %s: set its congestion control: %s", fs->name,
-				 strerror(-r));
-			return r;
-		}
-		info->cc_impl[i] = ch.impl == CC_IMPL_BPF ? "bpf" : "kernel";
-		snprintf(info->cc_name[i], sizeof(info->cc_name[i]), "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (run_signal && !run->failed && !run->finishing) {
+		log_err("%s: the run was interrupted (%s%s%s)", strsignal(run_signal), what,
+			r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		return;
 	}
-	return 0;
+	if (run->failed) {
+		/* The first failure is the run's error; the later ones are on stderr. */
+		log_err("also: %s%s%s", what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		return;
+	}
+	run->failed = true;
+	snprintf(run->error, sizeof(run->error), "%s%s%s", what, r < 0 ? ": " : "",
+		 r < 0 ? strerror(-r) : "");
+	log_err("%s", run->error);
 }
 
-int cmd_run(int argc, char **argv)
+static int parse_args(struct run *run, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char known_cc[1024], err[1024], id[CCX_RUN_ID_LEN + 1], outdir[PATH_MAX],
-	    path[PATH_MAX + 32];
-	struct run_info info = {0};
-	struct sigaction sa = {.sa_handler = on_signal};
-	struct experiment *exp = NULL;
-	struct topology topo = {0};
-	struct collector col;
-	struct traffic tr = {0};
-	struct link_runtime lr;
-	struct cc_registration regs[CCX_CC_VEGAS + 1];
-	bool registered[CCX_CC_VEGAS + 1] = {false};
-	bool have_col = false, have_tr = false, have_link = false;
-	const char *out_opt = NULL;
-	int opt, r, code = CCX_EXIT_FAILURE;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
-			out_opt = optarg;
+			run->out_opt = optarg;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -191,9 +187,70 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return CCX_EXIT_USAGE;
 	}
-	info.config_path = argv[optind];
+	run->info.config_path = argv[optind];
+	return -1;
+}
 
-	/* Everything is validated before the kernel is touched. */
+/* The longest names a run writes under its folder; an apps/ file is checked per cmd flow. */
+static const char *const run_files[] = {
+    "config.cfg",
+    ".meta.json.XXXXXX",
+    RUN_META_SPARE,
+    "flows.csv",
+    "timeline/throughput.csv",
+    "timeline/cwnd.csv",
+    "timeline/link.csv",
+    "timeline/vegas.csv",
+    "events/link_drops.csv",
+    "events/handshake.csv",
+    "events/ca_state.csv",
+    "plots/throughput.gp.tmp",
+    "plots/throughput.png",
+};
+
+/* The results folder's name, and room under it for every file of the run: a name cut by
+ * PATH_MAX or NAME_MAX would write somewhere else, so it is refused before anything exists. */
+static int check_outdir(struct run *run, char *err, size_t len)
+{
+	const char *dir = run->outdir, *p = dir;
+	char path[PATH_MAX];
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n > NAME_MAX) {
+			snprintf(err, len, "%.40s...: a folder name of %zu characters (at most %d)",
+				 p, n, NAME_MAX);
+			return -ENAMETOOLONG;
+		}
+		p += n;
+		p += *p == '/';
+	}
+	for (size_t i = 0; i < sizeof(run_files) / sizeof(run_files[0]); i++) {
+		if (path_fmt(path, sizeof(path), "%s/%s", dir, run_files[i]) < 0)
+			goto too_long;
+	}
+	for (int i = 0; i < run->exp->nflows; i++) {
+		if (run->exp->flows[i].cmd[0] &&
+		    path_fmt(path, sizeof(path), "%s/apps/%s.server.err", dir,
+			     run->exp->flows[i].name) < 0)
+			goto too_long;
+	}
+	return 0;
+too_long:
+	snprintf(err, len,
+		 "a path of %zu characters leaves no room for the files a run writes under it "
+		 "(PATH_MAX is %d)",
+		 strlen(dir), PATH_MAX);
+	return -ENAMETOOLONG;
+}
+
+/* Everything is validated before the kernel is touched: exit 2 leaves nothing behind. */
+static int validate(struct run *run)
+{
+	char known_cc[1024], err[1024];
+	int r;
+
 	/* Kernel names (also as name@kernel) and the bundled ones (also as name@bpf); which
 	 * implementation a flow gets is cc_resolve()'s answer. */
 	r = cc_known_list(known_cc, sizeof(known_cc));
@@ -201,217 +258,395 @@ int cmd_run(int argc, char **argv)
 		log_err("the list of congestion controls is longer than %zu bytes: some are left "
 			"out",
 			sizeof(known_cc));
-	exp = calloc(1, sizeof(*exp));
-	if (!exp)
+	run->exp = calloc(1, sizeof(*run->exp));
+	if (!run->exp)
 		return CCX_EXIT_FAILURE;
-	r = config_load(info.config_path, known_cc, exp, err, sizeof(err));
+	r = config_load(run->info.config_path, known_cc, run->exp, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
-		free(exp);
 		return CCX_EXIT_USAGE;
 	}
-	if (out_opt) {
-		r = dir_is_empty(out_opt);
-		if (r <= 0) {
-			fprintf(stderr, "ccexp run: %s: %s\n", out_opt,
-				r == 0 ? "exists and is not empty" : strerror(-r));
-			free(exp);
-			return CCX_EXIT_USAGE;
-		}
-	}
-	if (geteuid() != 0) {
-		log_err(
-		    "ccexp run needs root (namespaces, BPF, cgroups); `ccexp check` tells more");
-		free(exp);
-		return CCX_EXIT_FAILURE;
-	}
-	r = link_choose(&lr, &exp->link, err, sizeof(err));
-	if (r < 0) {
-		log_err("%s", err);
-		free(exp);
-		return CCX_EXIT_FAILURE;
-	}
-	r = kernel_hz(&info.hz, &info.hz_source);
-	if (r < 0) {
-		log_err_errno(r, "find the kernel's HZ (needed to convert syn_rto_ms to jiffies)");
-		free(exp);
-		return CCX_EXIT_FAILURE;
-	}
-
-	topology_new_id(id, sizeof(id));
-	info.run_id = id;
-	info.start_wall = time(NULL);
-	if (out_opt) {
-		snprintf(outdir, sizeof(outdir), "%s", out_opt);
+	topology_new_id(run->id, sizeof(run->id));
+	run->info.run_id = run->id;
+	run->info.start_wall = time(NULL);
+	if (run->out_opt) {
+		r = path_fmt(run->outdir, sizeof(run->outdir), "%s", run->out_opt);
 	} else {
 		char stamp[32];
 		struct tm tm;
 
-		localtime_r(&info.start_wall, &tm);
+		localtime_r(&run->info.start_wall, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-		snprintf(outdir, sizeof(outdir), "results/%s/%s-%s", exp->name, stamp, id);
+		r = path_fmt(run->outdir, sizeof(run->outdir), "results/%s/%s-%s", run->exp->name,
+			     stamp, run->id);
 	}
-	info.outdir = outdir;
-	r = sys_mkdir_p(outdir, 0755);
+	if (r == 0)
+		r = check_outdir(run, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "a path of %zu characters (PATH_MAX is %d)",
+			 strlen(run->out_opt ? run->out_opt : run->outdir), PATH_MAX);
 	if (r < 0) {
-		log_err_errno(r, "create %s", outdir);
-		free(exp);
+		fprintf(stderr, "ccexp run: -o %.60s%s: %s\n", run->outdir,
+			strlen(run->outdir) > 60 ? "..." : "", err);
+		return CCX_EXIT_USAGE;
+	}
+	run->info.outdir = run->outdir;
+	if (run->out_opt) {
+		r = dir_is_empty(run->out_opt);
+		if (r <= 0) {
+			fprintf(stderr, "ccexp run: %s: %s\n", run->out_opt,
+				r == 0 ? "exists and is not empty" : strerror(-r));
+			return CCX_EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+/* What this machine must give the run, still before anything is made. */
+static int prepare(struct run *run)
+{
+	char err[1024];
+	int r;
+
+	if (geteuid() != 0) {
+		log_err(
+		    "ccexp run needs root (namespaces, BPF, cgroups); `ccexp check` tells more");
 		return CCX_EXIT_FAILURE;
 	}
-	snprintf(path, sizeof(path), "%s/config.cfg", outdir);
-	r = sys_copy_file(info.config_path, path);
-	if (r < 0) {
-		log_err_errno(r, "copy the config to %s", path);
-		goto out;
-	}
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	info.status = "running";
-	info.topo = &topo;
-	results_write_meta(&info, exp, NULL, NULL);
-
-	log_info("run %s: %s, %.1f s, %d flow(s)", id, exp->name, exp->duration_s, exp->nflows);
-	info.link = &lr;
-	r = topology_create(&topo, id, link_topology_kind(&lr), outdir);
-	if (r < 0) {
-		info.error = "could not build the network namespaces";
-		goto out;
-	}
-	have_link = true;
-	r = link_setup(&lr, exp, &topo, outdir);
-	if (r < 0) {
-		log_err_errno(r, "set up the %s link", link_backend_name(lr.backend));
-		info.error = "could not set up the link";
-		goto out;
-	}
-	r = collect_open(&col, exp, info.hz, topo.cgroup, outdir);
-	if (r < 0) {
-		info.error = "could not load or attach the sockops program";
-		goto out;
-	}
-	have_col = true;
-	r = choose_ccs(exp, &col, id, &info, regs, registered, err, sizeof(err));
+	r = link_choose(&run->lr, &run->exp->link, err, sizeof(err));
 	if (r < 0) {
 		log_err("%s", err);
-		info.error = "could not set up a flow's congestion control";
-		goto out;
+		return CCX_EXIT_FAILURE;
 	}
-	if (run_signal)
-		goto out;
-	r = traffic_start(&tr, exp, &topo, outdir);
-	have_tr = tr.snd != NULL;
+	r = kernel_hz(&run->info.hz, &run->info.hz_source);
 	if (r < 0) {
-		log_err_errno(r, "start the flows");
-		info.error = "could not start the flows";
-		goto out;
+		log_err_errno(r, "find the kernel's HZ (needed to convert syn_rto_ms to jiffies)");
+		return CCX_EXIT_FAILURE;
 	}
-	col.t0_ns = tr.t0_ns;
-	link_set_t0(&lr, tr.t0_ns);
+	return -1;
+}
 
-	uint64_t deadline = tr.t0_ns + (uint64_t)((exp->duration_s + RUN_OVERTIME_S) * 1e9);
+/* Room kept for the final meta.json: a disk that fills during the run still takes the
+ * document that says so, once this file is removed. */
+#define META_SPARE_BYTES (256 * 1024)
 
-	while (!run_signal) {
-		r = collect_poll(&col, 100);
+static int make_folder(struct run *run)
+{
+	char path[PATH_MAX];
+	int r, fd;
+
+	r = sys_mkdir_p(run->outdir, 0755);
+	if (r < 0)
+		return log_err_errno(r, "create %s", run->outdir);
+	/* check_outdir() made sure these fit. */
+	path_fmt(path, sizeof(path), "%s/config.cfg", run->outdir);
+	r = sys_copy_file(run->info.config_path, path);
+	if (r < 0)
+		return log_err_errno(r, "copy the config to %s", path);
+	path_fmt(run->spare, sizeof(run->spare), "%s/" RUN_META_SPARE, run->outdir);
+	fd = open(run->spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	r = fd < 0 ? errno : posix_fallocate(fd, 0, META_SPARE_BYTES);
+	if (fd >= 0)
+		close(fd);
+	if (r) {
+		unlink(run->spare);
+		run->spare[0] = '\0';
+		return log_err_errno(-r, "keep %d KB for meta.json in %s", META_SPARE_BYTES / 1024,
+				     run->outdir);
+	}
+	run->info.status = "running";
+	run->info.topo = &run->topo;
+	return results_write_meta(&run->info, run->exp, NULL, NULL);
+}
+
+/* Resolves each flow's cc (the kernel's, or a bundled BPF one registered for this run under
+ * a unique name sharing the sockops program's maps) and tells the sockops program. */
+static int choose_ccs(struct run *run)
+{
+	const struct experiment *exp = run->exp;
+	char avail[1024];
+	int fds[CC_MAP_MAX], r;
+
+	if (sys_read_file(TCP_CC_AVAILABLE_PATH, avail, sizeof(avail)) < 0)
+		avail[0] = '\0';
+	collect_shared_fds(&run->col, fds);
+	for (int i = 0; i < exp->nflows; i++) {
+		const struct flow_spec *fs = &exp->flows[i];
+		struct cc_choice ch;
+		const char *name;
+		char why[256];
+
+		r = cc_resolve(fs->cc, avail, &ch, why, sizeof(why));
 		if (r < 0) {
-			log_err_errno(r, "read the ring buffer");
-			info.error = "ring buffer read failed";
-			goto out;
+			run_fail(run, 0, "flow %s: %s", fs->name, why);
+			return r;
 		}
-		if (!traffic_running(&tr))
+		name = ch.name;
+		if (ch.impl == CC_IMPL_BPF) {
+			if (!run->registered[ch.algo]) {
+				r = cc_register(&run->regs[ch.algo], ch.algo, run->id, fds, why,
+						sizeof(why));
+				if (r < 0) {
+					run_fail(run, 0, "flow %s: %s", fs->name, why);
+					return r;
+				}
+				run->registered[ch.algo] = true;
+			}
+			name = run->regs[ch.algo].name;
+		}
+		r = collect_set_flow_cc(&run->col, i, name);
+		if (r < 0) {
+			run_fail(run, r, "flow %s: could not set its congestion control", fs->name);
+			return r;
+		}
+		run->info.cc_impl[i] = ch.impl == CC_IMPL_BPF ? "bpf" : "kernel";
+		snprintf(run->info.cc_name[i], sizeof(run->info.cc_name[i]), "%s", name);
+	}
+	return 0;
+}
+
+/* Namespaces, the link, the sockops program and the congestion controls. */
+static int build(struct run *run)
+{
+	int r;
+
+	log_info("run %s: %s, %.1f s, %d flow(s)", run->id, run->exp->name, run->exp->duration_s,
+		 run->exp->nflows);
+	run->info.link = &run->lr;
+	r = topology_create(&run->topo, run->id, link_topology_kind(&run->lr), run->outdir);
+	run->have_topo = true; /* a part-made topology is removed too */
+	if (r < 0) {
+		run_fail(run, r, "could not build the network namespaces");
+		return r;
+	}
+	run->have_link = true;
+	r = link_setup(&run->lr, run->exp, &run->topo, run->outdir);
+	if (r < 0) {
+		run_fail(run, r, "could not set up the %s link",
+			 link_backend_name(run->lr.backend));
+		return r;
+	}
+	r = collect_open(&run->col, run->exp, run->info.hz, run->topo.cgroup, run->outdir);
+	if (r < 0) {
+		run_fail(run, r, "could not load or attach the sockops program");
+		return r;
+	}
+	run->have_col = true;
+	return choose_ccs(run);
+}
+
+/* Starts the flows and follows them until they end, a signal comes, or they overrun. */
+static int run_flows(struct run *run)
+{
+	uint64_t deadline;
+	int r;
+
+	if (run_signal)
+		return -EINTR;
+	r = traffic_start(&run->tr, run->exp, &run->topo, run->outdir, &run_signal);
+	run->have_tr = run->tr.snd != NULL;
+	if (r < 0) {
+		run_fail(run, r, "could not start the flows");
+		return r;
+	}
+	run->col.t0_ns = run->tr.t0_ns;
+	link_set_t0(&run->lr, run->tr.t0_ns);
+	deadline = run->tr.t0_ns + (uint64_t)((run->exp->duration_s + RUN_OVERTIME_S) * 1e9);
+	while (!run_signal) {
+		r = collect_poll(&run->col, 100);
+		if (r < 0) {
+			run_fail(run, r, "could not read the ring buffer");
+			return r;
+		}
+		if (!traffic_running(&run->tr))
 			break;
-		if (!link_alive(&lr)) {
-			log_err(
-			    "the link emulator exited: the hosts are cut off; stopping the run");
-			info.error = "the link emulator exited";
-			traffic_stop(&tr, RUN_STOP_GRACE_MS);
-			goto out;
+		if (!link_alive(&run->lr)) {
+			run_fail(run, 0, "the link emulator exited: the hosts are cut off");
+			return -EIO;
 		}
 		if (sys_mono_ns() > deadline) {
 			log_err("the flows did not end %.0f s after duration_s; stopping them",
 				RUN_OVERTIME_S);
-			traffic_stop(&tr, RUN_STOP_GRACE_MS);
+			traffic_stop(&run->tr, RUN_STOP_GRACE_MS);
 			break;
 		}
 	}
 	if (run_signal) {
 		log_err("%s: stopping the flows and writing what was collected",
 			strsignal(run_signal));
-		traffic_stop(&tr, RUN_STOP_GRACE_MS);
+		traffic_stop(&run->tr, RUN_STOP_GRACE_MS);
 	}
 	/* The last CLOSE transitions come after the processes exit (FIN handshakes). */
-	for (int waited = 0; waited < RUN_CLOSE_WAIT_MS && !collect_all_closed(&col); waited += 50)
-		collect_poll(&col, 50);
-	collect_poll(&col, 0);
-	code = run_signal ? CCX_EXIT_FAILURE : CCX_EXIT_OK;
-out:
-	if (have_col) {
-		if (collect_counters(&col, info.counters) == 0)
-			info.have_counters = true;
-	}
-	for (int a = 0; a <= CCX_CC_VEGAS; a++)
-		if (registered[a])
-			cc_unregister(&regs[a]);
-	if (have_tr)
-		traffic_stop(&tr, RUN_STOP_GRACE_MS);
-	if (have_link)
-		link_stop(&lr); /* its final counters, for meta.json */
-	info.end_wall = time(NULL);
-	info.status = code == CCX_EXIT_OK ? "complete" : run_signal ? "interrupted" : "failed";
-	if (have_col) {
-		r = collect_close(&col);
-		if (r < 0) {
-			log_err_errno(r, "write the event files");
-			info.status = "failed";
-			info.error = "writing the event files failed";
-			code = CCX_EXIT_FAILURE;
-		}
-	}
-	if (have_tr && have_col) {
-		if (results_write_flows(outdir, exp, &col, &tr) < 0 ||
-		    results_write_throughput(outdir, exp, &col) < 0) {
-			info.status = "failed";
-			info.error = "writing flows.csv or throughput.csv failed";
-			code = CCX_EXIT_FAILURE;
-		}
-	}
-	if (info.have_counters) {
-		uint64_t dropped = 0, missing = 0;
+	for (int waited = 0; waited < RUN_CLOSE_WAIT_MS && !collect_all_closed(&run->col);
+	     waited += 50)
+		collect_poll(&run->col, 50);
+	collect_poll(&run->col, 0);
+	return 0;
+}
 
-		for (int k = 0; k < CCX_EV_MAX; k++) {
-			dropped += info.counters[k].dropped;
-			if (info.counters[k].seen > col.rows[k])
-				missing += info.counters[k].seen - col.rows[k];
-		}
-		if (dropped || missing)
-			log_err("warning: %llu event(s) dropped in the ring buffer, %llu without a "
-				"row; see meta.json \"events\"",
-				(unsigned long long)dropped, (unsigned long long)missing);
+static void warn_lost_events(struct run *run)
+{
+	uint64_t dropped = 0, missing = 0;
+
+	if (!run->info.have_counters)
+		return;
+	for (int k = 0; k < CCX_EV_MAX; k++) {
+		dropped += run->info.counters[k].dropped;
+		if (run->info.counters[k].seen > run->col.rows[k])
+			missing += run->info.counters[k].seen - run->col.rows[k];
 	}
-	r = results_write_meta(&info, exp, have_col ? &col : NULL, have_tr ? &tr : NULL);
-	if (r < 0) {
-		log_err_errno(r, "write %s/meta.json", outdir);
-		code = CCX_EXIT_FAILURE;
+	if (dropped || missing)
+		log_err("warning: %llu event(s) dropped in the ring buffer, %llu without a "
+			"row; see meta.json \"events\"",
+			(unsigned long long)dropped, (unsigned long long)missing);
+}
+
+static void set_status(struct run *run)
+{
+	run->info.status = run->failed ? "failed" : run_signal ? "interrupted" : "complete";
+	run->info.error = run->failed ? run->error : NULL;
+	run->info.signal = run_signal;
+}
+
+/* meta.json as the run stands. On a full disk, the space kept at the start is given back
+ * and the write tried again, so the final document can say what happened. */
+static int write_meta(struct run *run)
+{
+	const struct collector *c = run->have_col ? &run->col : NULL;
+	const struct traffic *tr = run->have_tr ? &run->tr : NULL;
+	int r;
+
+	r = results_write_meta(&run->info, run->exp, c, tr);
+	if ((r == -ENOSPC || r == -EDQUOT) && run->spare[0]) {
+		unlink(run->spare);
+		run->spare[0] = '\0';
+		r = results_write_meta(&run->info, run->exp, c, tr);
 	}
-	topology_destroy(&topo);
-	if (have_link)
-		link_free(&lr);
-	if (have_col) {
-		collect_free(&col);
+	return r;
+}
+
+/* The one way out once the folder exists: releases what the steps made, in reverse, and
+ * writes what the run found. Returns the exit code. */
+static int run_finish(struct run *run)
+{
+	char why[512];
+	int r;
+
+	run->finishing = true;
+	if (run->have_col && collect_counters(&run->col, run->info.counters) == 0)
+		run->info.have_counters = true;
+	for (int a = 0; a <= CCX_CC_VEGAS; a++)
+		if (run->registered[a])
+			cc_unregister(&run->regs[a]);
+	if (run->have_tr)
+		traffic_stop(&run->tr, RUN_STOP_GRACE_MS);
+	/* Its final counters, for meta.json; a timeline it could not finish fails the run. */
+	if (run->have_link && link_stop(&run->lr) < 0)
+		run_fail(run, 0, "the link's timeline is incomplete: %s", run->lr.error);
+	run->info.end_wall = time(NULL);
+	if (run->have_col) {
+		r = collect_close(&run->col);
+		if (r < 0)
+			run_fail(run, r, "could not write the event files");
+	}
+	if (run->have_tr && run->have_col) {
+		r = results_write_flows(run->outdir, run->exp, &run->col, &run->tr);
+		if (r < 0)
+			run_fail(run, r, "could not write flows.csv");
+		r = results_write_throughput(run->outdir, run->exp, &run->col);
+		if (r < 0)
+			run_fail(run, r, "could not write timeline/throughput.csv");
+		/* A flow that did not do its part is a failed experiment, whatever the files. */
+		if (!run_signal &&
+		    results_flow_problem(run->exp, &run->col, &run->tr, why, sizeof(why)) < 0)
+			run_fail(run, 0, "%s", why);
+	}
+	warn_lost_events(run);
+	set_status(run);
+	r = write_meta(run);
+	if (r < 0)
+		run_fail(run, r, "could not write meta.json");
+	if (run->have_topo)
+		topology_destroy(&run->topo);
+	if (run->have_link)
+		link_free(&run->lr);
+	if (run->have_col) {
+		collect_free(&run->col);
 		/* Charts come from the saved files only, after the kernel side is released. */
-		if (code == CCX_EXIT_OK || run_signal) {
-			if (plot_run_dir(outdir, true) < 0)
-				log_err("charts were not drawn; `ccexp plot %s` retries", outdir);
+		if (!run->failed) {
+			plot_run_dir_report(run->outdir, true, &run->charts);
+			/* The document as written above (the namespaces and the link's counters
+			 * are gone now), with the charts put in. */
+			r = results_update_charts(run->outdir, &run->charts);
+			if ((r == -ENOSPC || r == -EDQUOT) && run->spare[0]) {
+				unlink(run->spare);
+				run->spare[0] = '\0';
+				r = results_update_charts(run->outdir, &run->charts);
+			}
+			if (r < 0)
+				run_fail(run, r, "could not write meta.json");
 		}
 	}
-	if (have_tr) {
-		print_summary(outdir);
-		traffic_free(&tr);
-	} else {
-		printf("results: %s (status %s)\n", outdir, info.status);
+	if (run->spare[0]) {
+		unlink(run->spare);
+		run->spare[0] = '\0';
 	}
-	free(exp);
+	if (run->have_tr) {
+		print_summary(run->outdir);
+		traffic_free(&run->tr);
+	}
+	if (run->failed) {
+		printf("results: %s (status failed: %s)\n", run->outdir, run->error);
+		return CCX_EXIT_FAILURE;
+	}
+	if (run_signal) {
+		printf("results: %s (status interrupted)\n", run->outdir);
+		return CCX_EXIT_FAILURE;
+	}
+	if (plot_report_failed(&run->charts)) {
+		for (int i = 0; i < run->charts.n; i++)
+			if (!run->charts.chart[i].drawn)
+				log_err("chart %s was not drawn: %s", run->charts.chart[i].name,
+					run->charts.chart[i].reason);
+		printf("results: %s (status complete, charts failed; `ccexp plot %s` retries)\n",
+		       run->outdir, run->outdir);
+		return CCX_EXIT_CHARTS;
+	}
+	printf("results: %s\n", run->outdir);
+	return CCX_EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct run *run = calloc(1, sizeof(*run));
+	int code;
+
+	if (!run)
+		return CCX_EXIT_FAILURE;
+	code = parse_args(run, argc, argv);
+	if (code < 0)
+		code = validate(run);
+	if (code < 0)
+		code = prepare(run);
+	if (code >= 0)
+		goto out;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (make_folder(run) < 0) {
+		code = CCX_EXIT_FAILURE;
+		if (run->spare[0])
+			unlink(run->spare);
+		goto out;
+	}
+	/* Each step stops at its first failure; run_finish sorts out what exists. */
+	if (build(run) == 0)
+		run_flows(run);
+	code = run_finish(run);
+out:
+	free(run->exp);
+	free(run);
 	return code;
 }
 
@@ -420,7 +655,11 @@ static void plot_usage(FILE *out)
 	fprintf(out, "usage: ccexp plot DIR\n"
 		     "\n"
 		     "Redraws the charts of results folder DIR from its saved CSV files only:\n"
-		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot.\n"
+		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
+		     "in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
+		     "\n"
+		     "Exit status: 0 every chart drawn, 1 meta.json could not be updated, 2 bad\n"
+		     "command line or not a folder, 3 some charts were not drawn.\n"
 		     "\n"
 		     "EXAMPLES\n"
 		     "  ccexp plot results/quickstart/20261125-101500-3f9a1c\n");
@@ -428,7 +667,9 @@ static void plot_usage(FILE *out)
 
 int cmd_plot(int argc, char **argv)
 {
+	struct plot_report rep;
 	struct stat st;
+	int r;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		plot_usage(stdout);
@@ -442,5 +683,17 @@ int cmd_plot(int argc, char **argv)
 		fprintf(stderr, "ccexp plot: %s: not a results folder\n", argv[1]);
 		return CCX_EXIT_USAGE;
 	}
-	return plot_run_dir(argv[1], true) < 0 ? CCX_EXIT_FAILURE : CCX_EXIT_OK;
+	plot_run_dir_report(argv[1], true, &rep);
+	for (int i = 0; i < rep.n; i++)
+		if (!rep.chart[i].drawn)
+			log_err("chart %s was not drawn: %s", rep.chart[i].name,
+				rep.chart[i].reason);
+	r = results_update_charts(argv[1], &rep);
+	if (r == -ENOENT)
+		log_info("%s has no meta.json: the charts are not recorded", argv[1]);
+	else if (r < 0)
+		log_err_errno(r, "record the charts in %s/meta.json", argv[1]);
+	if (plot_report_failed(&rep))
+		return CCX_EXIT_CHARTS;
+	return r < 0 && r != -ENOENT ? CCX_EXIT_FAILURE : CCX_EXIT_OK;
 }
