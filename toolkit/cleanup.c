@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define META_MAX_BYTES (16 << 20) /* far above any meta.json ccexp writes */
 
 /* The run prefix ("ccx" + id) of an object name, or false when it is not one of ours. */
 static bool run_prefix(const char *name, char *prefix, size_t len)
@@ -177,52 +176,6 @@ static void clean_links(struct cleanup_ctx *cx)
 	if_freenameindex(ifs);
 }
 
-/* The whole of a regular file, NUL-terminated, in *out (malloc'ed). Returns its length or
- * -errno (-EFBIG past max). */
-static ssize_t read_whole(const char *path, size_t max, char **out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 65536;
-	char *buf = NULL;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (!buf || len + 1 >= cap) {
-			char *p = realloc(buf, buf ? cap *= 2 : cap);
-
-			if (!p) {
-				n = -ENOMEM;
-				goto fail;
-			}
-			buf = p;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		if (len > max) {
-			n = -EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return len;
-fail:
-	close(fd);
-	free(buf);
-	return n;
-}
-
 /* Removes what the killed run's own writes left in its folder: the space it kept aside for
  * its last meta.json, and a temporary file of a replacement cut short. */
 static void remove_stale_temps(const char *outdir)
@@ -280,96 +233,61 @@ static void list_cut_csv(const char *outdir, const char *sub, struct json *j)
 	closedir(d);
 }
 
+struct killed {
+	const char *outdir;
+	const char *run_id;
+	bool dry_run;
+};
+
+/* The members that say a run was killed, when meta.json is this run's and says "running". */
+static int edit_killed(const char *meta, struct json *j, void *arg)
+{
+	const struct killed *k = arg;
+	char id[64], status[32], when[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (json_doc_get_str(meta, "run_id", id, sizeof(id)) < 0 || strcmp(id, k->run_id) ||
+	    json_doc_get_str(meta, "status", status, sizeof(status)) < 0 ||
+	    strcmp(status, "running"))
+		return 1; /* nothing to mark */
+	if (k->dry_run)
+		return 2;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_kv_str(j, "status", "killed");
+	json_kv_str(j, "error",
+		    "ccexp was killed before the run ended (SIGKILL, a crash or a "
+		    "power loss); `ccexp cleanup` removed what it left behind");
+	json_kv_str(j, "killed_found", when);
+	json_key(j, "cut_files");
+	json_array_begin(j);
+	list_cut_csv(k->outdir, "", j);
+	list_cut_csv(k->outdir, "timeline", j);
+	list_cut_csv(k->outdir, "events", j);
+	json_array_end(j);
+	return 0;
+}
+
 /*
  * A run killed with SIGKILL left its meta.json saying "running": says "killed" instead, with
- * when cleanup found it and which CSV files end in a cut row. Only ccexp's own top-level
- * lines are touched (two-space indent), and only when meta.json is the run's (its run_id).
- * Returns 1 when marked, 0 when there was nothing to mark, or -errno.
+ * when cleanup found it and which CSV files end in a cut row, and only when meta.json is the
+ * run's (its run_id). Returns 1 when marked (or would be, with dry_run), 0 when there was
+ * nothing to mark, or -errno.
  */
 static int mark_killed(const char *outdir, const char *prefix, bool dry_run)
 {
-	static const char running[] = "\n  \"status\": \"running\",\n";
-	char path[PATH_MAX], want_id[64], when[64], *meta = NULL, *add = NULL, *out = NULL;
-	const char *at;
-	size_t addlen = 0, outlen = 0;
-	time_t now = time(NULL);
-	struct json j;
-	struct tm tm;
-	FILE *f;
-	ssize_t len;
-	int r;
+	struct killed k = {outdir, prefix + strlen(CCX_PREFIX), dry_run};
+	int r = results_meta_edit(outdir, edit_killed, &k);
 
-	if (snprintf(path, sizeof(path), "%s/meta.json", outdir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	len = read_whole(path, META_MAX_BYTES, &meta);
-	if (len == -ENOENT)
-		return 0; /* the folder was removed or moved since */
-	if (len < 0)
-		return (int)len;
-	snprintf(want_id, sizeof(want_id), "\n  \"run_id\": \"%s\",\n",
-		 prefix + strlen(CCX_PREFIX));
-	at = strstr(meta, running);
-	if (!at || !strstr(meta, want_id)) {
-		free(meta);
-		return 0;
-	}
-	if (dry_run) {
-		free(meta);
+	if (r == -ENOENT || r == 1)
+		return 0; /* the folder was removed or moved since, or not this run's */
+	if (r == 2)
 		return 1;
-	}
-
-	/* The new lines come from the JSON writer, which escapes the file names; its braces
-	 * are dropped so that they sit at the top level of meta.json. */
-	f = open_memstream(&add, &addlen);
-	if (!f) {
-		free(meta);
-		return -ENOMEM;
-	}
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_init(&j, f);
-	json_object_begin(&j);
-	json_kv_str(&j, "status", "killed");
-	json_kv_str(&j, "error",
-		    "ccexp was killed before the run ended (SIGKILL, a crash or a "
-		    "power loss); `ccexp cleanup` removed what it left behind");
-	json_kv_str(&j, "killed_found", when);
-	json_key(&j, "cut_files");
-	json_array_begin(&j);
-	list_cut_csv(outdir, "", &j);
-	list_cut_csv(outdir, "timeline", &j);
-	list_cut_csv(outdir, "events", &j);
-	json_array_end(&j);
-	json_object_end(&j);
-	r = json_finish(&j);
-	if (fclose(f) != 0 && !r)
-		r = -ENOMEM;
-	/* "{\n  ...\n}\n" -> "  ...,\n" */
-	if (!r && (addlen < 5 || strncmp(add, "{\n", 2) || strcmp(add + addlen - 3, "\n}\n")))
-		r = -EINVAL;
-	if (!r) {
-		f = open_memstream(&out, &outlen);
-		if (!f) {
-			r = -ENOMEM;
-		} else {
-			size_t head = (size_t)(at - meta) + 1;
-
-			fwrite(meta, 1, head, f);
-			fwrite(add + 2, 1, addlen - 5, f);
-			fputs(",\n", f);
-			fputs(meta + head + strlen(running) - 1, f);
-			if (fclose(f) != 0)
-				r = -ENOMEM;
-		}
-	}
-	if (!r)
-		r = path_replace_file(path, out, outlen);
-	if (!r)
-		remove_stale_temps(outdir);
-	free(meta);
-	free(add);
-	free(out);
-	return r < 0 ? r : 1;
+	if (r < 0)
+		return r;
+	remove_stale_temps(outdir);
+	return 1;
 }
 
 /* The results folder in a run's state file (its second line), or false for a state file of

@@ -303,8 +303,63 @@ static void test_files(void)
 	CHECK(json_close(&j) == -ENOSPC);
 }
 
+/* Members of a saved document read and set without a JSON reader. */
+static void test_doc_edits(void)
+{
+	static const char doc[] = "{\n"
+				  "  \"run_id\": \"ab12\",\n"
+				  "  \"status\": \"running\",\n"
+				  "  \"charts\": {\n"
+				  "    \"drawn\": [\n"
+				  "      \"plots/a.png\"\n"
+				  "    ],\n"
+				  "    \"note\": \"\\n  \\\"x\\\": 1\"\n"
+				  "  },\n"
+				  "  \"end\": null\n"
+				  "}\n";
+	char buf[32], *out = NULL;
+
+	CHECK(json_doc_get_str(doc, "status", buf, sizeof(buf)) == 0);
+	CHECK_STR_EQ(buf, "running");
+	CHECK(json_doc_get_str(doc, "run_id", buf, sizeof(buf)) == 0);
+	CHECK_STR_EQ(buf, "ab12");
+	CHECK(json_doc_get_str(doc, "stat", buf, sizeof(buf)) == -ENOENT);
+	CHECK(json_doc_get_str(doc, "end", buf, sizeof(buf)) == -EINVAL);
+	CHECK(json_doc_get_str(doc, "drawn", buf, sizeof(buf)) == -ENOENT); /* not top level */
+	CHECK(json_doc_get_str(doc, "status", buf, 4) == -ENAMETOOLONG);
+
+	/* Replace a string, replace an object, add after a member, add last. */
+	CHECK(json_doc_set(doc,
+			   "{\n  \"status\": \"killed\",\n  \"charts\": {},\n"
+			   "  \"error\": \"gone\",\n  \"cut\": [\n    \"a.csv\"\n  ]\n}\n",
+			   "status", &out) == 0);
+	CHECK_STR_EQ(out, "{\n"
+			  "  \"run_id\": \"ab12\",\n"
+			  "  \"status\": \"killed\",\n"
+			  "  \"cut\": [\n"
+			  "    \"a.csv\"\n"
+			  "  ],\n"
+			  "  \"error\": \"gone\",\n"
+			  "  \"charts\": {},\n"
+			  "  \"end\": null\n"
+			  "}\n");
+	free(out);
+	out = NULL;
+	CHECK(json_doc_set(doc, "{\n  \"last\": 1\n}\n", NULL, &out) == 0);
+	CHECK(out && strstr(out, "  \"end\": null,\n  \"last\": 1\n}\n"));
+	free(out);
+	out = NULL;
+	CHECK(json_doc_set(doc, "{\n  \"end\": \"2026\"\n}\n", "nosuch", &out) == 0);
+	CHECK(out && strstr(out, "  },\n  \"end\": \"2026\"\n}\n"));
+	free(out);
+	out = NULL;
+	CHECK(json_doc_set("[1]", "{\n  \"a\": 1\n}\n", NULL, &out) == -EINVAL);
+	CHECK(out == NULL);
+}
+
 int main(void)
 {
+	test_doc_edits();
 	test_document();
 	test_escaping();
 	test_numbers();

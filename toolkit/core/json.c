@@ -329,3 +329,97 @@ void json_kv_null(struct json *j, const char *key)
 	json_key(j, key);
 	json_null(j);
 }
+
+/*
+ * Edits of a document this writer made: a top-level object whose members each start a line
+ * with two spaces and their key. Nested values are indented deeper and strings hold no raw
+ * line end, so "\n  \"" starts a top-level member and nothing else does.
+ */
+
+/* The member `key` of `text` as [*start, *end): from the line end before it to the end of
+ * its value, without the comma after it. */
+static bool doc_member(const char *text, const char *key, size_t key_len, const char **start,
+		       const char **end)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, "\n  \""))) {
+		const char *next, *close;
+
+		if (!strncmp(p + 4, key, key_len) && !strncmp(p + 4 + key_len, "\": ", 3)) {
+			next = strstr(p + 1, "\n  \"");
+			close = strstr(p + 1, "\n}");
+			if (!close)
+				return false;
+			*start = p;
+			*end = next && next < close ? next : close;
+			if ((*end)[-1] == ',')
+				(*end)--;
+			return true;
+		}
+		p++;
+	}
+	return false;
+}
+
+int json_doc_get_str(const char *text, const char *key, char *buf, size_t len)
+{
+	const char *start, *end, *v;
+	size_t n;
+
+	if (!doc_member(text, key, strlen(key), &start, &end))
+		return -ENOENT;
+	v = start + 4 + strlen(key) + 3;
+	if (v >= end || *v != '"' || end[-1] != '"' || end - v < 2)
+		return -EINVAL;
+	n = (size_t)(end - v - 2);
+	if (memchr(v + 1, '\\', n))
+		return -EINVAL; /* escapes: not one of the plain words this is for */
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, v + 1, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+int json_doc_set(const char *text, const char *members, const char *after_key, char **out)
+{
+	const char *m = members, *ms, *me, *ts, *te;
+	char *doc = strdup(text);
+
+	if (!doc)
+		return -ENOMEM;
+	if (strncmp(text, "{\n", 2) || strncmp(members, "{\n", 2)) {
+		free(doc);
+		return -EINVAL;
+	}
+	/* Each member of `members`, in order: the key ends at its closing quote. */
+	while ((m = strstr(m, "\n  \""))) {
+		const char *key = m + 4, *q = strchr(key, '"');
+		char *next = NULL;
+		size_t klen;
+		int n;
+
+		if (!q || !doc_member(members, key, klen = (size_t)(q - key), &ms, &me)) {
+			free(doc);
+			return -EINVAL;
+		}
+		if (doc_member(doc, key, klen, &ts, &te))
+			n = asprintf(&next, "%.*s%.*s%s", (int)(ts - doc), doc, (int)(me - ms), ms,
+				     te);
+		else if ((after_key && doc_member(doc, after_key, strlen(after_key), &ts, &te)) ||
+			 (te = strstr(doc, "\n}")) != NULL)
+			/* After that member, or last: "...,\n  new" before what followed. */
+			n = asprintf(&next, "%.*s,%.*s%s", (int)(te - doc), doc, (int)(me - ms), ms,
+				     te);
+		else
+			n = -1;
+		free(doc);
+		if (n < 0)
+			return -ENOMEM;
+		doc = next;
+		m = me;
+	}
+	*out = doc;
+	return 0;
+}

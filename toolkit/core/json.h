@@ -72,4 +72,17 @@ void json_kv_double(struct json *j, const char *key, double v);
 void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_null(struct json *j, const char *key);
 
+/*
+ * Edits of a document written by this writer (a top-level object, one member per line at
+ * two spaces' indent), for changing a saved meta.json without a JSON reader.
+ */
+/* The top-level member `key` when it is a plain string (no escapes): 0, -ENOENT when there
+ * is no such member, -EINVAL when it is not such a string, -ENAMETOOLONG when buf is short. */
+int json_doc_get_str(const char *text, const char *key, char *buf, size_t len);
+/* Sets each top-level member of `members` (another such document) in `text`: replaces the
+ * member of the same key, or adds it after member `after_key` (or last, when that is NULL or
+ * absent). *out is a new malloc'd document. Returns 0, -EINVAL for text not in that layout,
+ * or -ENOMEM. */
+int json_doc_set(const char *text, const char *members, const char *after_key, char **out);
+
 #endif

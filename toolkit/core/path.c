@@ -73,3 +73,47 @@ bool path_is_temp_of(const char *name, const char *file)
 	return name[0] == '.' && !strncmp(name + 1, file, n) && name[n + 1] == '.' &&
 	       strlen(name + n + 2) == 6;
 }
+
+ssize_t path_read_whole(const char *path, size_t max, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 65536;
+	char *buf = NULL;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *p = realloc(buf, buf ? cap *= 2 : cap);
+
+			if (!p) {
+				n = -ENOMEM;
+				goto fail;
+			}
+			buf = p;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len > max) {
+			n = -EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return len;
+fail:
+	close(fd);
+	free(buf);
+	return n;
+}

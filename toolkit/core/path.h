@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* snprintf into buf that fails instead of cutting: returns 0, or -ENAMETOOLONG when the
  * result (with its NUL) does not fit in size bytes (buf then holds the cut text). */
@@ -18,5 +19,9 @@ int path_replace_file(const char *path, const void *data, size_t len);
 /* Whether `name`, a file name in a folder, is the temporary file path_replace_file makes for
  * `file` there (".<file>.XXXXXX"): one left behind was its writer's when it was killed. */
 bool path_is_temp_of(const char *name, const char *file);
+
+/* The whole of a file, NUL-terminated, in *out (malloc'ed). Returns its length, or -errno
+ * (-EFBIG past max bytes). */
+ssize_t path_read_whole(const char *path, size_t max, char **out);
 
 #endif

@@ -195,10 +195,18 @@ int sys_copy_file(const char *from, const char *to)
 		close(in);
 		return r;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		if (write(out, buf, n) != n) {
-			r = -EIO;
-			break;
+	while (!r && (n = read(in, buf, sizeof(buf))) > 0) {
+		/* A short write is retried, so a full disk is reported as ENOSPC, not guessed. */
+		for (ssize_t done = 0, w; done < n; done += w) {
+			w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w <= 0) {
+				r = w < 0 ? -errno : -EIO;
+				break;
+			}
 		}
 	}
 	if (n < 0)

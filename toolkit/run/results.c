@@ -634,97 +634,61 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 	return 0;
 }
 
-/* The whole file in a new NUL-terminated buffer. Returns 0 or -errno. */
-static int read_whole(const char *path, char **text)
+int results_meta_edit(const char *outdir, int (*edit)(const char *meta, struct json *j, void *arg),
+		      void *arg)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	int r = 0;
-
-	*text = NULL;
-	if (!f)
-		return -errno;
-	FILE *mem = open_memstream(&buf, &len);
-
-	if (!mem) {
-		r = -errno;
-		fclose(f);
-		return r;
-	}
-	for (int ch; (ch = getc(f)) != EOF;)
-		putc(ch, mem);
-	if (ferror(f))
-		r = -EIO;
-	fclose(f);
-	if (fclose(mem) != 0 && !r)
-		r = -errno;
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*text = buf;
-	return 0;
-}
-
-int results_update_charts(const char *outdir, const struct plot_report *rep)
-{
-	char path[PATH_MAX], *frag = NULL, *text = NULL, *out = NULL, *at, *end;
-	size_t frag_len = 0, out_len = 0;
+	char path[PATH_MAX], *meta = NULL, *members = NULL, *out = NULL;
+	size_t members_len = 0;
 	struct json j;
+	ssize_t len;
 	FILE *mem;
 	int r;
 
 	r = path_fmt(path, sizeof(path), "%s/meta.json", outdir);
 	if (r < 0)
 		return r;
-	/* The "charts" member as the writer indents it at the top level of the document. */
-	mem = open_memstream(&frag, &frag_len);
-	if (!mem)
+	len = path_read_whole(path, RESULTS_META_MAX_BYTES, &meta);
+	if (len < 0)
+		return (int)len;
+	mem = open_memstream(&members, &members_len);
+	if (!mem) {
+		free(meta);
 		return -errno;
+	}
 	json_init(&j, mem);
 	json_object_begin(&j);
-	write_charts(&j, rep);
+	r = edit(meta, &j, arg);
 	json_object_end(&j);
-	r = json_finish(&j);
-	if (fclose(mem) != 0 && !r)
+	if (r == 0)
+		r = json_finish(&j);
+	if (fclose(mem) != 0 && r == 0)
 		r = -errno;
-	if (r < 0 || frag_len < 6)
-		goto out;
-	frag[frag_len - 3] = '\0'; /* drop "\n}\n" */
-	r = read_whole(path, &text);
-	if (r < 0)
-		goto out;
-	mem = open_memstream(&out, &out_len);
-	if (!mem) {
-		r = -errno;
-		goto out;
-	}
-	at = strstr(text, "\n  \"charts\": {");
-	if (at) {
-		/* Members inside are indented deeper: the first "\n  }" closes it. */
-		end = strstr(at + 1, "\n  }");
-		if (!end) {
-			r = -EINVAL;
-			fclose(mem);
-			goto out;
-		}
-		fprintf(mem, "%.*s\n%s%s", (int)(at - text), text, frag + 2, end + 4);
-	} else if ((at = strstr(text, "\n  \"status\": ")) && (end = strchr(at + 1, '\n'))) {
-		fprintf(mem, "%.*s\n%s,%s", (int)(end - text), text, frag + 2, end);
-	} else {
-		r = -EINVAL; /* not a meta.json ccexp wrote */
-		fclose(mem);
-		goto out;
-	}
-	if (fclose(mem) != 0) {
-		r = -errno;
-		goto out;
-	}
-	r = path_replace_file(path, out, out_len);
-out:
-	free(frag);
-	free(text);
+	if (r == 0)
+		r = json_doc_set(meta, members, "status", &out);
+	if (r == 0)
+		r = path_replace_file(path, out, strlen(out));
+	free(meta);
+	free(members);
 	free(out);
 	return r;
+}
+
+/* The charts member, and the status that goes with it: a run whose data are whole is
+ * `complete` with every chart drawn, else `charts_failed`; other statuses stay. */
+static int edit_charts(const char *meta, struct json *j, void *arg)
+{
+	const struct plot_report *rep = arg;
+	char status[32];
+
+	if (json_doc_get_str(meta, "status", status, sizeof(status)) < 0)
+		return -EINVAL; /* not a meta.json ccexp wrote */
+	if (!strcmp(status, "complete") || !strcmp(status, "charts_failed"))
+		json_kv_str(j, "status", plot_report_failed(rep) ? "charts_failed" : "complete");
+	write_charts(j, rep);
+	return 0;
+}
+
+int results_update_charts(const char *outdir, const struct plot_report *rep)
+{
+	return results_meta_edit(outdir, edit_charts, (void *)rep);
 }

@@ -9,6 +9,7 @@
 #include "run/flows.h"
 #include "link/link.h"
 #include "analysis/plot.h"
+#include "core/json.h"
 
 #include <stdbool.h>
 #include <time.h>
@@ -53,5 +54,17 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 /* `ccexp plot`: replaces the "charts" member of outdir/meta.json (or adds it after
  * "status") with rep, atomically. Returns 0 or -errno (-EINVAL: not a meta.json of ccexp). */
 int results_update_charts(const char *outdir, const struct plot_report *rep);
+
+/* A meta.json larger than this is not one ccexp wrote. */
+#define RESULTS_META_MAX_BYTES (16u << 20)
+
+/*
+ * Changes the saved OUTDIR/meta.json: `edit` reads the document and writes the top-level
+ * members to set into `j` (an open object); they replace members of the same key, or are
+ * added after "status". The file is replaced whole (path_replace_file). `edit` returns 0, or
+ * an error or a positive value to leave the file as it is, which is returned.
+ */
+int results_meta_edit(const char *outdir, int (*edit)(const char *meta, struct json *j, void *arg),
+		      void *arg);
 
 #endif

@@ -59,7 +59,8 @@ static void run_usage(FILE *out)
 	    "  1  failed (meta.json's \"error\" says why: a step, a write, a flow whose program\n"
 	    "     failed or never connected), or interrupted by a signal\n"
 	    "  2  bad command line, config or output folder (nothing is created then)\n"
-	    "  3  complete, but some charts were not drawn (meta.json's \"charts\".\"failed\")\n"
+	    "  3  charts_failed: the data are complete, but some charts were not drawn\n"
+	    "     (meta.json's \"charts\".\"failed\" says why; `ccexp plot DIR` retries)\n"
 	    "\n"
 	    "EXAMPLES\n"
 	    "  ccexp run configs/examples/quickstart.cfg\n"
@@ -599,7 +600,9 @@ static int run_finish(struct run *run)
 		printf("results: %s (status failed: %s)\n", run->outdir, run->error);
 		return CCX_EXIT_FAILURE;
 	}
-	if (run_signal) {
+	/* As meta.json says: a signal after the data were written (while drawing) leaves the run
+	 * complete, with the charts it stopped in the "failed" list. */
+	if (!strcmp(run->info.status, "interrupted")) {
 		printf("results: %s (status interrupted)\n", run->outdir);
 		return CCX_EXIT_FAILURE;
 	}
@@ -608,7 +611,7 @@ static int run_finish(struct run *run)
 			if (!run->charts.chart[i].drawn)
 				log_err("chart %s was not drawn: %s", run->charts.chart[i].name,
 					run->charts.chart[i].reason);
-		printf("results: %s (status complete, charts failed; `ccexp plot %s` retries)\n",
+		printf("results: %s (status charts_failed; `ccexp plot %s` retries)\n",
 		       run->outdir, run->outdir);
 		return CCX_EXIT_CHARTS;
 	}
@@ -657,6 +660,9 @@ static void plot_usage(FILE *out)
 		     "Redraws the charts of results folder DIR from its saved CSV files only:\n"
 		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
 		     "in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
+		     "\n"
+		     "A run whose status was complete or charts_failed becomes complete when every\n"
+		     "chart is drawn, charts_failed otherwise.\n"
 		     "\n"
 		     "Exit status: 0 every chart drawn, 1 meta.json could not be updated, 2 bad\n"
 		     "command line or not a folder, 3 some charts were not drawn.\n"
