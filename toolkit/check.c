@@ -5,6 +5,7 @@
 #include "kernel/sys.h"
 #include "commands.h"
 #include "core/log.h"
+#include "core/words.h"
 #include "ccx_version.h"
 #include "probe_cc.skel.h"
 
@@ -310,7 +311,7 @@ static int tcp_cc_listed(const char *name, bool *listed)
 
 	r = sys_read_file(TCP_CC_AVAILABLE_PATH, list, sizeof(list));
 	if (r == 0)
-		*listed = cc_word_in_list(list, name);
+		*listed = words_contain(list, name);
 	return r;
 }
 
@@ -655,23 +656,17 @@ static void json_string(FILE *out, const char *s)
 
 static void json_word_list(FILE *out, const char *list)
 {
-	const char *p = list;
+	const char *p = list, *w;
+	char word[128];
 	bool first = true;
+	size_t n;
 
 	fputc('[', out);
-	while (*p) {
-		size_t n;
-		char word[128];
-
-		p += strspn(p, " \t");
-		n = strcspn(p, " \t");
-		if (!n)
-			break;
-		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+	while ((w = words_next(&p, &n))) {
+		snprintf(word, sizeof(word), "%.*s", (int)n, w);
 		fputs(first ? "" : ", ", out);
 		json_string(out, word);
 		first = false;
-		p += n;
 	}
 	fputc(']', out);
 }

@@ -1,4 +1,4 @@
-/* Unit tests of config_load(): accepted configs field by field, and every rejection message. */
+/* Unit tests of load_config(): accepted configs field by field, and every rejection message. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +10,8 @@
 #include "ccx_test.h"
 #include "core/config.h"
 #include "core/knobs.h"
+#include "core/words.h"
+#include "link/link_spec.h"
 
 /* As read from /proc/sys/net/ipv4/tcp_available_congestion_control, newline and all. */
 #define KNOWN_CC "reno cubic bbr\n"
@@ -394,7 +396,8 @@ static const struct reject link_rejects[] = {
      "2: link.loss: the tc backend has no random loss" USE_TUN_OR_NETEM},
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_down = 0.001;") FLOW_A,
      "2: link.loss_down: the tc backend has no random loss" USE_TUN_OR_NETEM},
-    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_model = \"gilbert-elliott\";") FLOW_A,
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_p = 0.1; "
+	     "ge_r = 0.5;") FLOW_A,
      "2: link.loss_model: the tc backend has no random loss" USE_TUN_OR_NETEM},
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
      "2: link.queue: the tc backend has no CoDel; use backend = \"tun\""},
@@ -425,7 +428,8 @@ static const struct reject link_rejects[] = {
      "2: link.jitter_reorder: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; loss = 0.5;") FLOW_A, "2: link.loss: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; loss_down = 0.5;") FLOW_A, "2: link.loss_down: " NONE_REFUSES},
-    {EXP LNK("backend = \"none\"; loss_model = \"gilbert-elliott\";") FLOW_A,
+    {EXP LNK("backend = \"none\"; loss_model = \"gilbert-elliott\"; ge_p = 0.1; ge_r = 0.5;")
+	 FLOW_A,
      "2: link.loss_model: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; queue_pkts = 50;") FLOW_A, "2: link.queue_pkts: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; queue_bytes = 150000;") FLOW_A,
@@ -437,6 +441,15 @@ static const struct reject link_rejects[] = {
 static char tmpdir[PATH_MAX];
 static char fixtures[PATH_MAX];
 static const char *source_dir;
+
+/* What a command does before it touches the kernel: core's parser, then link/'s check. */
+static int load_config(const char *path, const char *known_cc, struct experiment *exp, char *err,
+		       size_t errlen)
+{
+	int r = config_load(path, known_cc, exp, err, errlen);
+
+	return r ? r : link_spec_check(exp, err, errlen);
+}
 
 static void write_file(const char *path, const char *text, size_t len)
 {
@@ -459,6 +472,14 @@ static void check_reject(const char *what, const char *text, size_t len, const c
 	write_file(path, text, len);
 	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s:%s", path, msg);
+	if (r == 0) {
+		/* What only the link backend's rules refuse. */
+		r = link_spec_check(&exp, err, sizeof(err));
+		CHECK_MSG(r == -EINVAL, "%s: r = %d", what, r);
+		CHECK_STR_EQ(err, want);
+		unlink(path);
+		return;
+	}
 	CHECK_MSG(r == -EINVAL, "%s: r = %d", what, r);
 	CHECK_STR_EQ(err, want);
 	/* Nothing half-validated may be left for a caller that ignores the error. */
@@ -529,7 +550,7 @@ static void test_flow_count(void)
 	text = flows_text(CFG_MAX_FLOWS);
 	snprintf(path, sizeof(path), "%s/max-flows.cfg", tmpdir);
 	write_file(path, text, strlen(text));
-	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK_MSG(r == 0, "%s", err);
 	CHECK(exp.nflows == CFG_MAX_FLOWS);
 	CHECK_STR_EQ(exp.flows[CFG_MAX_FLOWS - 1].name, "f63");
@@ -547,13 +568,13 @@ static void test_unreadable(void)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/does-not-exist.cfg", tmpdir);
-	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK(r == -ENOENT);
 	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", path);
 	CHECK_STR_EQ(err, want);
 	CHECK(exp.nflows == 0 && exp.seed == 1);
 
-	r = config_load(tmpdir, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(tmpdir, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK(r == -EISDIR);
 	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
 	CHECK_STR_EQ(err, want);
@@ -579,7 +600,7 @@ static void test_quickstart(void)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/configs/examples/quickstart.cfg", source_dir);
-	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK_MSG(r == 0, "%s", err);
 	CHECK_STR_EQ(err, "");
 	CHECK_STR_EQ(exp.name, "quickstart");
@@ -625,7 +646,7 @@ static int load_fixture(const char *name, const char *known_cc, struct experimen
 	int r;
 
 	snprintf(path, sizeof(path), "%s%s", fixtures, name);
-	r = config_load(path, known_cc, exp, err, sizeof(err));
+	r = load_config(path, known_cc, exp, err, sizeof(err));
 	CHECK_MSG(r == 0, "%s: %s", name, err);
 	return r;
 }
@@ -737,7 +758,7 @@ static void test_big_seed(void)
 			 "  duration_s = 10.0; };\n" LINK FLOW_A,
 			 seeds[i].seed);
 		write_file(path, text, strlen(text));
-		r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+		r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 		CHECK_MSG(r == 0, "%s", err);
 		CHECK_MSG(exp.seed == seeds[i].want, "seed = %s read as %lu", seeds[i].seed,
 			  exp.seed);
@@ -754,7 +775,7 @@ static int load_text(const char *what, const char *text, struct experiment *exp,
 
 	snprintf(path, sizeof(path), "%s/%s.cfg", tmpdir, what);
 	write_file(path, text, strlen(text));
-	r = config_load(path, KNOWN_CC, exp, err, errlen);
+	r = load_config(path, KNOWN_CC, exp, err, errlen);
 	unlink(path);
 	return r;
 }
@@ -981,18 +1002,26 @@ static void test_cmd(void)
 		CHECK(bulk->sockops.sides[CCX_KNOB_INIT_RWND] == CCX_SIDES_RECEIVER);
 	}
 
-	/* cmd alone, every placeholder, and {{ for a brace the program needs. */
+	/* Every placeholder, and {{ for a brace the program needs. */
 	r = load_text("cmd-all",
 		      EXP LINK FLOW("cmd = \"run {src} {dst} {port} {cc} {flow} {duration_s} "
-				    "'{{x}' }{{\";"),
+				    "'{{x}' }{{\"; server_cmd = \"serve {port}\";"),
 		      &exp, msg, sizeof(msg));
 	CHECK_MSG(r == 0, "%s", msg);
-	CHECK(exp.flows[0].server_cmd[0] == '\0' && exp.flows[0].count == 1);
+	CHECK_STR_EQ(exp.flows[0].server_cmd, "serve {port}");
+	CHECK(exp.flows[0].count == 1);
+
+	/* A cmd alone would connect to nothing: ccexp's receiver does not listen for it. */
+	check_reject_str("cmd-alone",
+			 EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\"; start_s = 1;\n"
+				  "  cmd = \"nc {dst} {port}\"; } );\n",
+			 "4: flows[0].cmd: cmd needs server_cmd: nothing else listens on {port} "
+			 "of the receiver host");
 
 	/* 511 characters fit, 512 do not. */
 	memset(cmd, 'x', 512);
 	cmd[511] = '\0';
-	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"%s\";"), cmd);
+	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"%s\"; server_cmd = \"x\";"), cmd);
 	r = load_text("cmd-511", text, &exp, msg, sizeof(msg));
 	CHECK_MSG(r == 0, "%s", msg);
 	CHECK(strlen(exp.flows[0].cmd) == 511);
@@ -1042,7 +1071,7 @@ static void test_expand_cmd(void)
 	CHECK_STR_EQ(out, "");
 	CHECK(config_expand_cmd("abc", &f, "", "", 0, out, 0) == -ENAMETOOLONG);
 
-	/* What config_load() refuses is refused here too. */
+	/* What load_config() refuses is refused here too. */
 	CHECK(config_expand_cmd("a {nope} b", &f, "", "", 0, out, sizeof(out)) == -EINVAL);
 	CHECK_STR_EQ(out, "");
 	CHECK(config_expand_cmd("a {dst", &f, "", "", 0, out, sizeof(out)) == -EINVAL);
@@ -1227,13 +1256,13 @@ static void test_link_traces(void)
 	snprintf(dir, sizeof(dir), "%s/tests", source_dir);
 	if (chdir(fixtures) == 0) {
 		memset(&exp, 0, sizeof(exp));
-		CHECK_MSG(config_load("link-trace.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0,
+		CHECK_MSG(load_config("link-trace.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0,
 			  "%s", err);
 		CHECK_STR_EQ(l->trace_up, trace);
 	}
 	if (chdir(dir) == 0) {
 		memset(&exp, 0, sizeof(exp));
-		CHECK_MSG(config_load("fixtures/config/link-trace.cfg", KNOWN_CC, &exp, err,
+		CHECK_MSG(load_config("fixtures/config/link-trace.cfg", KNOWN_CC, &exp, err,
 				      sizeof(err)) == 0,
 			  "%s", err);
 		CHECK_STR_EQ(l->trace_down, trace);
@@ -1424,10 +1453,10 @@ static void test_api_edges(void)
 	/* A short buffer is truncated, never overrun; no buffer at all is allowed too. */
 	snprintf(path, sizeof(path), "%s%s", fixtures, "minimal.cfg");
 	memset(err, 'x', sizeof(err));
-	r = config_load(path, "cubic", &exp, err, sizeof(err));
+	r = load_config(path, "cubic", &exp, err, sizeof(err));
 	CHECK(r == -EINVAL);
 	CHECK(strlen(err) == sizeof(err) - 1 && strncmp(err, path, sizeof(err) - 1) == 0);
-	CHECK(config_load(path, "cubic", &exp, NULL, 0) == -EINVAL);
+	CHECK(load_config(path, "cubic", &exp, NULL, 0) == -EINVAL);
 }
 
 int main(void)

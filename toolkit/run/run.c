@@ -205,6 +205,8 @@ int cmd_run(int argc, char **argv)
 	if (!exp)
 		return CCX_EXIT_FAILURE;
 	r = config_load(info.config_path, known_cc, exp, err, sizeof(err));
+	if (!r)
+		r = link_spec_check(exp, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
 		free(exp);
@@ -259,7 +261,7 @@ int cmd_run(int argc, char **argv)
 		return CCX_EXIT_FAILURE;
 	}
 	snprintf(path, sizeof(path), "%s/config.cfg", outdir);
-	r = sys_copy_file(info.config_path, path);
+	r = config_save(exp, info.config_path, path);
 	if (r < 0) {
 		log_err_errno(r, "copy the config to %s", path);
 		goto out;
