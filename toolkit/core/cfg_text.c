@@ -18,6 +18,7 @@ enum lex_state { LEX_CODE, LEX_COMMENT, LEX_STRING };
 
 struct reader {
 	struct cfg_text *t;
+	int reading[CFG_MAX_FILES]; /* files[] of the @include chain being read */
 	size_t cap, lines_cap, ints_cap;
 	char *err;
 	size_t errlen;
@@ -283,19 +284,11 @@ static int read_one(struct reader *rd, const char *path, int depth, const char *
 static int include(struct reader *rd, int file, int line, const char *name, int depth)
 {
 	const char *from = rd->t->files[file], *slash = strrchr(from, '/');
-	char path[PATH_MAX];
+	char path[PATH_MAX], real[PATH_MAX], other[PATH_MAX];
 	int n;
 
 	if (!name[0])
 		return fail(rd, -EINVAL, "%s:%d: @include: empty file name", from, line);
-	if (depth >= CFG_INCLUDE_DEPTH_MAX)
-		return fail(rd, -ELOOP,
-			    "%s:%d: @include \"%s\": nested more than %d deep (does a "
-			    "file include itself?)",
-			    from, line, name, CFG_INCLUDE_DEPTH_MAX);
-	if (rd->t->nfiles >= CFG_MAX_FILES)
-		return fail(rd, -EINVAL, "%s:%d: @include \"%s\": more than %d files included",
-			    from, line, name, CFG_MAX_FILES - 1);
 	if (name[0] == '/' || !slash)
 		n = snprintf(path, sizeof(path), "%s", name);
 	else
@@ -303,6 +296,22 @@ static int include(struct reader *rd, int file, int line, const char *name, int 
 	if (n < 0 || n >= (int)sizeof(path))
 		return fail(rd, -ENAMETOOLONG, "%s:%d: @include \"%s\": path too long", from, line,
 			    name);
+	/* A file that includes itself, directly or not, would only end at the depth bound. */
+	if (realpath(path, real)) {
+		for (int k = 0; k <= depth; k++) {
+			const char *open = rd->t->files[rd->reading[k]];
+
+			if (realpath(open, other) && strcmp(real, other) == 0)
+				return fail(rd, -ELOOP,
+					    "%s:%d: @include \"%s\": %s is already being read (a "
+					    "loop)",
+					    from, line, name, open);
+		}
+	}
+	/* Which also bounds how deep they nest. */
+	if (rd->t->nfiles >= CFG_MAX_FILES)
+		return fail(rd, -EINVAL, "%s:%d: @include \"%s\": more than %d files included",
+			    from, line, name, CFG_MAX_FILES - 1);
 	return read_one(rd, path, depth + 1, name, file, line);
 }
 
@@ -340,6 +349,7 @@ static int read_one(struct reader *rd, const char *path, int depth, const char *
 	}
 	t->files = files;
 	file = t->nfiles++;
+	rd->reading[depth] = file;
 	for (p = buf; *p; p += len + (p[len] == '\n')) {
 		len = strcspn(p, "\n");
 		line++;

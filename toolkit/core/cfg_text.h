@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_INCLUDE_DEPTH_MAX 10 /* libconfig's own bound: deeper is surely a loop */
-
 /* Where a line of the resolved text comes from. */
 struct cfg_origin {
 	int file; /* index into cfg_text.files */
