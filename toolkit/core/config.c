@@ -503,7 +503,7 @@ int config_save(const struct experiment *exp, const char *path, const char *out_
 		goto out;
 	}
 	if (fwrite(text.text, 1, text.len, f) != text.len)
-		r = -errno ? -errno : -EIO;
+		r = errno ? -errno : -EIO;
 	if (fclose(f) != 0 && !r)
 		r = -errno;
 out:
