@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/words.h"
 #include "ccx_version.h"
 #include "probe_cc.skel.h"
 
@@ -311,7 +312,7 @@ static int tcp_cc_listed(const char *name, bool *listed)
 
 	r = sys_read_file(TCP_CC_AVAILABLE_PATH, list, sizeof(list));
 	if (r == 0)
-		*listed = cc_word_in_list(list, name);
+		*listed = words_contain(list, name);
 	return r;
 }
 
@@ -636,20 +637,14 @@ static void probe_hz(struct check *c, struct check_ctx *ctx, const void *arg)
 
 static void json_word_list(struct json *j, const char *list)
 {
-	const char *p = list;
+	const char *p = list, *w;
+	char word[128];
+	size_t n;
 
 	json_array_begin(j);
-	while (*p) {
-		size_t n;
-		char word[128];
-
-		p += strspn(p, " \t");
-		n = strcspn(p, " \t");
-		if (!n)
-			break;
-		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+	while ((w = words_next(&p, &n))) {
+		snprintf(word, sizeof(word), "%.*s", (int)n, w);
 		json_str(j, word);
-		p += n;
 	}
 	json_array_end(j);
 }

@@ -1,6 +1,7 @@
 /* Integration test: cc_resolve() and the known-cc list, and bundled algorithms registered per run
  * (sharing the sockops object's maps) appear in and leave tcp_available_congestion_control. */
 #include "ccx_test.h"
+#include "core/words.h"
 #include "kernel/cc.h"
 #include "kernel/sys.h"
 #include "sockops.skel.h"
@@ -15,7 +16,7 @@ static bool available(const char *name)
 
 	if (sys_read_file(TCP_CC_AVAILABLE_PATH, list, sizeof(list)))
 		return false;
-	return cc_word_in_list(list, name);
+	return words_contain(list, name);
 }
 
 static void test_resolve(void)
@@ -57,9 +58,9 @@ static void test_known_list(void)
 	char list[1024];
 
 	CHECK(cc_known_list(list, sizeof(list)) == 0);
-	CHECK(cc_word_in_list(list, "cubic") && cc_word_in_list(list, "cubic@kernel"));
-	CHECK(cc_word_in_list(list, "nv") && cc_word_in_list(list, "nv@bpf"));
-	CHECK(cc_word_in_list(list, "vegas") && cc_word_in_list(list, "vegas@bpf"));
+	CHECK(words_contain(list, "cubic") && words_contain(list, "cubic@kernel"));
+	CHECK(words_contain(list, "nv") && words_contain(list, "nv@bpf"));
+	CHECK(words_contain(list, "vegas") && words_contain(list, "vegas@bpf"));
 	CHECK(cc_known_list(list, 8) == -ENOSPC);
 }
 

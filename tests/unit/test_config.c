@@ -1,4 +1,4 @@
-/* Unit tests of config_load(): accepted configs field by field, and every rejection message. */
+/* Unit tests of load_config(): accepted configs field by field, and every rejection message. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +10,8 @@
 #include "ccx_test.h"
 #include "core/config.h"
 #include "core/knobs.h"
+#include "core/words.h"
+#include "link/link_spec.h"
 
 /* As read from /proc/sys/net/ipv4/tcp_available_congestion_control, newline and all. */
 #define KNOWN_CC "reno cubic bbr\n"
@@ -394,7 +396,8 @@ static const struct reject link_rejects[] = {
      "2: link.loss: the tc backend has no random loss" USE_TUN_OR_NETEM},
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_down = 0.001;") FLOW_A,
      "2: link.loss_down: the tc backend has no random loss" USE_TUN_OR_NETEM},
-    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_model = \"gilbert-elliott\";") FLOW_A,
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; loss_model = \"gilbert-elliott\"; ge_p = 0.1; "
+	     "ge_r = 0.5;") FLOW_A,
      "2: link.loss_model: the tc backend has no random loss" USE_TUN_OR_NETEM},
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
      "2: link.queue: the tc backend has no CoDel; use backend = \"tun\""},
@@ -425,7 +428,8 @@ static const struct reject link_rejects[] = {
      "2: link.jitter_reorder: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; loss = 0.5;") FLOW_A, "2: link.loss: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; loss_down = 0.5;") FLOW_A, "2: link.loss_down: " NONE_REFUSES},
-    {EXP LNK("backend = \"none\"; loss_model = \"gilbert-elliott\";") FLOW_A,
+    {EXP LNK("backend = \"none\"; loss_model = \"gilbert-elliott\"; ge_p = 0.1; ge_r = 0.5;")
+	 FLOW_A,
      "2: link.loss_model: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; queue_pkts = 50;") FLOW_A, "2: link.queue_pkts: " NONE_REFUSES},
     {EXP LNK("backend = \"none\"; queue_bytes = 150000;") FLOW_A,
@@ -437,6 +441,15 @@ static const struct reject link_rejects[] = {
 static char tmpdir[PATH_MAX];
 static char fixtures[PATH_MAX];
 static const char *source_dir;
+
+/* What a command does before it touches the kernel: core's parser, then link/'s check. */
+static int load_config(const char *path, const char *known_cc, struct experiment *exp, char *err,
+		       size_t errlen)
+{
+	int r = config_load(path, known_cc, exp, err, errlen);
+
+	return r ? r : link_spec_check(exp, err, errlen);
+}
 
 static void write_file(const char *path, const char *text, size_t len)
 {
@@ -459,6 +472,14 @@ static void check_reject(const char *what, const char *text, size_t len, const c
 	write_file(path, text, len);
 	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s:%s", path, msg);
+	if (r == 0) {
+		/* What only the link backend's rules refuse. */
+		r = link_spec_check(&exp, err, sizeof(err));
+		CHECK_MSG(r == -EINVAL, "%s: r = %d", what, r);
+		CHECK_STR_EQ(err, want);
+		unlink(path);
+		return;
+	}
 	CHECK_MSG(r == -EINVAL, "%s: r = %d", what, r);
 	CHECK_STR_EQ(err, want);
 	/* Nothing half-validated may be left for a caller that ignores the error. */
@@ -529,7 +550,7 @@ static void test_flow_count(void)
 	text = flows_text(CFG_MAX_FLOWS);
 	snprintf(path, sizeof(path), "%s/max-flows.cfg", tmpdir);
 	write_file(path, text, strlen(text));
-	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK_MSG(r == 0, "%s", err);
 	CHECK(exp.nflows == CFG_MAX_FLOWS);
 	CHECK_STR_EQ(exp.flows[CFG_MAX_FLOWS - 1].name, "f63");
@@ -547,13 +568,13 @@ static void test_unreadable(void)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/does-not-exist.cfg", tmpdir);
-	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK(r == -ENOENT);
 	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", path);
 	CHECK_STR_EQ(err, want);
 	CHECK(exp.nflows == 0 && exp.seed == 1);
 
-	r = config_load(tmpdir, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(tmpdir, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK(r == -EISDIR);
 	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
 	CHECK_STR_EQ(err, want);
@@ -579,7 +600,7 @@ static void test_quickstart(void)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/configs/examples/quickstart.cfg", source_dir);
-	r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+	r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 	CHECK_MSG(r == 0, "%s", err);
 	CHECK_STR_EQ(err, "");
 	CHECK_STR_EQ(exp.name, "quickstart");
@@ -625,7 +646,7 @@ static int load_fixture(const char *name, const char *known_cc, struct experimen
 	int r;
 
 	snprintf(path, sizeof(path), "%s%s", fixtures, name);
-	r = config_load(path, known_cc, exp, err, sizeof(err));
+	r = load_config(path, known_cc, exp, err, sizeof(err));
 	CHECK_MSG(r == 0, "%s: %s", name, err);
 	return r;
 }
@@ -737,7 +758,7 @@ static void test_big_seed(void)
 			 "  duration_s = 10.0; };\n" LINK FLOW_A,
 			 seeds[i].seed);
 		write_file(path, text, strlen(text));
-		r = config_load(path, KNOWN_CC, &exp, err, sizeof(err));
+		r = load_config(path, KNOWN_CC, &exp, err, sizeof(err));
 		CHECK_MSG(r == 0, "%s", err);
 		CHECK_MSG(exp.seed == seeds[i].want, "seed = %s read as %lu", seeds[i].seed,
 			  exp.seed);
@@ -754,7 +775,7 @@ static int load_text(const char *what, const char *text, struct experiment *exp,
 
 	snprintf(path, sizeof(path), "%s/%s.cfg", tmpdir, what);
 	write_file(path, text, strlen(text));
-	r = config_load(path, KNOWN_CC, exp, err, errlen);
+	r = load_config(path, KNOWN_CC, exp, err, errlen);
 	unlink(path);
 	return r;
 }
@@ -981,18 +1002,26 @@ static void test_cmd(void)
 		CHECK(bulk->sockops.sides[CCX_KNOB_INIT_RWND] == CCX_SIDES_RECEIVER);
 	}
 
-	/* cmd alone, every placeholder, and {{ for a brace the program needs. */
+	/* Every placeholder, and {{ for a brace the program needs. */
 	r = load_text("cmd-all",
 		      EXP LINK FLOW("cmd = \"run {src} {dst} {port} {cc} {flow} {duration_s} "
-				    "'{{x}' }{{\";"),
+				    "'{{x}' }{{\"; server_cmd = \"serve {port}\";"),
 		      &exp, msg, sizeof(msg));
 	CHECK_MSG(r == 0, "%s", msg);
-	CHECK(exp.flows[0].server_cmd[0] == '\0' && exp.flows[0].count == 1);
+	CHECK_STR_EQ(exp.flows[0].server_cmd, "serve {port}");
+	CHECK(exp.flows[0].count == 1);
+
+	/* A cmd alone would connect to nothing: ccexp's receiver does not listen for it. */
+	check_reject_str("cmd-alone",
+			 EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\"; start_s = 1;\n"
+				  "  cmd = \"nc {dst} {port}\"; } );\n",
+			 "4: flows[0].cmd: cmd needs server_cmd: nothing else listens on {port} "
+			 "of the receiver host");
 
 	/* 511 characters fit, 512 do not. */
 	memset(cmd, 'x', 512);
 	cmd[511] = '\0';
-	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"%s\";"), cmd);
+	snprintf(text, sizeof(text), EXP LINK FLOW("cmd = \"%s\"; server_cmd = \"x\";"), cmd);
 	r = load_text("cmd-511", text, &exp, msg, sizeof(msg));
 	CHECK_MSG(r == 0, "%s", msg);
 	CHECK(strlen(exp.flows[0].cmd) == 511);
@@ -1042,7 +1071,7 @@ static void test_expand_cmd(void)
 	CHECK_STR_EQ(out, "");
 	CHECK(config_expand_cmd("abc", &f, "", "", 0, out, 0) == -ENAMETOOLONG);
 
-	/* What config_load() refuses is refused here too. */
+	/* What load_config() refuses is refused here too. */
 	CHECK(config_expand_cmd("a {nope} b", &f, "", "", 0, out, sizeof(out)) == -EINVAL);
 	CHECK_STR_EQ(out, "");
 	CHECK(config_expand_cmd("a {dst", &f, "", "", 0, out, sizeof(out)) == -EINVAL);
@@ -1227,13 +1256,13 @@ static void test_link_traces(void)
 	snprintf(dir, sizeof(dir), "%s/tests", source_dir);
 	if (chdir(fixtures) == 0) {
 		memset(&exp, 0, sizeof(exp));
-		CHECK_MSG(config_load("link-trace.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0,
+		CHECK_MSG(load_config("link-trace.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0,
 			  "%s", err);
 		CHECK_STR_EQ(l->trace_up, trace);
 	}
 	if (chdir(dir) == 0) {
 		memset(&exp, 0, sizeof(exp));
-		CHECK_MSG(config_load("fixtures/config/link-trace.cfg", KNOWN_CC, &exp, err,
+		CHECK_MSG(load_config("fixtures/config/link-trace.cfg", KNOWN_CC, &exp, err,
 				      sizeof(err)) == 0,
 			  "%s", err);
 		CHECK_STR_EQ(l->trace_down, trace);
@@ -1424,10 +1453,229 @@ static void test_api_edges(void)
 	/* A short buffer is truncated, never overrun; no buffer at all is allowed too. */
 	snprintf(path, sizeof(path), "%s%s", fixtures, "minimal.cfg");
 	memset(err, 'x', sizeof(err));
-	r = config_load(path, "cubic", &exp, err, sizeof(err));
+	r = load_config(path, "cubic", &exp, err, sizeof(err));
 	CHECK(r == -EINVAL);
 	CHECK(strlen(err) == sizeof(err) - 1 && strncmp(err, path, sizeof(err) - 1) == 0);
-	CHECK(config_load(path, "cubic", &exp, NULL, 0) == -EINVAL);
+	CHECK(load_config(path, "cubic", &exp, NULL, 0) == -EINVAL);
+}
+
+/* The word lists of /proc: any blank separates, and only whole words match. */
+static void test_words(void)
+{
+	const char *p = " \treno  cubic\nbbr\n", *w;
+	const char *want[] = {"reno", "cubic", "bbr"};
+	size_t n, i = 0;
+
+	while ((w = words_next(&p, &n))) {
+		CHECK_MSG(i < 3 && n == strlen(want[i]) && strncmp(w, want[i], n) == 0, "word %zu",
+			  i);
+		i++;
+	}
+	CHECK(i == 3 && *p == '\0');
+	p = "";
+	CHECK(!words_next(&p, &n) && n == 0);
+	CHECK(words_contain(KNOWN_CC, "bbr") && words_contain(KNOWN_CC, "reno"));
+	CHECK(!words_contain(KNOWN_CC, "cub") && !words_contain(KNOWN_CC, "cubic2"));
+	CHECK(!words_contain(KNOWN_CC, "") && !words_contain("", "reno"));
+	CHECK(!words_contain("reno cubic", "reno cubic"));
+}
+
+/* Integers as written, wherever they stand: libconfig 1.5 wraps them to 32 bits (and clamps
+ * one with L), and two settings may share a line. */
+static void test_int_literals(void)
+{
+	static const struct reject cases[] = {
+	    {"experiment = { name = \"t\"; duration_s = 10.0; seed = 99999999999999999999999; "
+	     "};\n" LINK FLOW_A,
+	     "1: experiment.seed: must be between 0 and 9223372036854775807 "
+	     "(got 99999999999999999999999)"},
+	    {"experiment = { name = \"t\"; duration_s = 10.0; seed = 9223372036854775808L; "
+	     "};\n" LINK FLOW_A,
+	     "1: experiment.seed: must be between 0 and 9223372036854775807 "
+	     "(got 9223372036854775808L)"},
+	    {EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\"; count = 1; }, "
+		      "{ name = \"b\"; cc = \"cubic\"; count = 4294967297; } );\n",
+	     "3: flows[1].count: must be between 1 and 256 (got 4294967297)"},
+	    {EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\"; /* count = 1; */ count = "
+		      "4294967297; } );\n",
+	     "3: flows[0].count: must be between 1 and 256 (got 4294967297)"},
+	    {EXP LINK FLOW("count = -4294967295;"),
+	     "3: flows[0].count: must be between 1 and 256 (got -4294967295)"},
+	    {EXP LINK FLOW("count = 0x100000001;"),
+	     "3: flows[0].count: must be between 1 and 256 (got 4294967297)"},
+	    {EXP "link = { rate_mbit = 99999999999999999999999; };\n" FLOW_A,
+	     "2: link.rate_mbit: must be between 0.01 and 100000 (got 1e+23)"},
+	    {EXP LNK("rate_mbit = 10; queue_pkts = 4294967297;") FLOW_A,
+	     "2: link.queue_pkts: must be between 1 and 1000000 (got 4294967297)"},
+	};
+	char what[32];
+
+	if (sizeof(unsigned long) < 8)
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(what, sizeof(what), "int-%02zu", i);
+		check_reject_str(what, cases[i].text, cases[i].msg);
+	}
+}
+
+static void make_dir(const char *path)
+{
+	if (mkdir(path, 0700) < 0) {
+		fprintf(stderr, "cannot make %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+static void write_at(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	write_file(path, text, strlen(text));
+}
+
+static char *read_all(const char *path)
+{
+	char *buf = calloc(1, 1 << 16);
+	FILE *f = fopen(path, "r");
+
+	if (f && buf)
+		CHECK(fread(buf, 1, (1 << 16) - 1, f) > 0);
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* An @include is taken from the folder of the file that includes it, whatever the working
+ * directory; its settings' messages name it; the saved config holds its text. */
+static void test_include(void)
+{
+	char inc[PATH_MAX + 32], sub[PATH_MAX + 64], cwd[PATH_MAX], err[PATH_MAX + 512];
+	char saved[PATH_MAX + 64], main_cfg[PATH_MAX + 64];
+	struct experiment exp, again;
+	char *text;
+
+	snprintf(inc, sizeof(inc), "%s/inc", tmpdir);
+	snprintf(sub, sizeof(sub), "%s/sub", inc);
+	make_dir(inc);
+	make_dir(sub);
+	write_at(inc, "link.inc", "link = { rate_mbit = 42.5;\n  queue_pkts = 4294967297L; };\n");
+	write_at(inc, "main.cfg", EXP "@include \"link.inc\"\n" FLOW_A);
+	write_at(sub, "a.inc",
+		 "# a file that includes another from its own folder\n"
+		 "@include \"b.inc\"\n");
+	write_at(sub, "b.inc", "link = { rate_mbit = 7.0; };\n");
+	write_at(inc, "nested.cfg", EXP "  @include \"sub/a.inc\"  \n" FLOW_A);
+	write_at(inc, "bad.inc", "link = { rate_mbit = 10.0;\n  delay_ms = -1.0; };\n");
+	write_at(inc, "bad.cfg", EXP "@include \"bad.inc\"\n" FLOW_A);
+	write_at(inc, "syntax.inc", "link = { rate_mbit = ; };\n");
+	write_at(inc, "syntax.cfg", EXP "@include \"syntax.inc\"\n" FLOW_A);
+	write_at(inc, "after.cfg", EXP "@include \"sub/b.inc\"\nflows = ( { name = \"a\"; };\n");
+	write_at(inc, "missing.cfg", EXP "@include \"none.inc\"\n" FLOW_A);
+	write_at(inc, "loop.cfg", EXP "@include \"loop.cfg\"\n" FLOW_A);
+	write_at(inc, "seed.inc", "seed = 4294967297;\n");
+	write_at(inc, "seed.cfg",
+		 "experiment = { name = \"t\"; duration_s = 10.0;\n@include \"seed.inc\"\n};\n" LINK
+		     FLOW_A);
+	if (!getcwd(cwd, sizeof(cwd)) || chdir(tmpdir) < 0) {
+		CHECK_MSG(0, "chdir %s: %s", tmpdir, strerror(errno));
+		return;
+	}
+
+	/* From tmpdir, where there is no link.inc: it must come from inc/. */
+	CHECK_MSG(load_config("inc/main.cfg", KNOWN_CC, &exp, err, sizeof(err)) == -EINVAL, "%s",
+		  err);
+	CHECK_STR_EQ(err, "inc/link.inc:2: link.queue_pkts: must be between 1 and 1000000 (got "
+			  "4294967297)");
+	write_at(inc, "link.inc", "link = { rate_mbit = 42.5;\n  queue_pkts = 7; };\n");
+	if (!load_config("inc/main.cfg", KNOWN_CC, &exp, err, sizeof(err))) {
+		CHECK(exp.link.rate_mbit == 42.5 && exp.link.queue_pkts == 7);
+		CHECK(exp.nflows == 1 && exp.flows[0].line == 3);
+		CHECK(exp.nfiles == 2);
+		CHECK_STR_EQ(exp.files[0], "inc/main.cfg");
+		CHECK_STR_EQ(exp.files[1], "inc/link.inc");
+		CHECK(exp.link.at[LINK_SET_QUEUE_PKTS].file == 1 &&
+		      exp.link.at[LINK_SET_QUEUE_PKTS].line == 2);
+	} else {
+		CHECK_MSG(0, "%s", err);
+	}
+	CHECK_MSG(load_config("inc/nested.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0, "%s", err);
+	CHECK(exp.link.rate_mbit == 7.0 && exp.flows[0].line == 3);
+	CHECK(load_config("inc/seed.cfg", KNOWN_CC, &exp, err, sizeof(err)) == 0);
+	CHECK_MSG(exp.seed == 4294967297UL || sizeof(unsigned long) < 8, "seed %lu", exp.seed);
+
+	/* Messages name the file and line where the problem is written. */
+	CHECK(load_config("inc/bad.cfg", KNOWN_CC, &exp, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_EQ(err, "inc/bad.inc:2: link.delay_ms: must be between 0 and 10000 (got -1.0)");
+	CHECK(load_config("inc/syntax.cfg", KNOWN_CC, &exp, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_EQ(err, "inc/syntax.inc:1: syntax error");
+	CHECK(load_config("inc/after.cfg", KNOWN_CC, &exp, err, sizeof(err)) == -EINVAL);
+	CHECK_STR_EQ(err, "inc/after.cfg:3: syntax error");
+	CHECK(load_config("inc/missing.cfg", KNOWN_CC, &exp, err, sizeof(err)) == -ENOENT);
+	CHECK_STR_EQ(err, "inc/missing.cfg:2: @include \"none.inc\": cannot read \"inc/none.inc\": "
+			  "No such file or directory");
+	CHECK(load_config("inc/loop.cfg", KNOWN_CC, &exp, err, sizeof(err)) == -ELOOP);
+	CHECK_STR_EQ(err,
+		     "inc/loop.cfg:2: @include \"loop.cfg\": inc/loop.cfg is already being read "
+		     "(a loop)");
+
+	/* Saved as read: the included text in place of the @include, and it loads the same. */
+	snprintf(saved, sizeof(saved), "%s/saved.cfg", tmpdir);
+	snprintf(main_cfg, sizeof(main_cfg), "%s/main.cfg", inc);
+	CHECK(chdir("/") == 0);
+	if (load_config(main_cfg, KNOWN_CC, &exp, err, sizeof(err)) == 0) {
+		CHECK(config_save(&exp, main_cfg, saved) == 0);
+		text = read_all(saved);
+		CHECK_MSG(strstr(text, "\nlink = { rate_mbit = 42.5;\n  queue_pkts = 7; };\n"),
+			  "%s", text);
+		CHECK_MSG(!strstr(text, "\n@include"), "%s", text);
+		free(text);
+		CHECK_MSG(load_config(saved, KNOWN_CC, &again, err, sizeof(err)) == 0, "%s", err);
+		CHECK(again.link.rate_mbit == 42.5 && again.link.queue_pkts == 7);
+		CHECK(again.nflows == 1 && strcmp(again.flows[0].name, "a") == 0);
+		CHECK(again.nfiles == 1 && again.text_hash == exp.text_hash);
+		/* A file that changed since it was read is not passed off as what ran. */
+		write_at(inc, "link.inc", "link = { rate_mbit = 43.5;\n  queue_pkts = 7; };\n");
+		CHECK(config_save(&exp, main_cfg, saved) == -ESTALE);
+		unlink(saved);
+	} else {
+		CHECK_MSG(0, "%s", err);
+	}
+	CHECK(chdir(cwd) == 0);
+
+	const char *names[] = {"link.inc",   "main.cfg",   "nested.cfg", "bad.inc",	"bad.cfg",
+			       "syntax.inc", "syntax.cfg", "after.cfg",	 "missing.cfg", "loop.cfg",
+			       "seed.inc",   "seed.cfg",   "sub/a.inc",	 "sub/b.inc"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[PATH_MAX + 64];
+
+		snprintf(path, sizeof(path), "%s/%s", inc, names[i]);
+		unlink(path);
+	}
+	rmdir(sub);
+	rmdir(inc);
+}
+
+/* A trace's content is judged with the config, before any run: file:line of the setting,
+ * then the trace's own line. */
+static void test_trace_content(void)
+{
+	char path[PATH_MAX + 64], msg[PATH_MAX + 512];
+
+	snprintf(path, sizeof(path), "%s/bad.trace", tmpdir);
+	write_file(path, "12\nabc\n24\n", 10);
+	snprintf(msg, sizeof(msg), "2: link.trace_up: %s:2: not a millisecond timestamp", path);
+	check_reject_str("trace-content", EXP LNK("trace_up = \"bad.trace\";") FLOW_A, msg);
+	write_file(path, "12\n10\n", 6);
+	snprintf(msg, sizeof(msg),
+		 "3: link.trace_down: %s:2: 10 ms comes before the previous 12 ms", path);
+	check_reject_str("trace-order",
+			 EXP "link = { rate_mbit = 10;\n trace_down = \"bad.trace\"; };\n" FLOW_A,
+			 msg);
+	write_file(path, "\n", 1);
+	snprintf(msg, sizeof(msg), "2: link.trace_up: %s: no timestamps", path);
+	check_reject_str("trace-empty-file", EXP LNK("trace_up = \"bad.trace\";") FLOW_A, msg);
+	unlink(path);
 }
 
 int main(void)
@@ -1464,6 +1712,10 @@ int main(void)
 	test_link_trace_unreadable();
 	test_link_queue_limits();
 	test_doc_link();
+	test_words();
+	test_int_literals();
+	test_include();
+	test_trace_content();
 
 	rmdir(tmpdir);
 	return ccx_test_result();

@@ -12,6 +12,13 @@
 #define CFG_CC_MAX    16
 #define CFG_MAX_CONNS 256 /* connections over all flows */
 #define CFG_UNSET     (-1)
+#define CFG_MAX_FILES 8 /* the config and the files it @includes */
+
+/* Where a setting was written: the experiment's files[file], at line (0: not written). */
+struct cfg_pos {
+	int file;
+	int line;
+};
 
 #include "ccx_events.h"
 
@@ -48,6 +55,42 @@ enum link_backend {
 /* netem keeps its jitter in an s32 of ns (sch_netem.c caps it at INT_MAX). */
 #define LINK_NETEM_JITTER_MAX_MS 2147.483647
 
+/* The bounds config_load() holds the link's settings to (docs/config.md). */
+#define LINK_RATE_MBIT_MIN	0.01
+#define LINK_RATE_MBIT_MAX	100000.0
+#define LINK_QUEUE_PKTS_DEFAULT 100
+#define LINK_QUEUE_PKTS_MAX	1000000
+#define LINK_QUEUE_BYTES_MAX	10000000000LL
+#define LINK_QUEUE_BDP_MIN	0.01
+#define LINK_QUEUE_BDP_MAX	100.0
+
+/* The settings of the link group, in docs/config.md's order. */
+enum link_setting {
+	LINK_SET_BACKEND = 0,
+	LINK_SET_RATE,
+	LINK_SET_TRACE_UP,
+	LINK_SET_RATE_DOWN,
+	LINK_SET_TRACE_DOWN,
+	LINK_SET_DELAY,
+	LINK_SET_DELAY_DOWN,
+	LINK_SET_JITTER,
+	LINK_SET_JITTER_REORDER,
+	LINK_SET_LOSS_MODEL,
+	LINK_SET_LOSS,
+	LINK_SET_LOSS_DOWN,
+	LINK_SET_GE_P,
+	LINK_SET_GE_R,
+	LINK_SET_GE_LOSS_GOOD,
+	LINK_SET_GE_LOSS_BAD,
+	LINK_SET_QUEUE_PKTS,
+	LINK_SET_QUEUE_BYTES,
+	LINK_SET_QUEUE_BDP,
+	LINK_SET_QUEUE,
+	LINK_SET_CODEL_TARGET,
+	LINK_SET_CODEL_INTERVAL,
+	LINK_SET_MAX,
+};
+
 enum link_loss_model {
 	LINK_LOSS_BERNOULLI = 0,
 	LINK_LOSS_GILBERT_ELLIOTT,
@@ -74,14 +117,14 @@ enum link_queue {
  */
 struct link_spec {
 	enum link_backend backend;
-	double rate_mbit;	   /* 0.01 .. 100000; 0 with trace_up or backend none */
-	double rate_down_mbit;	   /* 0: not limited; else 0.01 .. 100000 */
-	char trace_up[PATH_MAX];   /* absolute path of a mahimahi trace, "" for none */
-	char trace_down[PATH_MAX]; /* as trace_up; its content is checked by emu_trace_load() */
-	double delay_ms;	   /* one-way, 0 .. 10000 */
-	double delay_down_ms;	   /* 0 .. 10000; delay_ms when not given */
-	double jitter_ms;	   /* 0 .. 10000 */
-	bool jitter_reorder;	   /* jitter may reorder packets */
+	double rate_mbit;		   /* 0.01 .. 100000; 0 with trace_up or backend none */
+	double rate_down_mbit;		   /* 0: not limited; else 0.01 .. 100000 */
+	char trace_up[PATH_MAX];	   /* absolute path of a mahimahi trace, "" for none */
+	char trace_down[PATH_MAX];	   /* as trace_up; link_spec_check() reads its content */
+	double delay_ms;		   /* one-way, 0 .. 10000 */
+	double delay_down_ms;		   /* 0 .. 10000; delay_ms when not given */
+	double jitter_ms;		   /* 0 .. 10000 */
+	bool jitter_reorder;		   /* jitter may reorder packets */
 	enum link_loss_model loss_model;   /* of the uplink; the downlink is always Bernoulli */
 	double loss;			   /* Bernoulli, per packet: 0 .. < 1 */
 	double loss_down;		   /* Bernoulli, per packet: 0 .. < 1 */
@@ -95,8 +138,9 @@ struct link_spec {
 	uint64_t queue_bytes; /* with LINK_QUEUE_BYTES: 1 .. 10000000000 */
 	double queue_bdp;     /* with LINK_QUEUE_BDP: 0.01 .. 100 bandwidth-delay products */
 	enum link_queue queue;
-	double codel_target_ms;	  /* 5 when not given */
-	double codel_interval_ms; /* 100 when not given; > codel_target_ms */
+	double codel_target_ms;		 /* 5 when not given */
+	double codel_interval_ms;	 /* 100 when not given; > codel_target_ms */
+	struct cfg_pos at[LINK_SET_MAX]; /* where each setting was written, for later checks */
 };
 
 struct collect_spec {
@@ -113,11 +157,19 @@ struct experiment {
 	int nflows;
 	struct flow_spec flows[CFG_MAX_FLOWS];
 	struct collect_spec collect;
+	/* The config (files[0], as given) and the files it @includes, for messages. */
+	char files[CFG_MAX_FILES][PATH_MAX];
+	int nfiles;
+	uint64_t text_hash; /* of the text read, @includes resolved: see config_save() */
 };
 
 /*
- * Reads and validates a config. `known_cc` is a space-separated list of the congestion
- * controls a flow may name (e.g. the kernel's tcp_available_congestion_control).
+ * Reads and validates a config: every setting on its own and against the others. What
+ * depends on the link backend (and a trace's content) is link_spec_check()'s part, in
+ * link/, which a command calls next, still before it touches the kernel. An @include'd
+ * file is taken from the folder of the file that includes it. `known_cc` is a
+ * space-separated list of the congestion controls a flow may name (e.g. the kernel's
+ * tcp_available_congestion_control).
  * Returns 0, or -EINVAL with `err` set to "file:line: setting: what is wrong"
  * (-ENOENT and friends when the file cannot be read, with err set too).
  */
@@ -132,21 +184,28 @@ int config_load(const char *path, const char *known_cc, struct experiment *exp, 
 int config_expand_cmd(const char *tmpl, const struct flow_spec *f, const char *src, const char *dst,
 		      int port, char *out, size_t len);
 
+/*
+ * Writes the config at `path` as config_load() read it into exp, every @include replaced by
+ * the file's text, to out_path: a copy that runs the same anywhere. Returns 0, -ESTALE
+ * when a file changed since config_load() (logged), or -errno.
+ */
+int config_save(const struct experiment *exp, const char *path, const char *out_path);
+
+/* Sets err to "file:line: setting: <fmt>" for a setting written at `at`; returns -EINVAL. */
+__attribute__((format(printf, 6, 7))) int config_err_at(const struct experiment *exp,
+							struct cfg_pos at, const char *setting,
+							char *err, size_t errlen, const char *fmt,
+							...);
+
 /* The config's name of each value ("auto", "gilbert-elliott", "codel"); "?" out of range. */
-/* What of l netem + tbf cannot do, as "has no ..." (the reason config validation gives when
- * backend = "netem" asks for it); NULL when it can do all of it. */
-const char *link_netem_lacks(const struct link_spec *l);
 const char *link_backend_name(enum link_backend b);
 const char *link_loss_model_name(enum link_loss_model m);
 const char *link_queue_name(enum link_queue q);
+const char *link_setting_name(enum link_setting s);
 
-/*
- * The queue limit to apply: a packet limit in *pkts or a byte limit in *bytes, the other 0.
- * queue_bdp becomes rate_mbit x (delay_ms + delay_down_ms) x queue_bdp in bytes, at least
- * 1500. Returns 0, or -EINVAL for a link_spec config_load() would refuse (queue_bdp without
- * a rate, a limit out of range).
- */
-int link_queue_limits(const struct link_spec *l, uint32_t *pkts, uint64_t *bytes);
+/* What queue_bdp means: rate_mbit x (delay_ms + delay_down_ms) x queue_bdp, in bytes (at
+ * least 1500, whole bytes). */
+double link_bdp_bytes(const struct link_spec *l);
 
 /* Total connections over all flows. */
 int experiment_conns(const struct experiment *exp);

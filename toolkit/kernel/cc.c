@@ -2,6 +2,7 @@
  * registering a struct_ops object under a name chosen at run time. */
 #include "kernel/cc.h"
 #include "core/log.h"
+#include "core/words.h"
 #include "kernel/sys.h"
 #include "tcp_nv.skel.h"
 #include "tcp_vegas.skel.h"
@@ -84,24 +85,6 @@ int cc_bundled_algo(int i)
 	return i >= 0 && i < N_BUNDLED ? bundled[i].algo : CCX_CC_NONE;
 }
 
-/* /proc lists end in a newline: any blank separates. */
-bool cc_word_in_list(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-	const char *p = list;
-
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " \t\n");
-		n = strcspn(p, " \t\n");
-		if (n && n == len && !strncmp(p, word, n))
-			return true;
-		p += n;
-	}
-	return false;
-}
-
 bool cc_is_ccexp_name(const char *name)
 {
 	return !strncmp(name, "ccx", 3);
@@ -135,7 +118,7 @@ int cc_resolve(const char *cfg_name, const char *kernel_available, struct cc_cho
 	}
 	memcpy(name, cfg_name, n);
 	name[n] = '\0';
-	in_kernel = cc_word_in_list(kernel_available, name) && !cc_is_ccexp_name(name);
+	in_kernel = words_contain(kernel_available, name) && !cc_is_ccexp_name(name);
 
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	out->algo = cc_algo_by_name(name);
@@ -186,8 +169,8 @@ static int list_add(char *buf, size_t len, size_t *used, const char *word, const
 int cc_known_list(char *buf, size_t len)
 {
 	char avail[1024], word[CC_NAME_MAX];
-	const char *p = avail;
-	size_t used = 0;
+	const char *p = avail, *w;
+	size_t used = 0, n;
 	int r, read_r;
 
 	if (!len)
@@ -197,15 +180,8 @@ int cc_known_list(char *buf, size_t len)
 	if (read_r < 0)
 		snprintf(avail, sizeof(avail), "reno cubic");
 	/* Each kernel name, then the same with @kernel, so "nv" and "nv@kernel" sit together. */
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " \t\n");
-		n = strcspn(p, " \t\n");
-		if (!n)
-			break;
-		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		p += n;
+	while ((w = words_next(&p, &n))) {
+		snprintf(word, sizeof(word), "%.*s", (int)n, w);
 		if (cc_is_ccexp_name(word))
 			continue;
 		r = list_add(buf, len, &used, word, "");
@@ -216,7 +192,7 @@ int cc_known_list(char *buf, size_t len)
 	}
 	for (int i = 0; i < N_BUNDLED; i++) {
 		r = 0;
-		if (!cc_word_in_list(avail, bundled[i].name))
+		if (!words_contain(avail, bundled[i].name))
 			r = list_add(buf, len, &used, bundled[i].name, "");
 		if (!r)
 			r = list_add(buf, len, &used, bundled[i].name, "@bpf");

@@ -65,8 +65,6 @@ int cc_algo_by_name(const char *name);
 int cc_bundled_count(void);
 int cc_bundled_algo(int i);
 
-/* True when `word` is one of the blank-separated words of `list`. */
-bool cc_word_in_list(const char *list, const char *word);
 /* True for names ccexp registers itself ("ccx..."): another run's, never a config's. */
 bool cc_is_ccexp_name(const char *name);
 

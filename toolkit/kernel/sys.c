@@ -180,43 +180,6 @@ int sys_mkdir_p(const char *path, unsigned int mode)
 	return 0;
 }
 
-int sys_copy_file(const char *from, const char *to)
-{
-	char buf[8192];
-	int in, out, r = 0;
-	ssize_t n;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	while (!r && (n = read(in, buf, sizeof(buf))) > 0) {
-		/* A short write is retried, so a full disk is reported as ENOSPC, not guessed. */
-		for (ssize_t done = 0, w; done < n; done += w) {
-			w = write(out, buf + done, (size_t)(n - done));
-			if (w < 0 && errno == EINTR) {
-				w = 0;
-				continue;
-			}
-			if (w <= 0) {
-				r = w < 0 ? -errno : -EIO;
-				break;
-			}
-		}
-	}
-	if (n < 0)
-		r = -errno;
-	close(in);
-	if (close(out) < 0 && !r)
-		r = -errno;
-	return r;
-}
-
 int sys_enter_netns(const char *name)
 {
 	char path[PATH_MAX];

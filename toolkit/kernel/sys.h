@@ -15,7 +15,6 @@ int sys_run(const char *const argv[]);
 int sys_read_file(const char *path, char *buf, size_t len); /* NUL-terminated, trims \n */
 int sys_write_file(const char *path, const char *s);
 int sys_mkdir_p(const char *path, unsigned int mode);
-int sys_copy_file(const char *from, const char *to);
 /* Moves the calling process into network namespace /run/netns/<name>. */
 int sys_enter_netns(const char *name);
 /* Runs fn(arg) inside network namespace `ns` (NULL: where the caller is) and comes back, so

@@ -5,6 +5,7 @@
 
 #include "core/config.h"
 #include "core/json.h"
+#include "link/link_spec.h"
 #include "link/qdisc.h"
 #include "kernel/topology.h"
 #include "link/tun.h"

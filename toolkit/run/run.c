@@ -263,6 +263,8 @@ static int validate(struct run *run)
 	if (!run->exp)
 		return CCX_EXIT_FAILURE;
 	r = config_load(run->info.config_path, known_cc, run->exp, err, sizeof(err));
+	if (!r)
+		r = link_spec_check(run->exp, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
 		return CCX_EXIT_USAGE;
@@ -341,9 +343,10 @@ static int make_folder(struct run *run)
 		return log_err_errno(r, "create %s", run->outdir);
 	/* check_outdir() made sure these fit. */
 	path_fmt(path, sizeof(path), "%s/config.cfg", run->outdir);
-	r = sys_copy_file(run->info.config_path, path);
+	/* The config as it was read, its @includes resolved, so the copy runs the same. */
+	r = config_save(run->exp, run->info.config_path, path);
 	if (r < 0)
-		return log_err_errno(r, "copy the config to %s", path);
+		return log_err_errno(r, "save the config to %s", path);
 	path_fmt(run->spare, sizeof(run->spare), "%s/" RUN_META_SPARE, run->outdir);
 	fd = open(run->spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	r = fd < 0 ? errno : posix_fallocate(fd, 0, META_SPARE_BYTES);
