@@ -174,6 +174,7 @@ dd if=/dev/zero of="$mnt/fill" bs=1k count=$((2048 - used - 60)) 2>/dev/null
 rc=$?
 cat "$tmp/plotfull.out"
 check "plot on a full disk: exit 3" [ "$rc" = 3 ]
+check "plot on a full disk: status charts_failed" [ "$(meta 'm["status"]' "$mnt/run")" = charts_failed ]
 check "plot on a full disk: meta.json lists failed charts with a reason" \
 	[ "$(meta 'len(m["charts"]["failed"]) > 0 and all(f["reason"] for f in m["charts"]["failed"])' "$mnt/run")" = True ]
 rm -f "$mnt/fill"
@@ -195,8 +196,8 @@ PATH=$tmp/bin-kill:$PATH "$CCEXP" run -o "$tmp/charts" "$tmp/charts.cfg" >"$tmp/
 rc=$?
 cat "$tmp/charts.out" "$tmp/charts.err"
 check "gnuplot killed: exit 3" [ "$rc" = 3 ]
-check "gnuplot killed: status complete, every chart failed, drawn empty" \
-	[ "$(meta 'm["status"], len(m["charts"]["drawn"]), len(m["charts"]["failed"])' "$tmp/charts")" = "('complete', 0, 3)" ]
+check "gnuplot killed: status charts_failed, every chart failed, drawn empty" \
+	[ "$(meta 'm["status"], len(m["charts"]["drawn"]), len(m["charts"]["failed"])' "$tmp/charts")" = "('charts_failed', 0, 3)" ]
 check "gnuplot killed: the reason names the signal" \
 	grep -q "signal 9" <<<"$(meta 'm["charts"]["failed"][0]["reason"]' "$tmp/charts")"
 check "gnuplot killed: no PNG path printed as if drawn" bash -c "! grep -q 'plots/.*\.png$' '$tmp/charts.err'"
@@ -209,7 +210,7 @@ check "PNG cut short: meta.json says cut short" \
 "$CCEXP" plot "$tmp/charts" >"$tmp/plotok.out" 2>&1
 rc=$?
 check "real gnuplot: ccexp plot exits 0" [ "$rc" = 0 ]
-check "real gnuplot: meta.json lists 3 drawn, 0 failed, still valid" \
+check "real gnuplot: meta.json lists 3 drawn, 0 failed, status complete again" \
 	[ "$(meta 'len(m["charts"]["drawn"]), len(m["charts"]["failed"]), m["status"]' "$tmp/charts")" = "(3, 0, 'complete')" ]
 
 echo "== SIGINT while the flows start: interrupted, not failed"
