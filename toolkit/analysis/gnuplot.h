@@ -1,0 +1,21 @@
+/* Running gnuplot on a chart's script, and telling a drawn PNG from one that is not. */
+#ifndef CCX_GNUPLOT_H
+#define CCX_GNUPLOT_H
+
+#include <stddef.h>
+
+/* Finds `prog` on PATH as execvp would; returns 0 with its absolute path in out, or
+ * -ENOENT. */
+int gnuplot_find(const char *prog, char *out, size_t size);
+
+/*
+ * Runs `gnuplot plots/<chart>.gp` in rundir (the scripts read their data by relative
+ * paths) and checks the PNG it made: drawn means gnuplot exited 0 and plots/<chart>.png is
+ * non-empty and ends with its IEND chunk. Returns 0, or -errno with the reason in why
+ * (gnuplot's exit status and last line, the signal that killed it, an empty or cut PNG),
+ * and what gnuplot said logged.
+ */
+int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, char *why,
+		   size_t whylen);
+
+#endif
