@@ -3,6 +3,7 @@
 #include "kernel/collect.h"
 #include "core/knobs.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "kernel/sys.h"
 
 #include "sockops.skel.h"
@@ -273,8 +274,9 @@ static void write_cc(struct collector *c, const struct ccx_event *e, struct conn
 		char path[PATH_MAX + 64];
 		int r;
 
-		snprintf(path, sizeof(path), "%s/%s", c->outdir, csv_specs[which].path);
-		r = csv_open(f, path, csv_specs[which].cols);
+		r = path_fmt(path, sizeof(path), "%s/%s", c->outdir, csv_specs[which].path);
+		if (!r)
+			r = csv_open(f, path, csv_specs[which].cols);
 		if (r < 0) {
 			if (!c->write_error)
 				c->write_error = r;
@@ -462,20 +464,24 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 	c->t0_ns = sys_mono_ns();
 
 	if (outdir) {
-		snprintf(path, sizeof(path), "%s/events", outdir);
-		r = sys_mkdir_p(path, 0755);
-		snprintf(path, sizeof(path), "%s/timeline", outdir);
+		r = path_fmt(path, sizeof(path), "%s/events", outdir);
 		if (!r)
 			r = sys_mkdir_p(path, 0755);
+		if (!r)
+			r = path_fmt(path, sizeof(path), "%s/timeline", outdir);
+		if (!r)
+			r = sys_mkdir_p(path, 0755);
+		if (!r)
+			r = path_fmt(c->outdir, sizeof(c->outdir), "%s", outdir);
 		if (r < 0)
 			return log_err_errno(r, "create %s", path);
-		snprintf(c->outdir, sizeof(c->outdir), "%s", outdir);
 		for (int i = 0; i < CSV_COUNT; i++) {
 			if ((i == CSV_RTT && !exp->collect.rtt_samples) || i == CSV_NV ||
 			    i == CSV_VEGAS)
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", outdir, csv_specs[i].path);
-			r = csv_open(&c->csv[i], path, csv_specs[i].cols);
+			r = path_fmt(path, sizeof(path), "%s/%s", outdir, csv_specs[i].path);
+			if (!r)
+				r = csv_open(&c->csv[i], path, csv_specs[i].cols);
 			if (r < 0) {
 				log_err_errno(r, "create %s", path);
 				goto fail;
