@@ -280,8 +280,10 @@ static int mark_killed(const char *outdir, const char *prefix, bool dry_run)
 	struct killed k = {outdir, prefix + strlen(CCX_PREFIX), dry_run};
 	int r = results_meta_edit(outdir, edit_killed, &k);
 
+	if (r == -ENOENT && !dry_run)
+		remove_stale_temps(outdir); /* killed before its first meta.json */
 	if (r == -ENOENT || r == 1)
-		return 0; /* the folder was removed or moved since, or not this run's */
+		return 0; /* no meta.json (yet, or any more), or not this run's */
 	if (r == 2)
 		return 1;
 	if (r < 0)

@@ -358,7 +358,9 @@ int main(void)
 
 	CHECK(mkdtemp(outdir) != NULL);
 	topology_new_id(id, sizeof(id));
-	r = topology_create(&topo, id, TOPO_ROUTED, NULL);
+	r = topology_claim(&topo, id, NULL);
+	if (!r)
+		r = topology_create(&topo, TOPO_ROUTED);
 	if (r < 0) {
 		fprintf(stderr, "topology_create: %s\n", strerror(-r));
 		return 1;

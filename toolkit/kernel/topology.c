@@ -76,10 +76,9 @@ fail:
 	return r;
 }
 
-int topology_create(struct topology *t, const char *id, enum topo_kind kind, const char *outdir)
+int topology_claim(struct topology *t, const char *id, const char *outdir)
 {
-	char root[PATH_MAX], state[PATH_MAX + 32], *real;
-	const char *ns[3];
+	char state[PATH_MAX + 32], *real;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -94,9 +93,6 @@ int topology_create(struct topology *t, const char *id, enum topo_kind kind, con
 	snprintf(t->if_rtr_r, sizeof(t->if_rtr_r), "%.9s-rr", t->prefix);
 	snprintf(t->if_receiver, sizeof(t->if_receiver), "%.9s-r", t->prefix);
 	snprintf(t->if_tun, sizeof(t->if_tun), "%.9s-t", t->prefix);
-	ns[0] = t->ns_sender;
-	ns[1] = t->ns_router;
-	ns[2] = t->ns_receiver;
 
 	r = sys_mkdir_p(CCX_STATE_DIR, 0755);
 	if (r < 0)
@@ -124,10 +120,20 @@ int topology_create(struct topology *t, const char *id, enum topo_kind kind, con
 		t->have_state = true;
 		if (r < 0) {
 			log_err_errno(r, "write %s", t->state_file);
-			goto fail;
+			topology_destroy(t);
 		}
 	}
+	return r;
+}
 
+int topology_create(struct topology *t, enum topo_kind kind)
+{
+	const char *ns[3] = {t->ns_sender, t->ns_router, t->ns_receiver};
+	char root[PATH_MAX];
+	int r;
+
+	if (!t->have_state)
+		return -EINVAL; /* topology_claim first */
 	r = cgroup2_mount(root, sizeof(root));
 	if (r < 0) {
 		log_err("no cgroup v2 mount in /proc/mounts: the run's sockops needs one");

@@ -39,10 +39,16 @@ struct topology {
 
 /* A fresh random run id of CCX_RUN_ID_LEN hex digits. */
 void topology_new_id(char *id, size_t len);
+/* Names the run's objects and creates its state file, CCX_STATE_DIR/ccx<id>: "<pid>\n" and
+ * `outdir`, the run's results folder as an absolute path (NULL: none), so that `ccexp
+ * cleanup` can find both after a SIGKILL. Claimed before the run's first meta.json is
+ * written, so no folder says "running" without a state file to mark it killed. Returns 0 or
+ * -errno (-EEXIST: the id is taken). */
+int topology_claim(struct topology *t, const char *id, const char *outdir);
 /* Builds the namespaces, the cgroup and, for TOPO_ROUTED and TOPO_DIRECT, the veth wires
- * with addresses and routes; on failure releases what it made and returns -errno. `outdir`,
- * the run's results folder (NULL: none), goes into the state file. */
-int topology_create(struct topology *t, const char *id, enum topo_kind kind, const char *outdir);
+ * with addresses and routes for a claimed topology; on failure releases what it made and
+ * returns -errno. */
+int topology_create(struct topology *t, enum topo_kind kind);
 /* Moves the calling process into the run's cgroup and into namespace `ns`. */
 int topology_enter(const struct topology *t, const char *ns);
 /* Kills what is left in the cgroup and removes every object; safe to call twice. */

@@ -11,6 +11,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -691,4 +692,43 @@ static int edit_charts(const char *meta, struct json *j, void *arg)
 int results_update_charts(const char *outdir, const struct plot_report *rep)
 {
 	return results_meta_edit(outdir, edit_charts, (void *)rep);
+}
+
+int results_spare_keep(const char *outdir, char *path, size_t len)
+{
+	int fd, r;
+
+	path[0] = '\0';
+	r = path_fmt(path, len, "%s/" RUN_META_SPARE, outdir);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	r = fd < 0 ? errno : posix_fallocate(fd, 0, RESULTS_META_SPARE_BYTES);
+	if (fd >= 0)
+		close(fd);
+	if (r) {
+		if (fd >= 0)
+			unlink(path);
+		path[0] = '\0';
+		return -r;
+	}
+	return 0;
+}
+
+bool results_spare_release(char *path)
+{
+	if (!path[0])
+		return false;
+	unlink(path);
+	path[0] = '\0';
+	return true;
+}
+
+int results_update_charts_spare(const char *outdir, const struct plot_report *rep, char *spare)
+{
+	int r = results_update_charts(outdir, rep);
+
+	if ((r == -ENOSPC || r == -EDQUOT) && results_spare_release(spare))
+		r = results_update_charts(outdir, rep);
+	return r;
 }

@@ -16,9 +16,10 @@
 
 #define CCX_FORMAT_VERSION 1
 
-/* Space a run keeps aside in its folder so that its last meta.json can be written on a full
- * disk; removed at the end (and by `ccexp cleanup` after a SIGKILL). */
+/* Space a run (or `ccexp plot`) keeps aside in its folder so that its last meta.json can be
+ * written on a full disk; removed at the end (and by `ccexp cleanup` after a SIGKILL). */
 #define RUN_META_SPARE ".meta.json.spare"
+#define RESULTS_META_SPARE_BYTES (256 * 1024)
 
 struct run_info {
 	const char *config_path;
@@ -66,5 +67,13 @@ int results_update_charts(const char *outdir, const struct plot_report *rep);
  */
 int results_meta_edit(const char *outdir, int (*edit)(const char *meta, struct json *j, void *arg),
 		      void *arg);
+
+/* Keeps RESULTS_META_SPARE_BYTES aside in OUTDIR/RUN_META_SPARE; path gets its name, or ""
+ * when it could not be kept. Returns 0 or -errno. */
+int results_spare_keep(const char *outdir, char *path, size_t len);
+/* Gives the space back; false when none was kept (path ""). */
+bool results_spare_release(char *path);
+/* results_update_charts, tried again with the spare space given back on a full disk. */
+int results_update_charts_spare(const char *outdir, const struct plot_report *rep, char *spare);
 
 #endif

@@ -329,35 +329,30 @@ static int prepare(struct run *run)
 	return -1;
 }
 
-/* Room kept for the final meta.json: a disk that fills during the run still takes the
- * document that says so, once this file is removed. */
-#define META_SPARE_BYTES (256 * 1024)
-
 static int make_folder(struct run *run)
 {
 	char path[PATH_MAX];
-	int r, fd;
+	int r;
 
 	r = sys_mkdir_p(run->outdir, 0755);
 	if (r < 0)
 		return log_err_errno(r, "create %s", run->outdir);
+	r = topology_claim(&run->topo, run->id, run->outdir);
+	if (r < 0)
+		return r;
+	run->have_topo = true;
 	/* check_outdir() made sure these fit. */
 	path_fmt(path, sizeof(path), "%s/config.cfg", run->outdir);
 	/* The config as it was read, its @includes resolved, so the copy runs the same. */
 	r = config_save(run->exp, run->info.config_path, path);
 	if (r < 0)
 		return log_err_errno(r, "save the config to %s", path);
-	path_fmt(run->spare, sizeof(run->spare), "%s/" RUN_META_SPARE, run->outdir);
-	fd = open(run->spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	r = fd < 0 ? errno : posix_fallocate(fd, 0, META_SPARE_BYTES);
-	if (fd >= 0)
-		close(fd);
-	if (r) {
-		unlink(run->spare);
-		run->spare[0] = '\0';
-		return log_err_errno(-r, "keep %d KB for meta.json in %s", META_SPARE_BYTES / 1024,
-				     run->outdir);
-	}
+	/* Room for the final meta.json: a disk that fills during the run still takes the
+	 * document that says so, once this space is given back. */
+	r = results_spare_keep(run->outdir, run->spare, sizeof(run->spare));
+	if (r < 0)
+		return log_err_errno(r, "keep %d KB for meta.json in %s",
+				     RESULTS_META_SPARE_BYTES / 1024, run->outdir);
 	run->info.status = "running";
 	run->info.topo = &run->topo;
 	return results_write_meta(&run->info, run->exp, NULL, NULL);
@@ -417,8 +412,7 @@ static int build(struct run *run)
 	log_info("run %s: %s, %.1f s, %d flow(s)", run->id, run->exp->name, run->exp->duration_s,
 		 run->exp->nflows);
 	run->info.link = &run->lr;
-	r = topology_create(&run->topo, run->id, link_topology_kind(&run->lr), run->outdir);
-	run->have_topo = true; /* a part-made topology is removed too */
+	r = topology_create(&run->topo, link_topology_kind(&run->lr));
 	if (r < 0) {
 		run_fail(run, r, "could not build the network namespaces");
 		return r;
@@ -521,11 +515,8 @@ static int write_meta(struct run *run)
 	int r;
 
 	r = results_write_meta(&run->info, run->exp, c, tr);
-	if ((r == -ENOSPC || r == -EDQUOT) && run->spare[0]) {
-		unlink(run->spare);
-		run->spare[0] = '\0';
+	if ((r == -ENOSPC || r == -EDQUOT) && results_spare_release(run->spare))
 		r = results_write_meta(&run->info, run->exp, c, tr);
-	}
 	return r;
 }
 
@@ -581,20 +572,12 @@ static int run_finish(struct run *run)
 			plot_run_dir_report(run->outdir, true, &run->charts);
 			/* The document as written above (the namespaces and the link's counters
 			 * are gone now), with the charts put in. */
-			r = results_update_charts(run->outdir, &run->charts);
-			if ((r == -ENOSPC || r == -EDQUOT) && run->spare[0]) {
-				unlink(run->spare);
-				run->spare[0] = '\0';
-				r = results_update_charts(run->outdir, &run->charts);
-			}
+			r = results_update_charts_spare(run->outdir, &run->charts, run->spare);
 			if (r < 0)
 				run_fail(run, r, "could not write meta.json");
 		}
 	}
-	if (run->spare[0]) {
-		unlink(run->spare);
-		run->spare[0] = '\0';
-	}
+	results_spare_release(run->spare);
 	if (run->have_tr) {
 		print_summary(run->outdir);
 		traffic_free(&run->tr);
@@ -642,8 +625,9 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if (make_folder(run) < 0) {
 		code = CCX_EXIT_FAILURE;
-		if (run->spare[0])
-			unlink(run->spare);
+		results_spare_release(run->spare);
+		if (run->have_topo)
+			topology_destroy(&run->topo);
 		goto out;
 	}
 	/* Each step stops at its first failure; run_finish sorts out what exists. */
@@ -676,6 +660,7 @@ static void plot_usage(FILE *out)
 
 int cmd_plot(int argc, char **argv)
 {
+	char spare[PATH_MAX];
 	struct plot_report rep;
 	struct stat st;
 	int r;
@@ -692,12 +677,15 @@ int cmd_plot(int argc, char **argv)
 		fprintf(stderr, "ccexp plot: %s: not a results folder\n", argv[1]);
 		return CCX_EXIT_USAGE;
 	}
+	/* Drawing may fill the disk: meta.json must still take what became of the charts. */
+	results_spare_keep(argv[1], spare, sizeof(spare));
 	plot_run_dir_report(argv[1], true, &rep);
 	for (int i = 0; i < rep.n; i++)
 		if (!rep.chart[i].drawn)
 			log_err("chart %s was not drawn: %s", rep.chart[i].name,
 				rep.chart[i].reason);
-	r = results_update_charts(argv[1], &rep);
+	r = results_update_charts_spare(argv[1], &rep, spare);
+	results_spare_release(spare);
 	if (r == -ENOENT)
 		log_info("%s has no meta.json: the charts are not recorded", argv[1]);
 	else if (r < 0)
