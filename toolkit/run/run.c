@@ -57,7 +57,7 @@ static void run_usage(FILE *out)
 	    "Exit status (meta.json's \"status\" says the same; docs/csv-format.md):\n"
 	    "  0  complete: the experiment ran and every chart was drawn\n"
 	    "  1  failed (meta.json's \"error\" says why: a step, a write, a flow whose program\n"
-	    "     failed or never connected), or interrupted by a signal\n"
+	    "     failed or whose connection never completed), or interrupted by a signal\n"
 	    "  2  bad command line, config or output folder (nothing is created then)\n"
 	    "  3  charts_failed: the data are complete, but some charts were not drawn\n"
 	    "     (meta.json's \"charts\".\"failed\" says why; `ccexp plot DIR` retries)\n"
