@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the GSO fuzz target's seed corpus (corpus/gso): TSO super-packets as the kernel hands
-them to a TUN device; and regressions/gso: the inputs that crashed it once. Each file: the virtio-net header's fields (flags, gso_type, hdr_len,
-gso_size, csum_start, csum_offset; little-endian 16-bit), one loss-pattern byte (bit i % 8 drops
-packet i of the split before the join), then the IP packet."""
+them to a TUN device; and regressions/gso: the inputs that crashed it once. Each file: the
+virtio-net header's fields (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset;
+little-endian 16-bit), one loss-pattern byte (bit i % 8 drops packet i of the split before the
+join), then the IP packet."""
 import os
 import struct
 import sys

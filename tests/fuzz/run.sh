@@ -57,7 +57,7 @@ export LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp
 
 failed=0
 for t in $targets; do
-	exe=$(find "$build" -name "fuzz_$t" -type f -perm -u+x | head -1)
+	exe=$build/tests/fuzz/fuzz_$t
 	corpus=$work/corpus-$t
 	log=$work/$t.log
 	mkdir -p "$corpus" "$work/crashes"
@@ -68,9 +68,9 @@ for t in $targets; do
 	# New inputs go to the first corpus folder (in the build tree); the committed seeds and
 	# regressions are only read.
 	# shellcheck disable=SC2086 # $dict, $regressions: nothing or one argument
-	"$exe" -max_total_time="$seconds" -print_final_stats=1 -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$work/crashes/$t-" $dict "$corpus" "$src/tests/fuzz/corpus/$t" $regressions \
-		>"$log" 2>&1
+	"$exe" -max_total_time="$seconds" -print_final_stats=1 -error_exitcode=1 -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix="$work/crashes/$t-" $dict \
+		"$corpus" "$src/tests/fuzz/corpus/$t" $regressions >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1)
