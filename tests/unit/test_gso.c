@@ -162,9 +162,9 @@ static void test_split(int version)
 	uint32_t len = build_super(pkt, version, 3 * 1000 + 500, 0x80 | 0x10 | 0x08 | 0x01);
 	struct virtio_net_hdr vh = {
 	    .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-	    .gso_type = (uint8_t)((version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4
-						: VIRTIO_NET_HDR_GSO_TCPV6) |
-				  VIRTIO_NET_HDR_GSO_ECN),
+	    .gso_type =
+		(uint8_t)((version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6) |
+			  VIRTIO_NET_HDR_GSO_ECN),
 	    .hdr_len = (uint16_t)hdr,
 	    .gso_size = 1000,
 	    .csum_start = (uint16_t)ip_len,
@@ -173,7 +173,7 @@ static void test_split(int version)
 	static struct seen s;
 
 	memset(&s, 0, sizeof(s));
-	CHECK(gso_split(&vh, pkt, len, 77, scratch, collect, &s) == 4);
+	CHECK(gso_split(&vh, pkt, len, 77, scratch, sizeof(scratch), collect, &s) == 4);
 	CHECK(s.n == 4);
 	for (int i = 0; i < s.n; i++) {
 		const struct gso_tag *t = (const struct gso_tag *)s.pkt[i];
@@ -228,7 +228,8 @@ static void test_join(int version)
 	    .gso_size = 1000,
 	    .csum_start = (uint16_t)ip_len,
 	    .csum_offset = 16,
-	}, got;
+	};
+	struct virtio_net_hdr got;
 	static struct seen s;
 	struct gso_joiner j;
 	int sv[2];
@@ -236,7 +237,7 @@ static void test_join(int version)
 	memset(&s, 0, sizeof(s));
 	memcpy(orig, pkt, len);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
-	CHECK(gso_split(&vh, pkt, len, 5, scratch, collect, &s) == 4);
+	CHECK(gso_split(&vh, pkt, len, 5, scratch, sizeof(scratch), collect, &s) == 4);
 	gso_joiner_init(&j, sv[0]);
 
 	/* All four in order: the original super-packet, byte for byte. */
@@ -294,7 +295,7 @@ static void test_single(void)
 	int sv[2];
 
 	memset(&s, 0, sizeof(s));
-	CHECK(gso_split(&vh, pkt, len, 9, NULL, collect, &s) == 1);
+	CHECK(gso_split(&vh, pkt, len, 9, NULL, 0, collect, &s) == 1);
 	CHECK(s.n == 1 && s.len[0] == TAG + len && memcmp(s.pkt[0] + TAG, pkt, len) == 0);
 	CHECK(((const struct gso_tag *)s.pkt[0])->group == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
@@ -322,15 +323,66 @@ static void test_refused(void)
 	static struct seen s;
 
 	memset(&s, 0, sizeof(s));
-	CHECK(gso_split(&vh, pkt, len, 1, scratch, collect, &s) == -EINVAL);
+	CHECK(gso_split(&vh, pkt, len, 1, scratch, sizeof(scratch), collect, &s) == -EINVAL);
 	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 	pkt[9] = 17; /* says TCP to the device, UDP inside */
-	CHECK(gso_split(&vh, pkt, len, 1, scratch, collect, &s) == -EINVAL);
+	CHECK(gso_split(&vh, pkt, len, 1, scratch, sizeof(scratch), collect, &s) == -EINVAL);
 	pkt[9] = 6;
-	CHECK(gso_split(&vh, pkt, 40, 1, scratch, collect, &s) == -EINVAL); /* truncated */
+	CHECK(gso_split(&vh, pkt, 40, 1, scratch, sizeof(scratch), collect, &s) ==
+	      -EINVAL); /* truncated */
 	vh.gso_size = 0;
-	CHECK(gso_split(&vh, pkt, len, 1, scratch, collect, &s) == -EINVAL);
+	CHECK(gso_split(&vh, pkt, len, 1, scratch, sizeof(scratch), collect, &s) == -EINVAL);
 	CHECK(s.n == 0);
+}
+
+/* gso_size follows the sender's MTU, not the emulator's buffers: a TUN device with a larger MTU
+ * hands over packets whose split would not fit. They are refused whole, and nothing written
+ * past the scratch buffer (ASan watches the heap block, sized to the byte). */
+static void test_oversize(void)
+{
+	static uint8_t room[TAG + GSO_MAX_PKT];
+	uint8_t *pkt = room + TAG;
+	uint32_t hdr = 20 + 32, len = build_super(pkt, 4, 3 * 1000 + 500, 0x10);
+	struct virtio_net_hdr vh = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				    .gso_size = 1000,
+				    .csum_start = 20,
+				    .csum_offset = 16};
+	uint32_t fits = TAG + hdr + 1000;
+	uint8_t *scratch = malloc(fits);
+	static struct seen s;
+
+	CHECK(scratch != NULL);
+	if (!scratch)
+		return;
+	/* To the byte: a packet of 1000 bytes of payload fills the buffer exactly. */
+	memset(&s, 0, sizeof(s));
+	CHECK(gso_split(&vh, pkt, len, 3, scratch, fits, collect, &s) == 4);
+	CHECK(s.n == 4 && s.len[0] == fits && s.len[3] == TAG + hdr + 500);
+	/* One byte more of gso_size: no packet of the split fits but the last. */
+	vh.gso_size = 1001;
+	memset(&s, 0, sizeof(s));
+	CHECK(gso_split(&vh, pkt, len, 4, scratch, fits, collect, &s) == -EMSGSIZE);
+	CHECK(s.n == 0);
+	/* A payload shorter than gso_size is one packet: it fits when that packet does. */
+	len = build_super(pkt, 4, 1000, 0x10);
+	vh.gso_size = 8948; /* a 9000-byte MTU */
+	memset(&s, 0, sizeof(s));
+	CHECK(gso_split(&vh, pkt, len, 5, scratch, fits, collect, &s) == 1);
+	CHECK(s.n == 1 && s.len[0] == fits);
+	free(scratch);
+
+	/* The emulator's own buffer (a slot of the model, 2048 bytes) against a 9000-byte MTU. */
+	{
+		uint8_t *slot = malloc(2048);
+
+		CHECK(slot != NULL);
+		len = build_super(pkt, 4, 3 * 8948, 0x10);
+		memset(&s, 0, sizeof(s));
+		CHECK(slot && gso_split(&vh, pkt, len, 6, slot, 2048, collect, &s) == -EMSGSIZE);
+		CHECK(s.n == 0);
+		free(slot);
+	}
 }
 
 int main(void)
@@ -341,5 +393,6 @@ int main(void)
 	test_join(6);
 	test_single();
 	test_refused();
+	test_oversize();
 	return ccx_test_result();
 }

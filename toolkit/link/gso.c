@@ -110,7 +110,7 @@ static void ip_set_len(uint8_t *ip, uint32_t ip_len, uint32_t tcp_len)
 }
 
 int gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, uint32_t len, uint32_t group,
-	      uint8_t *scratch, gso_emit_fn emit, void *ctx)
+	      uint8_t *scratch, uint32_t scratch_len, gso_emit_fn emit, void *ctx)
 {
 	struct gso_tag tag = {
 	    .flags = vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -120,7 +120,7 @@ int gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, uint32_t len, uint3
 	};
 	uint32_t ip_len, hdr_len, payload, nseg, mss = vh->gso_size;
 	uint8_t type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-	uint8_t *out = scratch + TAG_LEN;
+	uint8_t *out;
 
 	if (type == VIRTIO_NET_HDR_GSO_NONE) {
 		memcpy(pkt - TAG_LEN, &tag, TAG_LEN);
@@ -137,6 +137,11 @@ int gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, uint32_t len, uint3
 		return -EINVAL;
 	payload = len - hdr_len;
 	nseg = payload ? (payload + mss - 1) / mss : 1;
+	/* gso_size is the sender's MSS, which follows the device's MTU, not our buffer: every
+	 * packet but the last has mss bytes of payload, the last no more. */
+	if (TAG_LEN + hdr_len + (payload < mss ? payload : mss) > scratch_len)
+		return -EMSGSIZE;
+	out = scratch + TAG_LEN;
 
 	tag.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	tag.gso_type = vh->gso_type;

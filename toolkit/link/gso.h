@@ -35,11 +35,13 @@ typedef void (*gso_emit_fn)(void *ctx, const uint8_t *tagged, uint32_t len);
  * sizeof(struct gso_tag) writable bytes in front of it. A TCP super-packet goes out as one
  * packet per gso_size of payload, each a valid packet of its own (lengths, IPv4 ID and header
  * checksum, sequence number, flags as the kernel's segmentation sets them, checksum left to
- * finish), built in scratch (sizeof(struct gso_tag) + GSO_MAX_HDR + gso_size bytes), all
- * carrying `group`. Returns the number of packets emitted, or -EINVAL for a super-packet
- * it cannot split (not TCP over IPv4/IPv6 without extension headers, truncated). */
+ * finish), built in scratch (scratch_len bytes; only a super-packet uses it), all carrying
+ * `group`. Returns the number of packets emitted; -EINVAL for a super-packet it cannot split
+ * (not TCP over IPv4/IPv6 without extension headers, truncated); -EMSGSIZE when a packet of
+ * the split (tag, headers and gso_size of payload) would not fit in scratch. Nothing is
+ * emitted when it fails. */
 int gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, uint32_t len, uint32_t group,
-	      uint8_t *scratch, gso_emit_fn emit, void *ctx);
+	      uint8_t *scratch, uint32_t scratch_len, gso_emit_fn emit, void *ctx);
 
 /* Gathers consecutive packets of one super-packet and writes them to fd as one, each other
  * packet by itself, with the virtio header the device expects. */

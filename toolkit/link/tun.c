@@ -260,7 +260,8 @@ static int emulate(struct emu_proc *p, int stop_fd)
 	/* A read lands so that the packet follows a tag's room: the virtio header sits in
 	 * that room's tail, and a packet that needs no split is tagged in place. */
 	static uint8_t buf[sizeof(struct gso_tag) + GSO_MAX_PKT];
-	static uint8_t scratch[sizeof(struct gso_tag) + GSO_MAX_HDR + EMU_MAX_PKT];
+	/* A split packet larger than a slot of the model would be dropped there anyway. */
+	static uint8_t scratch[EMU_MAX_PKT];
 	uint8_t *rd = buf + sizeof(struct gso_tag) - sizeof(struct virtio_net_hdr);
 	struct epoll_event ev, evs[4];
 	int ep, tfd;
@@ -381,7 +382,8 @@ static int emulate(struct emu_proc *p, int stop_fd)
 					p->in_now_ns = now;
 					if (gso_split(&vh, rd + sizeof(vh),
 						      (uint32_t)(len - sizeof(vh)), p->group[which],
-						      scratch, in_packet, &drop_ctx[which]) < 0)
+						      scratch, sizeof(scratch), in_packet,
+						      &drop_ctx[which]) < 0)
 						p->sh->unsplit[which]++;
 					release_due(p, now);
 				}
