@@ -1,10 +1,16 @@
-/* libFuzzer target: config_load() (parser and validator) on any text, and what an accepted
- * config promises its consumers (config.h): ranges, names, queue limits, cmd placeholders. */
+/* libFuzzer target: config_load() then link_spec_check() (parser and validator, as a command
+ * runs them) on any text, and what an accepted config promises its consumers (config.h):
+ * ranges, names, queue limits, cmd placeholders. */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/config.h"
+#include "link/link_spec.h"
 #include "fuzz.h"
 
 /* A fixed list, as /proc/sys/net/ipv4/tcp_available_congestion_control gives it. */
@@ -147,24 +153,75 @@ static void check_accepted(const struct experiment *exp)
 		   "ringbuf_kb %d", exp->collect.ringbuf_kb);
 }
 
+/* A folder of our own for the input as a file, beside a small valid trace the seeds name
+ * ("t.trace"), so that configs with a trace reach link_spec_check's reading of it. It is
+ * made in $TMPDIR: libFuzzer may end without running atexit handlers, so tests/fuzz/run.sh
+ * points TMPDIR at a folder it removes. */
+static char dir[PATH_MAX];
+
+static void remove_dir(void)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/t.trace", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/in.cfg", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static int input_file(const uint8_t *data, size_t size, char *path, size_t len)
+{
+	static bool made;
+	FILE *f;
+
+	if (!made) {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/ccx-fuzz-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir))
+			return -errno;
+		made = true;
+		atexit(remove_dir);
+		snprintf(path, len, "%s/t.trace", dir);
+		f = fopen(path, "w");
+		if (!f)
+			return -errno;
+		fputs("1\n2\n3\n5\n8\n", f);
+		if (fclose(f) != 0)
+			return -errno;
+	}
+	snprintf(path, len, "%s/in.cfg", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (size && fwrite(data, 1, size, f) != size) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Large (two PATH_MAX paths, 64 flows): not on the stack. */
 	static struct experiment exp;
-	char path[64], err[1024];
+	char path[PATH_MAX + 16], err[1024];
 	int r;
 
 	if (reads_machine_files(data, size))
 		return 0;
-	if (fuzz_file(data, size, path, sizeof(path)) < 0)
+	if (input_file(data, size, path, sizeof(path)) < 0)
 		abort();
 	memset(err, 0, sizeof(err));
 	r = config_load(path, known_cc, &exp, err, sizeof(err));
+	if (r == 0)
+		r = link_spec_check(&exp, err, sizeof(err));
 	if (r == 0) {
 		check_accepted(&exp);
 		return 0;
 	}
-	FUZZ_CHECK(r == -EINVAL, "config_load: %d (%s)", r, err);
+	FUZZ_CHECK(r == -EINVAL, "config_load or link_spec_check: %d (%s)", r, err);
 	/* A refusal names the file: "FILE:LINE: ..." (a NUL byte: "FILE: ... offset N"). */
 	FUZZ_CHECK(!strncmp(err, path, strlen(path)) && err[strlen(path)] == ':',
 		   "refusal without the file: \"%s\"", err);

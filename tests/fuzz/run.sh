@@ -54,6 +54,9 @@ meson compile -C "$build" $exes >"$work/compile.log" 2>&1 || {
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1
 export ASAN_OPTIONS=abort_on_error=1:print_summary=1
 export LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp
+# What a target writes for itself (fuzz_config's input file and trace) stays in here.
+export TMPDIR=$work/tmp
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 
 failed=0
 for t in $targets; do
@@ -82,4 +85,5 @@ for t in $targets; do
 		failed=1
 	fi
 done
+rm -rf "$TMPDIR"
 exit $failed
