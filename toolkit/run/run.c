@@ -443,11 +443,12 @@ static int run_flows(struct run *run)
 		return -EINTR;
 	r = traffic_start(&run->tr, run->exp, &run->topo, run->outdir, &run_signal);
 	run->have_tr = run->tr.snd != NULL;
+	if (run->tr.t0_ns)
+		run->col.t0_ns = run->tr.t0_ns;
 	if (r < 0) {
 		run_fail(run, r, "could not start the flows");
 		return r;
 	}
-	run->col.t0_ns = run->tr.t0_ns;
 	link_set_t0(&run->lr, run->tr.t0_ns);
 	deadline = run->tr.t0_ns + (uint64_t)((run->exp->duration_s + RUN_OVERTIME_S) * 1e9);
 	while (!run_signal) {
@@ -535,6 +536,10 @@ static int run_finish(struct run *run)
 			cc_unregister(&run->regs[a]);
 	if (run->have_tr)
 		traffic_stop(&run->tr, RUN_STOP_GRACE_MS);
+	/* What the stopped flows' sockets said last (also after a start cut short, which
+	 * never reached run_flows' own draining). */
+	if (run->have_col)
+		collect_poll(&run->col, 0);
 	/* Its final counters, for meta.json; a timeline it could not finish fails the run. */
 	if (run->have_link && link_stop(&run->lr) < 0)
 		run_fail(run, 0, "the link's timeline is incomplete: %s", run->lr.error);
