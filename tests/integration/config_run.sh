@@ -30,6 +30,22 @@ check "malformed trace: no results folder, so nothing was built" [ ! -e "$tmp/ba
 after=$(ip netns list | grep -c '^ccx' || true)
 echo "ccx namespaces before: $before, after: $after (other runs may come and go)"
 
+# A config that describes a set of runs is `ccexp sweep`'s: run refuses it, exit 2, at the
+# line of its sweep.
+cat >"$tmp/set.cfg" <<'CFG'
+experiment = { name = "set"; duration_s = 1.0; };
+link = { rate_mbit = 20.0; };
+flows = ( { name = "a"; cc = "cubic"; } );
+sweep = ( { set = "link.rate_mbit"; values = [10.0, 20.0]; } );
+CFG
+"$CCEXP" -q run -o "$tmp/set-out" "$tmp/set.cfg" >"$tmp/set.log" 2>&1
+rc=$?
+cat "$tmp/set.log"
+check "a sweep config: ccexp run exits 2" [ "$rc" = 2 ]
+check "a sweep config: the message points at ccexp sweep" \
+	grep -qF "$tmp/set.cfg:4: sweep: this config describes a set of runs: run it with \`ccexp sweep" "$tmp/set.log"
+check "a sweep config: nothing made" [ ! -e "$tmp/set-out" ]
+
 # @include from the config's folder while the working directory is elsewhere; the saved
 # config.cfg holds the included settings, and runs the same on its own.
 mkdir "$tmp/inc"

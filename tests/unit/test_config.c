@@ -42,9 +42,13 @@ struct reject {
 static const struct reject rejects[] = {
     /* Unknown settings, at every level. */
     {EXP LINK FLOW_A "plots = { formats = [\"png\"]; };\n",
-     "4: plots: unknown setting (known: experiment, link, flows, collect)"},
-    {"experiment = { name = \"t\"; duration_s = 10.0; repeat = 3; };\n" LINK FLOW_A,
-     "1: experiment.repeat: unknown setting (known: name, duration_s, seed)"},
+     "4: plots: unknown setting (known: experiment, link, flows, collect, sweep)"},
+    {"experiment = { name = \"t\"; duration_s = 10.0; repeats = 3; };\n" LINK FLOW_A,
+     "1: experiment.repeats: unknown setting (known: name, duration_s, seed, repeat)"},
+    {"experiment = { name = \"t\"; duration_s = 10.0; repeat = 0; };\n" LINK FLOW_A,
+     "1: experiment.repeat: must be between 1 and 1000 (got 0)"},
+    {EXP LINK FLOW_A "sweep = { set = \"link.delay_ms\"; };\n",
+     "4: sweep: must be a list of ( { set = \"...\"; values = [...]; }, ... )"},
     {EXP "link = { rate_mbit = 10.0;\n  bandwidth_mbit = 20.0; };\n" FLOW_A,
      "3: link.bandwidth_mbit: unknown setting (known: " LINK_KEYS ")"},
     {EXP LINK FLOW("args = \"-P 4\";"),

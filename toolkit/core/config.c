@@ -12,6 +12,7 @@
 #include "core/cfg_text.h"
 #include "core/config.h"
 #include "core/path.h"
+#include "core/sweep.h"
 #include "core/knobs.h"
 #include "core/log.h"
 #include "core/words.h"
@@ -32,8 +33,8 @@
 #define SEED_MAX LLONG_MAX
 #endif
 
-static const char *const top_keys[] = {"experiment", "link", "flows", "collect", NULL};
-static const char *const experiment_keys[] = {"name", "duration_s", "seed", NULL};
+static const char *const top_keys[] = {"experiment", "link", "flows", "collect", "sweep", NULL};
+static const char *const experiment_keys[] = {"name", "duration_s", "seed", "repeat", NULL};
 static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
 					"start_s", "stop_s", "sockops", NULL};
 static const char *const knob_group_keys[] = {"value", "side", NULL};
@@ -68,7 +69,7 @@ static int load_experiment(struct loader *ld, const config_setting_t *root, stru
 {
 	config_setting_t *g, *s;
 	const char *name;
-	long long seed;
+	long long seed, repeat;
 	int r;
 
 	r = get_group(ld, root, "experiment", true, &g);
@@ -101,6 +102,29 @@ static int load_experiment(struct loader *ld, const config_setting_t *root, stru
 		return r;
 	if (r > 0)
 		exp->seed = (unsigned long)seed;
+
+	r = get_int(ld, g, "repeat", false, 1, SWEEP_REPEAT_MAX, &repeat, &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		exp->repeat = (int)repeat;
+		exp->set_at = setting_pos(ld, s);
+	}
+	return 0;
+}
+
+/* `sweep` is expanded by core/sweep.c; here it only has to be a list, so that a config with
+ * one is still a valid config to read (its base point). */
+static int load_sweep(struct loader *ld, const config_setting_t *root, struct experiment *exp)
+{
+	config_setting_t *s = config_setting_get_member(root, "sweep");
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_list(s))
+		return fail(ld, s, "must be a list of ( { set = \"...\"; values = [...]; }, ... )");
+	exp->has_sweep = true;
+	exp->set_at = setting_pos(ld, s);
 	return 0;
 }
 
@@ -383,6 +407,7 @@ static void experiment_defaults(struct experiment *exp)
 
 	memset(exp, 0, sizeof(*exp));
 	exp->seed = DEFAULT_SEED;
+	exp->repeat = 1;
 	exp->link.queue_pkts = LINK_QUEUE_PKTS_DEFAULT;
 	exp->link.ge_loss_bad = 1.0;
 	exp->link.codel_target_ms = DEFAULT_CODEL_TARGET_MS;
@@ -426,6 +451,8 @@ static int load(struct loader *ld, struct experiment *exp)
 		r = load_flows(ld, root, exp);
 	if (!r)
 		r = load_collect(ld, root, exp);
+	if (!r)
+		r = load_sweep(ld, root, exp);
 out:
 	config_destroy(&cfg);
 	return r;

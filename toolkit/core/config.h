@@ -161,6 +161,10 @@ struct experiment {
 	char files[CFG_MAX_FILES][PATH_MAX];
 	int nfiles;
 	uint64_t text_hash; /* of the text read, @includes resolved: see config_save() */
+	/* A set of runs (core/sweep.h): `ccexp run` runs one, so it refuses these. */
+	int repeat;		 /* experiment.repeat: 1 when absent */
+	bool has_sweep;		 /* a `sweep` list is there */
+	struct cfg_pos set_at;	 /* where `sweep` (else experiment.repeat) is written */
 };
 
 /*

@@ -8,11 +8,12 @@
 
 #include "core/config.h"
 
-#define SWEEP_PATH_MAX	  128 /* a swept setting's path, as written: "flows.b.sockops.init_cwnd_pkts" */
-#define SWEEP_ID_LEN	  12  /* hex digits of a point id */
-#define SWEEP_RUN_ID_MAX  (SWEEP_ID_LEN + 16) /* "<point id>-r<repeat>" */
-#define SWEEP_RUNS_LIMIT  1000 /* runs (points x repeats) allowed without `force` */
-#define SWEEP_REPEAT_MAX  1000
+#define SWEEP_PATH_MAX                                                                             \
+	128 /* a swept setting's path, as written: "flows.b.sockops.init_cwnd_pkts" */
+#define SWEEP_ID_LEN	 12		     /* hex digits of a point id */
+#define SWEEP_RUN_ID_MAX (SWEEP_ID_LEN + 16) /* "<point id>-r<repeat>" */
+#define SWEEP_RUNS_LIMIT 1000		     /* runs (points x repeats) allowed without `force` */
+#define SWEEP_REPEAT_MAX 1000
 
 /* One swept setting: a column of points.csv. */
 struct sweep_param {
@@ -24,26 +25,27 @@ struct sweep_param {
 
 /* One run of the set: a point (a combination of values) and a repeat of it. */
 struct sweep_run {
-	int index;			  /* 0-based, in the given order (see sweep_load) */
-	char point_id[SWEEP_ID_LEN + 1];  /* hash of the point's resolved config, same for its repeats */
-	char run_id[SWEEP_RUN_ID_MAX];	  /* "<point_id>-r<repeat>": the run's folder name */
-	int repeat;			  /* 0 .. repeat - 1 */
-	unsigned long seed;		  /* experiment.seed of this run (sweep_seed) */
-	char **values;			  /* nparams values as text, for points.csv: 0.5, cubic, true */
-	char *config;			  /* this run's own config, a complete ordinary config */
+	int index; /* 0-based, in the given order (see sweep_load) */
+	char point_id[SWEEP_ID_LEN +
+		      1]; /* hash of the point's resolved config, same for its repeats */
+	char run_id[SWEEP_RUN_ID_MAX]; /* "<point_id>-r<repeat>": the run's folder name */
+	int repeat;		       /* 0 .. repeat - 1 */
+	unsigned long seed;	       /* experiment.seed of this run (sweep_seed) */
+	char **values; /* nparams values as text, for points.csv: 0.5, cubic, true */
+	char *config;  /* this run's own config, a complete ordinary config */
 };
 
 struct sweep {
-	char name[CFG_NAME_MAX];	  /* experiment.name */
-	double duration_s;		  /* experiment.duration_s (of the base config) */
-	unsigned long seed;		  /* experiment.seed of the config as given */
-	int repeat;			  /* experiment.repeat, 1 when absent */
+	char name[64]; /* experiment.name */
+	double duration_s;	 /* experiment.duration_s (of the base config) */
+	unsigned long seed;	 /* experiment.seed of the config as given */
+	int repeat;		 /* experiment.repeat, 1 when absent */
 	int nparams;
 	struct sweep_param *params;
-	int npoints;			  /* distinct points */
-	int nruns;			  /* npoints * repeat */
-	struct sweep_run *runs;		  /* nruns, in the given order */
-	char *text;			  /* the config as given, @includes resolved */
+	int npoints;			     /* distinct points */
+	int nruns;			     /* npoints * repeat */
+	struct sweep_run *runs;		     /* nruns, in the given order */
+	char *text;			     /* the config as given, @includes resolved */
 	char files[CFG_MAX_FILES][PATH_MAX]; /* the config and its @includes, for messages */
 	int nfiles;
 };
@@ -67,8 +69,8 @@ typedef int (*sweep_check_fn)(const char *path, char *err, size_t errlen, void *
  * Returns 0, or -EINVAL (-ENOENT ...) with "file:line: setting: what" in err (a point's
  * problem also names the point's values); sw is then empty. sweep_free() either way.
  */
-int sweep_load(const char *path, const char *known_cc, sweep_check_fn check, void *arg,
-	       bool force, struct sweep *sw, char *err, size_t errlen);
+int sweep_load(const char *path, const char *known_cc, sweep_check_fn check, void *arg, bool force,
+	       struct sweep *sw, char *err, size_t errlen);
 void sweep_free(struct sweep *sw);
 
 /* The seed of repeat r of a point whose config says `seed`: `seed` itself for r = 0, else

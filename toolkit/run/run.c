@@ -265,6 +265,13 @@ static int validate(struct run *run)
 	r = config_load(run->info.config_path, known_cc, run->exp, err, sizeof(err));
 	if (!r)
 		r = link_spec_check(run->exp, err, sizeof(err));
+	/* One run, one folder: a set of runs has its own command, folder and points.csv. */
+	if (!r && (run->exp->has_sweep || run->exp->repeat > 1))
+		r = config_err_at(run->exp, run->exp->set_at,
+				  run->exp->has_sweep ? "sweep" : "experiment.repeat", err,
+				  sizeof(err),
+				  "this config describes a set of runs: run it with `ccexp sweep %s`",
+				  run->info.config_path);
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
 		return CCX_EXIT_USAGE;
