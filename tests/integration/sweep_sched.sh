@@ -34,12 +34,13 @@ echo "== ccexp sweep (reference): exit $rc in $(printf '%.1f' "$(echo "$(date +%
 check "ccexp sweep exits 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || cat "$tmp/ref.log"
 
-# same_sweep NAME DIR: DIR holds the same runs as the reference, each complete.
+# same_sweep NAME DIR [SERIAL]: DIR holds the same runs as the reference, each complete, two of
+# them run at the same time unless SERIAL is given.
 same_sweep() {
-	python3 - "$tmp/ref" "$2" "$1" <<'PY'
+	python3 - "$tmp/ref" "$2" "$1" "${3:-}" <<'PY'
 import csv, json, os, re, sys
 
-ref, got, name = sys.argv[1:4]
+ref, got, name, serial = sys.argv[1:5]
 bad = 0
 def check(what, ok, detail=""):
     global bad
@@ -102,8 +103,9 @@ check("sweep.json status complete", sj.get("status") == "complete", sj.get("stat
 
 # Runs that overlapped in time: the scheduler did run two at once.
 span = sorted((r["started"], r["ended"]) for r in g_rows)
-check("two runs ran at once (one started before another ended)",
-      any(b[0] < a[1] for a, b in zip(span, span[1:])), span)
+if not serial:
+    check("two runs ran at once (one started before another ended)",
+          any(b[0] < a[1] for a, b in zip(span, span[1:])), span)
 sys.exit(bad)
 PY
 	check "$1: the sweep folder matches ccexp sweep's" [ $? = 0 ]
@@ -225,4 +227,25 @@ for p in $pids; do
 	kill -0 "$p" 2>/dev/null && alive="$alive $p"
 done
 check "the Slurm daemons ($pids) are gone" [ -z "$alive" ]
+# c) Merging folders made on two machines: repeat 0 from the parallel folder, repeat 1 from
+# the Slurm one, copied into a new folder; `ccexp sweep` there runs nothing and writes
+# points.csv from the run folders.
+echo
+echo "== merge"
+mkdir -p "$tmp/merged/runs"
+cp -a "$tmp"/par/runs/*-r0 "$tmp"/slu/runs/*-r1 "$tmp/merged/runs/"
+"$CCEXP" sweep --dry-run -o "$tmp/merged" "$cfg" >"$tmp/merge-dry.out" 2>&1
+echo "ccexp sweep --dry-run on the merged folder:"
+sed 's/^/  /' "$tmp/merge-dry.out"
+check "--dry-run counts the copied runs as done" grep -q '^4 done' "$tmp/merge-dry.out"
+stat -c '%n %Y %i' "$tmp"/merged/runs/*/meta.json >"$tmp/merged.stat1"
+t0=$(date +%s.%N)
+"$CCEXP" sweep -o "$tmp/merged" "$cfg" >"$tmp/merge.out" 2>&1
+rc=$?
+echo "ccexp sweep on the merged folder: exit $rc in $(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s"
+sed 's/^/  /' "$tmp/merge.out"
+check "ccexp sweep on the merged folder exits 0" [ "$rc" = 0 ]
+stat -c '%n %Y %i' "$tmp"/merged/runs/*/meta.json >"$tmp/merged.stat2"
+check "merge: no run ran again" cmp -s "$tmp/merged.stat1" "$tmp/merged.stat2"
+same_sweep merged "$tmp/merged" serial
 exit $fail
