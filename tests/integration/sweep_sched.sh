@@ -227,15 +227,27 @@ for p in $pids; do
 	kill -0 "$p" 2>/dev/null && alive="$alive $p"
 done
 check "the Slurm daemons ($pids) are gone" [ -z "$alive" ]
-# c) Merging folders made on two machines: repeat 0 from the parallel folder, repeat 1 from
-# the Slurm one, copied into a new folder; `ccexp sweep` there runs nothing and writes
-# points.csv from the run folders.
+# c) Merging folders made on two machines: repeat 0 from the parallel folder, then repeat 1
+# from the Slurm one, copied into a new folder. `--point` of a run that is there runs nothing
+# and rewrites points.csv from the run folders; once all are there, `ccexp sweep` runs nothing.
 echo
 echo "== merge"
 mkdir -p "$tmp/merged/runs"
-cp -a "$tmp"/par/runs/*-r0 "$tmp"/slu/runs/*-r1 "$tmp/merged/runs/"
+cp -a "$tmp"/par/runs/*-r0 "$tmp/merged/runs/"
+first=$(basename "$(ls -d "$tmp"/merged/runs/*-r0 | head -1)")
+"$CCEXP" sweep --point "$first" -o "$tmp/merged" "$cfg" >"$tmp/merge-point.out" 2>&1
+rc=$?
+echo "ccexp sweep --point $first on a folder holding the two repeat-0 runs: exit $rc"
+sed 's/^/  /' "$tmp/merge-point.out"
+check "--point of a run that is there exits 0" [ "$rc" = 0 ]
+echo "points.csv then:"
+sed 's/^/  /' "$tmp/merged/points.csv"
+check "points.csv: the two copied runs complete, the two others missing" \
+	[ "$(tail -n +2 "$tmp/merged/points.csv" | cut -d, -f3,6 | sort | paste -sd' ')" = \
+	  "0,complete 0,complete 1,missing 1,missing" ]
+cp -a "$tmp"/slu/runs/*-r1 "$tmp/merged/runs/"
 "$CCEXP" sweep --dry-run -o "$tmp/merged" "$cfg" >"$tmp/merge-dry.out" 2>&1
-echo "ccexp sweep --dry-run on the merged folder:"
+echo "ccexp sweep --dry-run once all four are there:"
 sed 's/^/  /' "$tmp/merge-dry.out"
 check "--dry-run counts the copied runs as done" grep -q '^4 done' "$tmp/merge-dry.out"
 stat -c '%n %Y %i' "$tmp"/merged/runs/*/meta.json >"$tmp/merged.stat1"
