@@ -65,7 +65,8 @@ static const struct subcommand subcommands[] = {
     {"check", cmd_check, "probe this kernel for what ccexp needs, and say what is missing"},
     {"list", cmd_list, "list the congestion controls, link backends and knobs a config can use"},
     {"run", cmd_run, "run an experiment config; results land in results/<name>/<run-id>/"},
-    {"sweep", cmd_sweep, "run a set of runs (repeats, a sweep of settings); resumes where it stopped"},
+    {"sweep", cmd_sweep,
+     "run a set of runs (repeats, a sweep of settings); resumes where it stopped"},
     {"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
     {"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
 };

@@ -26,13 +26,13 @@
 #define EXIT_FILE	     ".sweep-exit"
 #define RUN_LOG_FILE	     "run.log"
 /* Under a run's folder, the longest name `ccexp run` writes, with a margin. */
-#define RUN_FILES_ROOM	     128
+#define RUN_FILES_ROOM 128
 
 static const char *const state_names[RS_COUNT] = {
-    [RS_MISSING] = "missing",	      [RS_RUNNING] = "running",
-    [RS_COMPLETE] = "complete",	      [RS_CHARTS_FAILED] = "charts_failed",
-    [RS_FAILED] = "failed",	      [RS_INTERRUPTED] = "interrupted",
-    [RS_KILLED] = "killed",	      [RS_UNFINISHED] = "unfinished",
+    [RS_MISSING] = "missing",	[RS_RUNNING] = "running",
+    [RS_COMPLETE] = "complete", [RS_CHARTS_FAILED] = "charts_failed",
+    [RS_FAILED] = "failed",	[RS_INTERRUPTED] = "interrupted",
+    [RS_KILLED] = "killed",	[RS_UNFINISHED] = "unfinished",
 };
 
 const char *run_state_name(enum run_state s)
@@ -170,6 +170,9 @@ int folder_run_status(const char *dir, const struct sweep_run *run, struct run_s
 		st->state = RS_INTERRUPTED;
 	else if (!strcmp(status, "killed"))
 		st->state = RS_KILLED;
+	else if (!status[0] && st->exit_code > 128)
+		/* Killed by a signal before it made its folder (or caught signals). */
+		st->state = RS_INTERRUPTED;
 	else if (!status[0] && st->exit_code > 0)
 		/* `ccexp run` stopped before it made its folder (run.log says why). */
 		st->state = RS_FAILED;
@@ -370,9 +373,8 @@ static const char *sweep_status(const struct sweep *sw, const struct sweep_info 
 	return "interrupted";
 }
 
-static int write_sweep_json(const char *dir, const struct sweep *sw,
-			    const struct sweep_info *info, const struct run_status *st,
-			    const int counts[RS_COUNT])
+static int write_sweep_json(const char *dir, const struct sweep *sw, const struct sweep_info *info,
+			    const struct run_status *st, const int counts[RS_COUNT])
 {
 	char path[PATH_MAX], host[256], *doc = NULL;
 	const char *started = "", *ended = "";

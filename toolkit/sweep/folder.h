@@ -11,9 +11,9 @@
 
 /* A run's state in the folder; the names are points.csv's `status` (docs/sweep.md). */
 enum run_state {
-	RS_MISSING,	   /* never ran: no folder */
-	RS_RUNNING,	   /* a process holds its claim */
-	RS_COMPLETE,	   /* meta.json status, as `ccexp run` or `ccexp cleanup` left it */
+	RS_MISSING,  /* never ran: no folder */
+	RS_RUNNING,  /* a process holds its claim */
+	RS_COMPLETE, /* meta.json status, as `ccexp run` or `ccexp cleanup` left it */
 	RS_CHARTS_FAILED,
 	RS_FAILED,
 	RS_INTERRUPTED,
@@ -24,8 +24,8 @@ enum run_state {
 
 struct run_status {
 	enum run_state state;
-	int exit_code;			/* of its `ccexp run`, -1 when none */
-	char started[32], ended[32];	/* meta.json start / end, "" when absent */
+	int exit_code;		     /* of its `ccexp run`, -1 when none */
+	char started[32], ended[32]; /* meta.json start / end, "" when absent */
 	/* What the state was read from, so an unchanged folder is not read again. */
 	struct timespec meta_mtime, exit_mtime;
 	ino_t meta_ino, exit_ino;

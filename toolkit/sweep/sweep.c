@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,16 +99,22 @@ struct opts {
 	bool shuffled;
 	bool retry_failed;
 	bool force;
-	char dir[PATH_MAX];	  /* the sweep folder, as given or by default */
-	char self[PATH_MAX];	  /* this program, for the children and the emitted lines */
+	char dir[PATH_MAX];  /* the sweep folder, as given or by default */
+	char self[PATH_MAX]; /* this program, for the children and the emitted lines */
 	char config_abs[PATH_MAX];
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "ccexp sweep: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
+	va_end(ap);
 	sweep_usage(stderr);
 	return CCX_EXIT_USAGE;
 }
@@ -195,7 +202,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	if (code >= 0)
 		return code;
 	if (optind != argc - 1)
-		return usage_error("%s", optind >= argc ? "missing CONFIG" : "more than one CONFIG");
+		return usage_error("%s",
+				   optind >= argc ? "missing CONFIG" : "more than one CONFIG");
 	o->config = argv[optind];
 	return -1;
 }
@@ -248,8 +256,9 @@ static int load(struct opts *o, struct sweep *sw)
 	if (r == 0)
 		r = folder_check_path(o->dir);
 	if (r < 0) {
-		fprintf(stderr, "ccexp sweep: %.60s...: a sweep folder path too long for its runs "
-				"(PATH_MAX is %d)\n",
+		fprintf(stderr,
+			"ccexp sweep: %.60s...: a sweep folder path too long for its runs "
+			"(PATH_MAX is %d)\n",
 			o->out ? o->out : o->dir, PATH_MAX);
 		return CCX_EXIT_USAGE;
 	}
@@ -348,38 +357,34 @@ static const char *sh_quote(const char *s, char *buf, size_t len)
 
 static int emit(const struct opts *o, const struct sweep *sw)
 {
-	char dir[PATH_MAX], cwd[PATH_MAX], q1[2 * PATH_MAX], q2[2 * PATH_MAX], q3[2 * PATH_MAX];
-	char q4[2 * PATH_MAX];
-	const char *force = o->force ? " --force" : "";
+	char dir[PATH_MAX], cwd[PATH_MAX], b1[2 * PATH_MAX], b2[2 * PATH_MAX], b3[2 * PATH_MAX];
+	char b4[2 * PATH_MAX], more[PATH_MAX + 32];
+	const char *force = o->force ? " --force" : "", *self, *qdir, *config;
 
 	if (o->dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
 		snprintf(dir, sizeof(dir), "%s", o->dir);
 	else if (path_fmt(dir, sizeof(dir), "%s/%s", cwd, o->dir) < 0)
 		return usage_error("%s: too long once made absolute", o->dir);
-	sh_quote(o->self, q1, sizeof(q1));
-	sh_quote(dir, q2, sizeof(q2));
-	sh_quote(o->config_abs, q3, sizeof(q3));
+	self = sh_quote(o->self, b1, sizeof(b1));
+	qdir = sh_quote(dir, b2, sizeof(b2));
+	config = sh_quote(o->config_abs, b3, sizeof(b3));
 	if (!strcmp(o->emit, "slurm")) {
-		char out[PATH_MAX + 16];
-
-		snprintf(out, sizeof(out), "%s/slurm/%%A_%%a.out", dir);
+		snprintf(more, sizeof(more), "%s/slurm", dir);
 		printf("#!/bin/sh\n"
 		       "# %d runs of %s, one array task each (ccexp sweep --point).\n"
-		       "# Before sbatch: mkdir -p %s/slurm (on storage every node sees).\n"
+		       "# Before sbatch: mkdir -p %s (on storage every node sees).\n"
 		       "#SBATCH --job-name=ccexp-%s\n"
 		       "#SBATCH --array=0-%d%%%d\n"
-		       "#SBATCH --output=%s\n"
+		       "#SBATCH --output=%s/%%A_%%a.out\n"
 		       "exec %s sweep%s --point \"$SLURM_ARRAY_TASK_ID\" -o %s %s\n",
-		       sw->nruns, o->config_abs, sh_quote(dir, q4, sizeof(q4)), sw->name,
-		       sw->nruns - 1, o->jobs, out, q1, force, q2, q3);
+		       sw->nruns, o->config_abs, sh_quote(more, b4, sizeof(b4)), sw->name,
+		       sw->nruns - 1, o->jobs, more, self, force, qdir, config);
 	} else {
-		char joblog[PATH_MAX + 32];
-
-		snprintf(joblog, sizeof(joblog), "%s/parallel.joblog", dir);
+		snprintf(more, sizeof(more), "%s/parallel.joblog", dir);
 		printf("mkdir -p %s && seq 0 %d | parallel -j %d --joblog %s --resume %s sweep%s "
 		       "--point {} -o %s %s\n",
-		       q2, sw->nruns - 1, o->jobs, sh_quote(joblog, q4, sizeof(q4)), q1, force, q2,
-		       q3);
+		       qdir, sw->nruns - 1, o->jobs, sh_quote(more, b4, sizeof(b4)), self, force,
+		       qdir, config);
 	}
 	return CCX_EXIT_OK;
 }
@@ -410,7 +415,7 @@ struct runner {
 	bool tty;
 	bool line_shown; /* the progress line is on the terminal */
 	bool retry_failed;
-	int last_code;	 /* exit code of the last run that ended */
+	int last_code; /* exit code of the last run that ended */
 };
 
 static double since_s(const struct timespec *t)
@@ -438,8 +443,8 @@ static void line_clear(struct runner *rn)
 static void progress(struct runner *rn)
 {
 	char el[32], eta[32];
-	double per_run_s = rn->ended_here ? rn->ended_wall_s / rn->ended_here
-					  : rn->sw->duration_s + SWEEP_SETUP_S;
+	double per_run_s =
+	    rn->ended_here ? rn->ended_wall_s / rn->ended_here : rn->sw->duration_s + SWEEP_SETUP_S;
 	int left = rn->todo - rn->ended_here;
 
 	if (!rn->tty || log_verbosity < 1)
@@ -447,8 +452,7 @@ static void progress(struct runner *rn)
 	fmt_duration(el, sizeof(el), since_s(&rn->t0));
 	fmt_duration(eta, sizeof(eta), left > 0 ? left * per_run_s / rn->o->jobs : 0);
 	fprintf(stderr, "\r\033[K[%d/%d] %d failed, %s elapsed, ETA %s%s", done_count(rn),
-		rn->sw->nruns, rn->counts[RS_FAILED], el, eta,
-		sweep_signals ? " (stopping)" : "");
+		rn->sw->nruns, rn->counts[RS_FAILED], el, eta, sweep_signals ? " (stopping)" : "");
 	fflush(stderr);
 	rn->line_shown = true;
 }
@@ -767,8 +771,9 @@ static int sweep_point(const struct opts *o, const struct sweep *sw)
 	int i = find_point(sw, o->point), fd, code = CCX_EXIT_FAILURE;
 
 	if (i < 0) {
-		fprintf(stderr, "ccexp sweep: --point %s: no such run in %s (%d runs: index 0 to %d, "
-				"or a run id of --list)\n",
+		fprintf(stderr,
+			"ccexp sweep: --point %s: no such run in %s (%d runs: index 0 to %d, "
+			"or a run id of --list)\n",
 			o->point, o->config, sw->nruns, sw->nruns - 1);
 		return CCX_EXIT_USAGE;
 	}
@@ -803,9 +808,9 @@ static int sweep_point(const struct opts *o, const struct sweep *sw)
 	rn.retry_failed = true;
 	run_all(&rn, &i, 1);
 	write_state(&rn);
-	code = rn.last_code < 0 ? CCX_EXIT_FAILURE
+	code = rn.last_code < 0			? CCX_EXIT_FAILURE
 	       : rn.last_code > CCX_EXIT_CHARTS ? CCX_EXIT_FAILURE
-					       : rn.last_code;
+						: rn.last_code;
 out:
 	runner_free(&rn);
 	return code;
