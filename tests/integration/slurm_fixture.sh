@@ -47,6 +47,13 @@ slurm_port_free() {
 	! ss -Hltn "( sport = :$1 )" 2>/dev/null | grep -q .
 }
 
+# slurm_pidfile NAME PID: the PID in run/NAME.pid when that process runs, else PID.
+slurm_pidfile() {
+	local p
+	p=$(cat "$slurm_dir/run/$1.pid" 2>/dev/null)
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$p"; else echo "$2"; fi
+}
+
 # slurm_up DIR: starts the cluster in DIR; returns 0 once its node is idle, else 1 with the
 # reason on stderr (and whatever it started stopped again).
 slurm_up() {
@@ -71,7 +78,9 @@ slurm_up() {
 	chmod 755 "$slurm_dir" "$slurm_dir/munge"
 	local mk=$slurm_dir/munge/munge.key
 	dd if=/dev/urandom of="$mk" bs=1024 count=1 status=none && chmod 400 "$mk" || return 1
-	munged -F --key-file="$mk" --socket="$slurm_dir/munge/munge.socket" \
+	# Its own session too: a signal to the test's process group (meson's timeout) must not take
+	# munged away before the jobs are cancelled, or their slurmstepd hang.
+	setsid munged -F --key-file="$mk" --socket="$slurm_dir/munge/munge.socket" \
 		--pid-file="$slurm_dir/run/munged.pid" --log-file="$slurm_dir/log/munged.log" \
 		--seed-file="$slurm_dir/munge/munge.seed" >/dev/null 2>&1 &
 	slurm_pids="$!"
@@ -113,19 +122,23 @@ JobCompType=jobcomp/none
 $(slurmd -C | head -1) NodeAddr=127.0.0.1
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-	# setsid: the daemons must not get the test's terminal signals; their PIDs are recorded
-	# because they are reparented to PID 1 if the test dies before its trap.
+	# setsid: the daemons must not get the signals sent to the test's process group; their
+	# PIDs are recorded because they are reparented to PID 1 if the test dies before its trap.
 	setsid slurmctld -D -i >"$slurm_dir/log/slurmctld.stderr" 2>&1 &
 	slurm_pids="$slurm_pids $!"
 	setsid slurmd -D -N "$slurm_host" >"$slurm_dir/log/slurmd.stderr" 2>&1 &
 	slurm_pids="$slurm_pids $!"
-	echo "$slurm_pids" >"$slurm_dir/run/pids"
 	if ! slurm_wait 300 slurm_idle; then
 		echo "slurm_up: the node did not become idle in 30 s" >&2
 		sinfo >&2
 		slurm_logs >&2
 		return 1
 	fi
+	# $! is the daemon itself unless setsid had to fork (a shell with job control): the pid
+	# files say for sure.
+	set -- $slurm_pids
+	slurm_pids="$(slurm_pidfile munged "$1") $(slurm_pidfile slurmctld "$2") $(slurm_pidfile slurmd "$3")"
+	echo "$slurm_pids" >"$slurm_dir/run/pids"
 	return 0
 }
 
@@ -141,6 +154,13 @@ slurm_queue_empty() {
 	[ -z "$(squeue -h 2>/dev/null)" ]
 }
 
+# The PIDs of the slurmstepd processes of this cluster: each listens on a socket in the spool
+# folder (slurmd double-forks them, so they are no children of it).
+slurm_steps() {
+	ss -Hxlp 2>/dev/null | grep -F " $slurm_dir/spool/" | grep -o 'pid=[0-9]*' | cut -d= -f2 |
+		sort -u
+}
+
 # Cancels every job and waits for the queue to empty (a running job's slurmstepd outlives the
 # daemons otherwise), then stops slurmd, slurmctld and munged, and removes the folder.
 slurm_down() {
@@ -154,6 +174,13 @@ slurm_down() {
 		scancel --full --quiet --user=root 2>/dev/null
 		slurm_wait 300 slurm_queue_empty || echo "slurm_down: jobs still queued after 30 s" >&2
 	fi
+	# A cancelled job leaves the queue before its slurmstepd is done; one whose slurmd is gone
+	# waits for it forever.
+	slurm_wait 300 eval '[ -z "$(slurm_steps)" ]' ||
+		echo "slurm_down: slurmstepd still there after 30 s: $(slurm_steps)" >&2
+	for p in $(slurm_steps); do
+		kill -KILL "$p"
+	done
 	# slurmd, slurmctld, munged: the reverse of the order they started in.
 	for p in ${3:-} ${2:-} ${1:-}; do
 		slurm_stop "$p"
