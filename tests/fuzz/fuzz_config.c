@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/sweep.h"
 #include "link/link_spec.h"
 #include "fuzz.h"
 
@@ -202,6 +203,34 @@ static int input_file(const uint8_t *data, size_t size, char *path, size_t len)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* A set of runs expands into runs whose configs are all valid, or is refused naming the
+ * file; the run ids are unique and the seeds follow the documented rule. */
+static void check_sweep(const char *path)
+{
+	struct sweep sw;
+	char err[1024] = "";
+	int r = sweep_load(path, known_cc, NULL, NULL, false, &sw, err, sizeof(err));
+
+	if (r < 0) {
+		FUZZ_CHECK(r == -EINVAL, "sweep_load: %d (%s)", r, err);
+		FUZZ_CHECK(!strncmp(err, path, strlen(path)) && err[strlen(path)] == ':',
+			   "sweep refusal without the file: \"%s\"", err);
+		return;
+	}
+	FUZZ_CHECK(sw.nruns == sw.npoints * sw.repeat && sw.nruns <= SWEEP_RUNS_LIMIT,
+		   "%d runs of %d points x %d", sw.nruns, sw.npoints, sw.repeat);
+	for (int i = 0; i < sw.nruns; i++) {
+		FUZZ_CHECK(sw.runs[i].seed ==
+			       sweep_seed(sw.runs[i - sw.runs[i].repeat].seed, sw.runs[i].repeat),
+			   "run %d: seed", i);
+		FUZZ_CHECK(!strstr(sw.runs[i].config, "\nsweep = "), "run %d keeps its sweep", i);
+		for (int j = i + 1; j < sw.nruns && j < i + 64; j++)
+			FUZZ_CHECK(strcmp(sw.runs[i].run_id, sw.runs[j].run_id),
+				   "runs %d and %d: %s", i, j, sw.runs[i].run_id);
+	}
+	sweep_free(&sw);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Large (two PATH_MAX paths, 64 flows): not on the stack. */
@@ -219,6 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = link_spec_check(&exp, err, sizeof(err));
 	if (r == 0) {
 		check_accepted(&exp);
+		if (exp.has_sweep || exp.repeat > 1)
+			check_sweep(path);
 		return 0;
 	}
 	FUZZ_CHECK(r == -EINVAL, "config_load or link_spec_check: %d (%s)", r, err);

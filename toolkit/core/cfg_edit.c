@@ -212,9 +212,13 @@ static int resolve(config_setting_t *root, const char *path, config_setting_t **
 				snprintf(why, why_len, "\"%s\": the config has no %s", path, name);
 				return -EINVAL;
 			}
+			/* libconfig refuses a name it could not parse (and only then). */
 			next = config_setting_add(cur, name, CONFIG_TYPE_GROUP);
-			if (!next)
-				return -ENOMEM;
+			if (!next) {
+				snprintf(why, why_len, "\"%s\": \"%s\" is not a setting's name", path,
+					 name);
+				return -EINVAL;
+			}
 		}
 		if (*p == '[') {
 			char *end;
@@ -314,8 +318,11 @@ int cfg_set_path(config_setting_t *root, const char *path, const config_setting_
 	if (!t) {
 		t = config_setting_add(parent, name,
 				       vt == CONFIG_TYPE_INT64 ? CONFIG_TYPE_INT : vt);
-		if (!t)
-			return -ENOMEM;
+		if (!t) {
+			snprintf(why, why_len, "\"%s\": \"%s\" is not a setting's name", path,
+				 name);
+			return -EINVAL;
+		}
 	}
 	tt = config_setting_type(t);
 	if (vt == CONFIG_TYPE_INT64)
