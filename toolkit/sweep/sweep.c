@@ -89,10 +89,17 @@ static int usage_error(const char *fmt, ...)
 	return CCX_EXIT_USAGE;
 }
 
-static int set_mode(struct sweep_opts *o, enum sweep_mode m, const char *opt)
+static int set_mode(struct sweep_opts *o, enum sweep_mode m)
 {
+	static const char *const names[] = {
+	    [MODE_DRY_RUN] = "--dry-run",
+	    [MODE_LIST] = "--list",
+	    [MODE_POINT] = "--point",
+	    [MODE_EMIT] = "--emit",
+	};
+
 	if (o->mode != MODE_RUN && o->mode != m)
-		return usage_error("%s goes with none of --dry-run, --list, --point, --emit", opt);
+		return usage_error("%s and %s do not go together", names[o->mode], names[m]);
 	o->mode = m;
 	return -1;
 }
@@ -146,20 +153,20 @@ static int parse_args(struct sweep_opts *o, int argc, char **argv)
 			o->force = true;
 			break;
 		case O_DRY:
-			code = set_mode(o, MODE_DRY_RUN, "--dry-run");
+			code = set_mode(o, MODE_DRY_RUN);
 			break;
 		case O_LIST:
-			code = set_mode(o, MODE_LIST, "--list");
+			code = set_mode(o, MODE_LIST);
 			break;
 		case O_POINT:
 			o->point = optarg;
-			code = set_mode(o, MODE_POINT, "--point");
+			code = set_mode(o, MODE_POINT);
 			break;
 		case O_EMIT:
 			if (strcmp(optarg, "slurm") && strcmp(optarg, "parallel"))
 				return usage_error("--emit %s: slurm or parallel", optarg);
 			o->emit = optarg;
-			code = set_mode(o, MODE_EMIT, "--emit");
+			code = set_mode(o, MODE_EMIT);
 			break;
 		case 'h':
 			sweep_usage(stdout);
