@@ -18,6 +18,7 @@ int parse_json_option(const char *cmd, int argc, char **argv, void (*usage)(FILE
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 

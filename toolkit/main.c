@@ -65,6 +65,8 @@ static const struct subcommand subcommands[] = {
     {"check", cmd_check, "probe this kernel for what ccexp needs, and say what is missing"},
     {"list", cmd_list, "list the congestion controls, link backends and knobs a config can use"},
     {"run", cmd_run, "run an experiment config; results land in results/<name>/<run-id>/"},
+    {"sweep", cmd_sweep,
+     "run a set of runs (repeats, a sweep of settings); resumes where it stopped"},
     {"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
     {"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
 };
@@ -79,6 +81,7 @@ static void usage(FILE *out)
 		     "  ccexp check\n"
 		     "  ccexp list\n"
 		     "  ccexp run configs/examples/quickstart.cfg\n"
+		     "  ccexp sweep --dry-run configs/examples/sweep.cfg\n"
 		     "  ccexp plot results/quickstart/<run-id>\n");
 }
 

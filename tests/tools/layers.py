@@ -5,9 +5,10 @@ import os
 import re
 import sys
 
-# Top to bottom. The subcommands (toolkit/*.c and run/) sit above everything, as one layer.
-LAYERS = ["", "run", "analysis", "link", "kernel", "core"]
-TOP = {"", "run"}
+# Top to bottom. The subcommands (toolkit/*.c, run/ and sweep/) sit above everything, as one
+# layer.
+LAYERS = ["", "run", "sweep", "analysis", "link", "kernel", "core"]
+TOP = {"", "run", "sweep"}
 
 
 def layer_of(folder):

@@ -584,6 +584,31 @@ static void test_close_unfinished(void)
 	unlink(path);
 }
 
+/* A writer with no file keeps every row, past the size at which a file would be flushed,
+ * so that the whole text can replace a file in one go. */
+static void test_mem(void)
+{
+	static const char *const cols[] = {"index", "status", NULL};
+	char want[64 * 1024], *w = want;
+	struct csv c;
+
+	CHECK(csv_open_mem(&c, cols) == 0);
+	CHECK(c.fd == -1);
+	w += sprintf(w, "index,status\n");
+	for (int i = 0; i < 2000; i++) {
+		csv_i64(&c, i);
+		csv_str(&c, i % 2 ? "complete" : "a,b");
+		CHECK(csv_end_row(&c) == 0);
+		w += sprintf(w, "%d,%s\n", i, i % 2 ? "complete" : "\"a,b\"");
+	}
+	csv_str(&c, "unfinished row");
+	CHECK(c.rows == 2000);
+	CHECK(c.row_start == strlen(want));
+	CHECK(c.buf && strncmp(c.buf, want, c.row_start) == 0);
+	CHECK(csv_close(&c) == 0);
+	CHECK(csv_open_mem(&c, (const char *const[]){NULL}) == -EINVAL);
+}
+
 int main(void)
 {
 	char path[256];
@@ -593,6 +618,7 @@ int main(void)
 		return 1;
 	}
 	test_quoting();
+	test_mem();
 	test_numbers();
 	test_field_count();
 	test_open_errors();

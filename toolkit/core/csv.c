@@ -138,6 +138,38 @@ int csv_flush(struct csv *c)
 	return c->err;
 }
 
+/* The header row, written into c->buf. */
+static int put_header(struct csv *c, const char *const *cols)
+{
+	int r;
+
+	for (int i = 0; i < c->ncols; i++)
+		put_field(c, cols[i]);
+	r = csv_end_row(c);
+	/* The header is not a data row. */
+	c->rows = 0;
+	return r ?: c->err;
+}
+
+int csv_open_mem(struct csv *c, const char *const *cols)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (!cols || !cols[0])
+		return -EINVAL;
+	for (; cols[c->ncols]; c->ncols++)
+		;
+	r = put_header(c, cols);
+	if (r < 0) {
+		free(c->buf);
+		memset(c, 0, sizeof(*c));
+		c->fd = -1;
+	}
+	return r;
+}
+
 int csv_open(struct csv *c, const char *path, const char *const *cols)
 {
 	int r;
@@ -154,11 +186,7 @@ int csv_open(struct csv *c, const char *path, const char *const *cols)
 		c->fd = -1;
 		return r;
 	}
-	for (int i = 0; i < c->ncols; i++)
-		put_field(c, cols[i]);
-	r = csv_end_row(c);
-	/* The header is not a data row. */
-	c->rows = 0;
+	r = put_header(c, cols);
 	/* On disk at once: a reader finds the columns even in a file with no rows yet. */
 	r = r ?: csv_flush(c);
 	if (r < 0) {

@@ -27,6 +27,10 @@ struct csv {
 /* Creates (truncates) `path` and writes the header; `cols` is NULL-terminated.
  * Returns 0 or -errno. */
 int csv_open(struct csv *c, const char *path, const char *const *cols);
+/* The same writer with no file: every row stays in c->buf, the whole ones in
+ * [0, c->row_start), for a file that is replaced in one go (path_replace_file). csv_close
+ * frees them. Returns 0 or -ENOMEM. */
+int csv_open_mem(struct csv *c, const char *const *cols);
 void csv_str(struct csv *c, const char *s);
 void csv_u64(struct csv *c, uint64_t v);
 void csv_i64(struct csv *c, int64_t v);
