@@ -10,6 +10,8 @@ slurm_prev_trap=
 
 # The daemons and client commands the fixture needs; prints the first one missing.
 slurm_missing() {
+	local p
+
 	for p in munged slurmctld slurmd sbatch squeue scancel sinfo; do
 		command -v "$p" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$p" >/dev/null 2>&1 ||
 			{ echo "$p"; return 0; }
@@ -55,7 +57,7 @@ slurm_pidfile() {
 }
 
 # slurm_up DIR: starts the cluster in DIR; returns 0 once its node is idle, else 1 with the
-# reason on stderr (and whatever it started stopped again).
+# reason on stderr (what it started is then stopped by the trap, or by calling slurm_down).
 slurm_up() {
 	local m p
 	export PATH=$PATH:/usr/sbin
