@@ -84,6 +84,9 @@ static void test_expansion(void)
 	CHECK_STR_EQ(sw.runs[2].values[1], "bbr");
 	CHECK_STR_EQ(sw.runs[2].values[2], "3");
 	CHECK_STR_EQ(sw.runs[4].values[0], "2.0");
+	/* Numbers as a person writes them, in the tables and the run's config. */
+	CHECK(strstr(sw.runs[0].config, "rate_mbit = 20.0;"));
+	CHECK(strstr(sw.runs[0].config, "queue_bdp = 0.5;"));
 	CHECK(sw.runs[1].repeat == 1 && sw.runs[5].index == 5);
 	CHECK_STR_EQ(sw.runs[0].point_id, sw.runs[1].point_id);
 	CHECK(strcmp(sw.runs[0].point_id, sw.runs[2].point_id) != 0);

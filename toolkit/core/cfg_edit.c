@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,23 @@
  * so libconfig reads a float again. */
 static void put_float(FILE *f, double v)
 {
-	char buf[40];
+	char buf[64];
+	int prec;
 
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
+	/* Plain decimals where a person writes them (10.0, 0.001), the exponent form only for
+	 * the very large and very small; always the shortest that reads back to v. */
+	if (isfinite(v) && (v == 0 || (fabs(v) >= 1e-4 && fabs(v) < 1e15))) {
+		for (prec = 1; prec <= 20; prec++) {
+			snprintf(buf, sizeof(buf), "%.*f", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	} else {
+		for (prec = 1; prec <= 17; prec++) {
+			snprintf(buf, sizeof(buf), "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
 	}
 	fputs(buf, f);
 	if (!strpbrk(buf, ".eEni"))
