@@ -297,4 +297,26 @@ check "emulator stuck: stderr says it was killed" grep -q "emulator.*killed" "$t
 check "emulator stuck: the emulator is gone" bash -c "! kill -0 $emu 2>/dev/null"
 check "emulator stuck: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
 
+echo "== SIGTERM to the run's whole process group (as scancel does): interrupted, not failed"
+cat >"$tmp/group.cfg" <<CFG
+experiment = { name = "group"; duration_s = 3.0; };
+link = { backend = "tc"; rate_mbit = 20.0; queue_pkts = 50; };
+flows = ( { name = "bulk"; cc = "cubic"; } );
+CFG
+setsid "$CCEXP" run -o "$tmp/group" "$tmp/group.cfg" >"$tmp/group.out" 2>"$tmp/group.err" &
+pid=$!
+prefix=$(wait_running "$tmp/group")
+sleep 0.5
+# The sampler (ccexp-qstats) and the flows get the signal too, as in a Slurm job.
+kill -TERM -- "-$pid"
+wait "$pid"
+rc=$?
+cat "$tmp/group.out" "$tmp/group.err"
+check "group SIGTERM: exit 1" [ "$rc" = 1 ]
+check "group SIGTERM: status interrupted, no error" \
+	[ "$(meta 'm["status"], m.get("error"), m.get("signal")' "$tmp/group")" = "('interrupted', None, 'SIGTERM')" ]
+check "group SIGTERM: the link's timeline is marked cut" \
+	[ "$(meta 'm["link"]["timeline_complete"]' "$tmp/group")" = False ]
+check "group SIGTERM: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
+
 exit $fail

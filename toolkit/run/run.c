@@ -547,9 +547,16 @@ static int run_finish(struct run *run)
 	 * never reached run_flows' own draining). */
 	if (run->have_col)
 		collect_poll(&run->col, 0);
-	/* Its final counters, for meta.json; a timeline it could not finish fails the run. */
-	if (run->have_link && link_stop(&run->lr) < 0)
-		run_fail(run, 0, "the link's timeline is incomplete: %s", run->lr.error);
+	/* Its final counters, for meta.json; a timeline it could not finish fails the run. When
+	 * a signal stopped the run, the link's helper got it too (Ctrl-C to the terminal's
+	 * group, a scheduler's scancel to the job): the run is interrupted, and meta.json's
+	 * link.timeline_complete says the timeline is cut. */
+	if (run->have_link && link_stop(&run->lr) < 0) {
+		if (run_signal)
+			log_err("the link's timeline is incomplete: %s", run->lr.error);
+		else
+			run_fail(run, 0, "the link's timeline is incomplete: %s", run->lr.error);
+	}
 	run->info.end_wall = time(NULL);
 	if (run->have_col) {
 		r = collect_close(&run->col);
