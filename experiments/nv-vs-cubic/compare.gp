@@ -1,5 +1,6 @@
 # NV, Vegas and cubic over the same deep queue: smoothed RTT over time, from each run's
-# timeline/cwnd.csv. Run in the output folder of run.sh.
+# timeline/cwnd.csv. Run in the sweep folder (summary.py links each algorithm's first run
+# there as nv/, vegas/ and cubic/).
 set terminal pngcairo size 1200,600 font "DejaVu Sans,11"
 set output 'compare.png'
 set datafile separator ','

@@ -18,7 +18,7 @@ prefix=$(run_prefix "$out")
 check "run prefix is ccx + 6 hex digits" bash -c "[[ '$prefix' =~ ^ccx[0-9a-f]{6}$ ]]"
 
 python3 - "$out" <<'PY'
-import csv, json, os, sys
+import csv, json, os, socket, sys
 
 out = sys.argv[1]
 bad = 0
@@ -37,6 +37,8 @@ check("config.cfg is the config as run",
 
 meta = json.load(open(os.path.join(out, "meta.json")))
 check("meta.json status complete", meta["status"] == "complete", meta["status"])
+check("meta.json names the host that ran it", meta.get("host") == socket.gethostname(),
+      meta.get("host"))
 check("meta.json records HZ", meta["kernel"]["hz"] in (100, 250, 300, 1000), meta["kernel"]["hz"])
 check("meta.json records the sender's sysctls",
       "cubic" in (meta["sysctls"]["net.ipv4.tcp_available_congestion_control"] or ""))

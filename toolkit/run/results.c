@@ -11,6 +11,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -556,6 +557,13 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 	if (info->signal)
 		json_kv_str(&j, "signal", sig_name(info->signal, sig));
 	json_kv_str(&j, "config", info->config_path);
+	{
+		/* Which machine ran it: sweep folders merged from several hosts keep it. */
+		char host[256] = "";
+
+		gethostname(host, sizeof(host) - 1);
+		json_kv_str(&j, "host", host);
+	}
 	json_kv_uint(&j, "seed", exp->seed);
 	iso_time(when, sizeof(when), info->start_wall);
 	json_kv_str(&j, "start", when);

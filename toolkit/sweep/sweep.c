@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "kernel/sys.h"
 #include "core/sweep.h"
 #include "kernel/cc.h"
 #include "link/link_spec.h"
@@ -334,10 +335,20 @@ static int emit(const struct sweep_opts *o, const struct sweep *sw)
 	qdir = sh_quote(dir, b2, sizeof(b2));
 	config = sh_quote(o->config_abs, b3, sizeof(b3));
 	if (!strcmp(o->emit, "slurm")) {
+		int r;
+
 		snprintf(more, sizeof(more), "%s/slurm", dir);
+		/* Slurm runs no task whose --output folder is missing, and says so only in
+		 * slurmd's log: the folder is made now, where the script is written. */
+		r = sys_mkdir_p(more, 0755);
+		if (r < 0) {
+			log_err_errno(r, "create %s for the array's output", more);
+			return CCX_EXIT_FAILURE;
+		}
+		log_info("created %s for the array's output", more);
 		printf("#!/bin/sh\n"
 		       "# %d runs of %s, one array task each (ccexp sweep --point).\n"
-		       "# Before sbatch: mkdir -p %s (on storage every node sees).\n"
+		       "# Its output folder %s was made by --emit (on storage every node sees).\n"
 		       "#SBATCH --job-name=ccexp-%s\n"
 		       "#SBATCH --array=0-%d%%%d\n"
 		       "#SBATCH --output=%s/%%A_%%a.out\n"
