@@ -151,35 +151,44 @@ static int put_header(struct csv *c, const char *const *cols)
 	return r ?: c->err;
 }
 
-int csv_open_mem(struct csv *c, const char *const *cols)
+/* A writer with its columns counted and no file yet: 0, or -EINVAL without columns. */
+static int init_writer(struct csv *c, const char *const *cols)
 {
-	int r;
-
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	if (!cols || !cols[0])
 		return -EINVAL;
 	for (; cols[c->ncols]; c->ncols++)
 		;
-	r = put_header(c, cols);
-	if (r < 0) {
-		free(c->buf);
-		memset(c, 0, sizeof(*c));
-		c->fd = -1;
-	}
+	return 0;
+}
+
+static void drop_writer(struct csv *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+int csv_open_mem(struct csv *c, const char *const *cols)
+{
+	int r = init_writer(c, cols);
+
+	if (r == 0)
+		r = put_header(c, cols);
+	if (r < 0)
+		drop_writer(c);
 	return r;
 }
 
 int csv_open(struct csv *c, const char *path, const char *const *cols)
 {
-	int r;
+	int r = init_writer(c, cols);
 
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (!cols || !cols[0])
-		return -EINVAL;
-	for (; cols[c->ncols]; c->ncols++)
-		;
+	if (r < 0)
+		return r;
 	c->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (c->fd < 0) {
 		r = -errno;
@@ -189,12 +198,8 @@ int csv_open(struct csv *c, const char *path, const char *const *cols)
 	r = put_header(c, cols);
 	/* On disk at once: a reader finds the columns even in a file with no rows yet. */
 	r = r ?: csv_flush(c);
-	if (r < 0) {
-		close(c->fd);
-		free(c->buf);
-		memset(c, 0, sizeof(*c));
-		c->fd = -1;
-	}
+	if (r < 0)
+		drop_writer(c);
 	return r;
 }
 
