@@ -42,7 +42,7 @@ struct reject {
 static const struct reject rejects[] = {
     /* Unknown settings, at every level. */
     {EXP LINK FLOW_A "plots = { formats = [\"png\"]; };\n",
-     "4: plots: unknown setting (known: experiment, link, flows, collect, sweep)"},
+     "4: plots: unknown setting (known: experiment, link, flows, collect, hosts, sweep)"},
     {"experiment = { name = \"t\"; duration_s = 10.0; repeats = 3; };\n" LINK FLOW_A,
      "1: experiment.repeats: unknown setting (known: name, duration_s, seed, repeat)"},
     {"experiment = { name = \"t\"; duration_s = 10.0; repeat = 0; };\n" LINK FLOW_A,
@@ -442,6 +442,61 @@ static const struct reject link_rejects[] = {
     {EXP LNK("backend = \"none\"; queue = \"codel\";") FLOW_A, "2: link.queue: " NONE_REFUSES},
 };
 
+/* Line 4: a hosts group with the given settings. */
+#define HOSTS(settings) EXP LINK FLOW_A "hosts = { " settings " };\n"
+#define HOSTS_KEYS                                                                                 \
+	"tcp_rmem, tcp_wmem, tcp_adv_win_scale, tcp_moderate_rcvbuf, tcp_no_metrics_save, "        \
+	"tcp_slow_start_after_idle, tcp_notsent_lowat, tcp_limit_output_bytes, tcp_autocorking, "  \
+	"tcp_pacing_ss_ratio, tcp_pacing_ca_ratio, tcp_min_tso_segs, tcp_tso_win_divisor, "        \
+	"tcp_ecn, tcp_sack, tcp_timestamps, tcp_window_scaling, tcp_mtu_probing, tcp_min_rtt_wlen"
+#define TRIPLE "must be \"min default max\": three byte counts from 1 to 2147483647"
+
+static const struct reject hosts_rejects[] = {
+    {HOSTS("tcp_rmem_max = 1;"), "4: hosts.tcp_rmem_max: unknown setting (known: " HOSTS_KEYS ")"},
+    {HOSTS("tcp_mem = \"1 2 3\";"),
+     "4: hosts.tcp_mem: cannot be set per run: net.ipv4.tcp_mem is one limit for the whole "
+     "machine, not per network namespace"},
+    {HOSTS("rmem_max = 67108864;"),
+     "4: hosts.rmem_max: cannot be set per run: net.core.rmem_max is one limit for the whole "
+     "machine (read-only inside a network namespace); tcp_rmem's third number is what "
+     "autotuning grows to"},
+    {HOSTS("default_qdisc = \"fq\";"),
+     "4: hosts.default_qdisc: cannot be set per run: net.core.default_qdisc is one value for "
+     "the whole machine; the link group chooses the bottleneck's queue"},
+    {HOSTS("tcp_rmem = 67108864;"), "4: hosts.tcp_rmem: must be a string"},
+    {HOSTS("tcp_rmem = \"4096 131072\";"), "4: hosts.tcp_rmem: " TRIPLE " (got \"4096 131072\")"},
+    {HOSTS("tcp_rmem = \"4096 131072 1 2\";"),
+     "4: hosts.tcp_rmem: " TRIPLE " (got \"4096 131072 1 2\")"},
+    {HOSTS("tcp_wmem = \"0 16384 4194304\";"),
+     "4: hosts.tcp_wmem: " TRIPLE " (got \"0 16384 4194304\")"},
+    {HOSTS("tcp_wmem = \"4096 16384 4194304k\";"),
+     "4: hosts.tcp_wmem: " TRIPLE " (got \"4096 16384 4194304k\")"},
+    {HOSTS("tcp_wmem = \"4096 16384 2147483648\";"),
+     "4: hosts.tcp_wmem: " TRIPLE " (got \"4096 16384 2147483648\")"},
+    {HOSTS("tcp_rmem = \"4096 131072 65536\";"),
+     "4: hosts.tcp_rmem: must hold min <= default <= max (got \"4096 131072 65536\")"},
+    {HOSTS("tcp_ecn = 3;"), "4: hosts.tcp_ecn: must be between 0 and 2 (got 3)"},
+    {HOSTS("tcp_pacing_ss_ratio = 1001;"),
+     "4: hosts.tcp_pacing_ss_ratio: must be between 0 and 1000 (got 1001)"},
+    {HOSTS("tcp_adv_win_scale = -32;"),
+     "4: hosts.tcp_adv_win_scale: must be between -31 and 31 (got -32)"},
+    {HOSTS("tcp_min_tso_segs = 0;"),
+     "4: hosts.tcp_min_tso_segs: must be between 1 and 255 (got 0)"},
+    {HOSTS("tcp_notsent_lowat = 4294967296;"),
+     "4: hosts.tcp_notsent_lowat: must be between 0 and 4294967295 (got 4294967296)"},
+    {HOSTS("tcp_slow_start_after_idle = 2;"),
+     "4: hosts.tcp_slow_start_after_idle: must be between 0 and 1 (got 2)"},
+    {HOSTS("tcp_no_metrics_save = 1.0;"), "4: hosts.tcp_no_metrics_save: must be an integer"},
+    {HOSTS("tcp_sack = { value = 0; sides = \"sender\"; };"),
+     "4: hosts.tcp_sack.sides: unknown setting (known: value, side)"},
+    {HOSTS("tcp_sack = { value = 0; side = \"router\"; };"),
+     "4: hosts.tcp_sack.side: must be \"sender\", \"receiver\" or \"both\" (got \"router\")"},
+    {HOSTS("tcp_sack = { side = \"sender\"; };"), "4: hosts.tcp_sack.value: missing (required)"},
+    {EXP LINK FLOW_A "hosts = { tcp_ecn = 1;\n  tcp_min_rtt_wlen = 86401; };\n",
+     "5: hosts.tcp_min_rtt_wlen: must be between 0 and 86400 (got 86401)"},
+    {EXP LINK FLOW_A "hosts = ( 1 );\n", "4: hosts: must be a group"},
+};
+
 static char tmpdir[PATH_MAX];
 static char fixtures[PATH_MAX];
 static const char *source_dir;
@@ -518,6 +573,13 @@ static void test_rejects(void)
 		snprintf(what, sizeof(what), "link-reject-%02zu", i);
 		check_reject(what, link_rejects[i].text, strlen(link_rejects[i].text),
 			     link_rejects[i].msg);
+	}
+	for (i = 0; i < sizeof(hosts_rejects) / sizeof(hosts_rejects[0]); i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "hosts-reject-%02zu", i);
+		check_reject(what, hosts_rejects[i].text, strlen(hosts_rejects[i].text),
+			     hosts_rejects[i].msg);
 	}
 }
 
@@ -1464,6 +1526,45 @@ static void test_api_edges(void)
 }
 
 /* The word lists of /proc: any blank separates, and only whole words match. */
+/* Both forms, the default side, a triple's blanks made single, the unset ones left empty. */
+static void test_hosts(void)
+{
+	struct experiment exp;
+	char err[512];
+	int r;
+
+	r = load_text(
+	    "hosts",
+	    HOSTS("tcp_rmem = \"4096\t131072  67108864 \";\n"
+		  "  tcp_wmem = { value = \"4096 16384 67108864\"; side = \"sender\"; };\n"
+		  "  tcp_slow_start_after_idle = { value = 0; side = \"receiver\"; };\n"
+		  "  tcp_notsent_lowat = 4294967295; tcp_adv_win_scale = -2;"),
+	    &exp, err, sizeof(err));
+	CHECK_MSG(r == 0, "%s", err);
+	if (r)
+		return;
+	CHECK_STR_EQ(exp.hosts.value[HS_TCP_RMEM], "4096 131072 67108864");
+	CHECK(exp.hosts.sides[HS_TCP_RMEM] == CCX_SIDES_BOTH);
+	CHECK_STR_EQ(exp.hosts.value[HS_TCP_WMEM], "4096 16384 67108864");
+	CHECK(exp.hosts.sides[HS_TCP_WMEM] == CCX_SIDES_SENDER);
+	CHECK_STR_EQ(exp.hosts.value[HS_TCP_SLOW_START_AFTER_IDLE], "0");
+	CHECK(exp.hosts.sides[HS_TCP_SLOW_START_AFTER_IDLE] == CCX_SIDES_RECEIVER);
+	CHECK_STR_EQ(exp.hosts.value[HS_TCP_NOTSENT_LOWAT], "4294967295");
+	CHECK_STR_EQ(exp.hosts.value[HS_TCP_ADV_WIN_SCALE], "-2");
+	CHECK(exp.hosts.sides[HS_TCP_ECN] == 0 && exp.hosts.value[HS_TCP_ECN][0] == '\0');
+	CHECK_STR_EQ(host_sides_name(CCX_SIDES_RECEIVER), "receiver");
+
+	/* No group: nothing to set, and the paths in the table are where /proc/sys has them. */
+	r = load_text("hosts-none", EXP LINK FLOW_A, &exp, err, sizeof(err));
+	CHECK(r == 0);
+	for (int i = 0; i < HS_MAX; i++) {
+		const char *slash = strrchr(host_sysctl_table[i].path, '/');
+
+		CHECK(exp.hosts.sides[i] == 0);
+		CHECK(slash && strcmp(slash + 1, host_sysctl_table[i].name) == 0);
+	}
+}
+
 static void test_words(void)
 {
 	const char *p = " \treno  cubic\nbbr\n", *w;
@@ -1716,6 +1817,7 @@ int main(void)
 	test_link_trace_unreadable();
 	test_link_queue_limits();
 	test_doc_link();
+	test_hosts();
 	test_words();
 	test_int_literals();
 	test_include();

@@ -80,6 +80,9 @@ int get_enum(struct loader *ld, const config_setting_t *group, const char *name,
 /* The link group (cfg_link.c), in docs/config.md's order: the first problem wins. */
 int load_link(struct loader *ld, const config_setting_t *root, struct experiment *exp);
 
+/* The hosts group (cfg_hosts.c): per-namespace sysctls, each checked against its range. */
+int load_hosts(struct loader *ld, const config_setting_t *root, struct experiment *exp);
+
 /* A flow's cmd and server_cmd (cfg_cmd.c): placeholders checked, server_cmd with cmd. */
 int load_cmds(struct loader *ld, const config_setting_t *g, struct flow_spec *f);
 /* A cmd without server_cmd is refused: nothing would listen for its program. */

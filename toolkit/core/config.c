@@ -33,7 +33,8 @@
 #define SEED_MAX LLONG_MAX
 #endif
 
-static const char *const top_keys[] = {"experiment", "link", "flows", "collect", "sweep", NULL};
+static const char *const top_keys[] = {"experiment", "link",  "flows", "collect",
+				       "hosts",	     "sweep", NULL};
 static const char *const experiment_keys[] = {"name", "duration_s", "seed", "repeat", NULL};
 static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
 					"start_s", "stop_s", "sockops", NULL};
@@ -451,6 +452,8 @@ static int load(struct loader *ld, struct experiment *exp)
 		r = load_flows(ld, root, exp);
 	if (!r)
 		r = load_collect(ld, root, exp);
+	if (!r)
+		r = load_hosts(ld, root, exp);
 	if (!r)
 		r = load_sweep(ld, root, exp);
 out:

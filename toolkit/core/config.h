@@ -21,6 +21,7 @@ struct cfg_pos {
 };
 
 #include "ccx_events.h"
+#include "core/hosts.h"
 
 /* The sockops knobs of a flow, indexed by enum ccx_knob (see knobs.h for names, units and
  * ranges). sides[k] == 0: not set, the kernel default applies. ecn = false is stored as
@@ -157,6 +158,7 @@ struct experiment {
 	int nflows;
 	struct flow_spec flows[CFG_MAX_FLOWS];
 	struct collect_spec collect;
+	struct hosts_spec hosts;
 	/* The config (files[0], as given) and the files it @includes, for messages. */
 	char files[CFG_MAX_FILES][PATH_MAX];
 	int nfiles;

@@ -1,6 +1,7 @@
 /* The files of a results folder that are written once the flows are done: flows.csv,
  * timeline/throughput.csv and meta.json. */
 #include "run/results.h"
+#include "run/hosts.h"
 #include "core/csv.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -589,6 +590,7 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 	json_kv_str(&j, "hz_source", info->hz_source ? info->hz_source : "");
 	json_object_end(&j);
 	write_sysctls(&j, info->topo);
+	hosts_write_meta(&j, exp, info->topo);
 
 	json_key(&j, "topology");
 	json_object_begin(&j);

@@ -12,6 +12,7 @@
 #include "kernel/sys.h"
 #include "core/path.h"
 #include "kernel/topology.h"
+#include "run/hosts.h"
 #include "run/flows.h"
 
 #include <errno.h>
@@ -414,6 +415,7 @@ static int choose_ccs(struct run *run)
 /* Namespaces, the link, the sockops program and the congestion controls. */
 static int build(struct run *run)
 {
+	char why[512];
 	int r;
 
 	log_info("run %s: %s, %.1f s, %d flow(s)", run->id, run->exp->name, run->exp->duration_s,
@@ -425,6 +427,11 @@ static int build(struct run *run)
 		return r;
 	}
 	run->have_link = true;
+	r = hosts_apply(run->exp, &run->topo, why, sizeof(why));
+	if (r < 0) {
+		run_fail(run, r, "%s", why);
+		return r;
+	}
 	r = link_setup(&run->lr, run->exp, &run->topo, run->outdir);
 	if (r < 0) {
 		run_fail(run, r, "could not set up the %s link",
