@@ -1,0 +1,72 @@
+#!/bin/bash
+# Benchmark of high bandwidth-delay products: eight bulk flows over the tun link with 10 ms
+# each way, with the hosts' default TCP buffers and with buffers set by the hosts group, as a
+# share of the same flows with no delay; a UDP probe beside them gives the delay's error at
+# that load. Every number is a ratio measured in this one run; docs/performance.md records
+# what it printed and how.
+here=$(cd "$(dirname "$0")/../integration" && pwd)
+. "$here/lib.sh"
+need_root
+[ -x "${CCX_RTT_PROBE:-}" ] || skip "CCX_RTT_PROBE does not name the rtt_probe program (run through meson)"
+
+tmp=$(mktemp -d /tmp/ccx-bench-bdp-XXXXXX)
+secs=${CCX_BENCH_SECONDS:-8}
+# 64 MiB: a flow's share of a few Gbit/s over 20 ms, twice over for autotuning's margin.
+buffers='hosts = { tcp_rmem = "4096 131072 67108864"; tcp_wmem = "4096 16384 67108864"; };'
+
+# bench NAME DELAY_MS HOSTS: one run of the eight flows (and the probe); results in $tmp/NAME.
+bench() {
+	cat >"$tmp/$1.cfg" <<CFG
+experiment = { name = "$1"; duration_s = $secs.0; };
+link = { backend = "tun"; rate_mbit = 100000.0; delay_ms = $2; queue_pkts = 100000; };
+flows = ( { name = "bulk"; cc = "cubic"; count = 8; },
+	{ name = "probe"; cc = "cubic"; start_s = 2.0;
+	  cmd = "$CCX_RTT_PROBE client {dst} {port} 300 10";
+	  server_cmd = "$CCX_RTT_PROBE server {port}"; } );
+collect = { sample_interval_ms = 100; };
+$3
+CFG
+	if ! "$CCEXP" -q run -o "$tmp/$1" "$tmp/$1.cfg" >"$tmp/$1.log" 2>&1; then
+		cat "$tmp/$1.log"
+		fail=1
+	fi
+}
+
+# Alternated, so that a change in the machine's load falls on both sides.
+for i in 1 2; do
+	bench "flat$i" 0.0 "$buffers"
+	bench "default$i" 10.0 ""
+	bench "tuned$i" 10.0 "$buffers"
+done
+
+python3 - "$tmp" <<'PY'
+import csv, os, re, sys
+tmp = sys.argv[1]
+
+def goodput(name, t_from=2.0):
+    rows = list(csv.DictReader(open(os.path.join(tmp, name, "timeline/throughput.csv"))))
+    per_t = {}
+    for r in rows:
+        if r["flow"] == "bulk" and float(r["t_s"]) > t_from:
+            per_t[r["t_s"]] = per_t.get(r["t_s"], 0) + float(r["goodput_mbit"])
+    return sum(per_t.values()) / len(per_t)
+
+def probe(name):
+    text = open(os.path.join(tmp, name, "apps/probe.client.out")).read()
+    t = sorted(float(m.group(1)) / 1000 for m in re.finditer(r"rtt_us=([0-9.]+)", text))
+    return t[len(t) // 2], t[int(len(t) * 0.99)]
+
+print("8 cubic flows over the tun link (no rate limit), goodput after the first 2 s:")
+for i in (1, 2):
+    flat, dflt, tuned = (goodput(f"{n}{i}") for n in ("flat", "default", "tuned"))
+    print(f" round {i}: no delay {flat:8.1f} Mbit/s | 10 ms each way: default buffers "
+          f"{dflt:8.1f} ({dflt / flat:.3f}), tcp_rmem/tcp_wmem 64 MiB {tuned:8.1f} "
+          f"({tuned / flat:.3f})")
+    for n in ("default", "tuned"):
+        p50, p99 = probe(f"{n}{i}")
+        print(f"   probe beside {n:7s}: RTT median {p50:.3f} ms (error {p50 - 20:+.3f}), "
+              f"p99 {p99:.3f} ms (error {p99 - 20:+.3f})")
+PY
+[ $? = 0 ] || fail=1
+rm -rf "$tmp"
+exit $fail
