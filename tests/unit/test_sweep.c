@@ -150,9 +150,11 @@ static void test_settings(void)
 	CHECK(load("add.cfg",
 		   "sweep = ( { set = \"flows.a.sockops.syn_rto_ms\"; values = [200]; },\n"
 		   "          { set = \"link.loss\"; values = [0.01]; },\n"
-		   "          { set = \"link.rate_mbit\"; values = [50]; } );\n",
+		   "          { set = \"link.rate_mbit\"; values = [50]; },\n"
+		   "          { set = \"hosts.tcp_wmem\"; values = [\"4096 16384 67108864\"]; } );\n",
 		   false, &sw, err, sizeof(err)) == 0);
 	if (sw.nruns && run_config(&sw.runs[0], &exp) == 0) {
+		CHECK_STR_EQ(exp.hosts.value[HS_TCP_WMEM], "4096 16384 67108864");
 		CHECK(exp.flows[0].sockops.value[CCX_KNOB_SYN_RTO] == 200);
 		CHECK(exp.link.loss == 0.01);
 		CHECK(exp.link.rate_mbit == 50.0); /* an integer where a number is meant */

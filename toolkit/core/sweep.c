@@ -89,7 +89,7 @@ static bool is_scalar(const config_setting_t *v)
 	}
 }
 
-static const char *const top_sections[] = {"experiment", "link", "flows", "collect", NULL};
+static const char *const top_sections[] = {"experiment", "link", "flows", "collect", "hosts", NULL};
 
 /* A path must be segments of names, with flows[N] or flows.NAME for a flow. */
 static int check_path(struct expander *x, const config_setting_t *s, const char *path)
@@ -103,7 +103,8 @@ static int check_path(struct expander *x, const config_setting_t *s, const char 
 		known |= strlen(top_sections[i]) == n && !strncmp(path, top_sections[i], n);
 	if (!known)
 		return fail(&x->ld, s,
-			    "\"%s\": a path starts with experiment, link, flows or collect", path);
+			    "\"%s\": a path starts with experiment, link, flows, collect or hosts",
+			    path);
 	if (!strcmp(path, "experiment.name") || !strcmp(path, "experiment.repeat"))
 		return fail(&x->ld, s, "\"%s\" cannot be swept (%s)", path,
 			    path[11] == 'n' ? "it names the results folder"
