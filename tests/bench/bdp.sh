@@ -12,17 +12,20 @@ need_root
 tmp=$(mktemp -d /tmp/ccx-bench-bdp-XXXXXX)
 secs=${CCX_BENCH_SECONDS:-8}
 # Well below what the emulator forwards on a 2-core machine (7-10 Gbit/s without delay), so
-# that the link, not the emulator's CPU, is the bottleneck; a queue of one BDP.
+# that the link, not the emulator's CPU, is the bottleneck. The same queue in every run: one
+# bandwidth-delay product of the delayed runs, in 1500-byte packets.
 rate=${CCX_BENCH_RATE_MBIT:-2500}
+queue=$((rate * 1000 * 20 / 8 / 1500))
 # 64 MiB: far above a flow's share of the bandwidth-delay product (2.5 Gbit/s x 20 ms / 8).
 buffers='hosts = { tcp_rmem = "4096 131072 67108864"; tcp_wmem = "4096 16384 67108864"; };'
 
-# bench NAME DELAY_MS HOSTS: one run of the eight flows (and the probe); results in $tmp/NAME.
+# bench NAME DELAY_MS HOSTS COUNT: one run of COUNT bulk flows and the probe; results in
+# $tmp/NAME.
 bench() {
 	cat >"$tmp/$1.cfg" <<CFG
 experiment = { name = "$1"; duration_s = $secs.0; };
-link = { backend = "tun"; rate_mbit = $rate.0; delay_ms = $2; queue_bdp = 1.0; };
-flows = ( { name = "bulk"; cc = "cubic"; count = 8; },
+link = { backend = "tun"; rate_mbit = $rate.0; delay_ms = $2; queue_pkts = $queue; };
+flows = ( { name = "bulk"; cc = "cubic"; count = $4; },
 	{ name = "probe"; cc = "cubic"; start_s = 2.0;
 	  cmd = "$CCX_RTT_PROBE client {dst} {port} 300 10";
 	  server_cmd = "$CCX_RTT_PROBE server {port}"; } );
@@ -36,15 +39,19 @@ CFG
 }
 
 # Alternated, so that a change in the machine's load falls on both sides.
+# Eight flows share the window they need; one flow needs it all (2.5 Gbit/s x 20 ms = 6 MB),
+# more than the stock tcp_wmem's 4 MiB carries.
 for i in 1 2; do
-	bench "flat$i" 0.0 "$buffers"
-	bench "default$i" 10.0 ""
-	bench "tuned$i" 10.0 "$buffers"
+	for n in 8 1; do
+		bench "flat$n-$i" 0.0 "$buffers" $n
+		bench "default$n-$i" 10.0 "" $n
+		bench "tuned$n-$i" 10.0 "$buffers" $n
+	done
 done
 
-python3 - "$tmp" "$rate" <<'PY'
+python3 - "$tmp" "$rate" "$queue" <<'PY'
 import csv, os, re, sys
-tmp, rate = sys.argv[1], float(sys.argv[2])
+tmp, rate, queue = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 
 def goodput(name, t_from=2.0):
     rows = list(csv.DictReader(open(os.path.join(tmp, name, "timeline/throughput.csv"))))
@@ -59,16 +66,19 @@ def probe(name):
     t = sorted(float(m.group(1)) / 1000 for m in re.finditer(r"rtt_us=([0-9.]+)", text))
     return t[len(t) // 2], t[int(len(t) * 0.99)]
 
-print(f"8 cubic flows over the tun link at {rate:.0f} Mbit/s (queue 1 BDP), goodput after the first 2 s:")
-for i in (1, 2):
-    flat, dflt, tuned = (goodput(f"{n}{i}") for n in ("flat", "default", "tuned"))
-    print(f" round {i}: no delay {flat:8.1f} Mbit/s | 10 ms each way: default buffers "
-          f"{dflt:8.1f} ({dflt / flat:.3f}), tcp_rmem/tcp_wmem 64 MiB {tuned:8.1f} "
-          f"({tuned / flat:.3f})")
-    for n in ("default", "tuned"):
-        p50, p99 = probe(f"{n}{i}")
-        print(f"   probe beside {n:7s}: RTT median {p50:.3f} ms (error {p50 - 20:+.3f}), "
-              f"p99 {p99:.3f} ms (error {p99 - 20:+.3f}; a full queue adds up to 20)")
+print(f"cubic flows over the tun link at {rate:.0f} Mbit/s (queue {queue} packets), goodput after "
+      f"the first 2 s; the hosts' tcp_rmem / tcp_wmem in the run's namespaces: default "
+      f"{open('/proc/sys/net/ipv4/tcp_rmem').read().split()[2]} / "
+      f"{open('/proc/sys/net/ipv4/tcp_wmem').read().split()[2]} bytes at most, tuned 64 MiB")
+for n in (8, 1):
+    for i in (1, 2):
+        flat, dflt, tuned = (goodput(f"{k}{n}-{i}") for k in ("flat", "default", "tuned"))
+        print(f" {n} flow(s), round {i}: no delay {flat:7.1f} Mbit/s | 10 ms each way: default "
+              f"{dflt:7.1f} ({dflt / flat:.3f}), tuned {tuned:7.1f} ({tuned / flat:.3f})")
+        for k in ("default", "tuned"):
+            p50, p99 = probe(f"{k}{n}-{i}")
+            print(f"   probe beside {k:7s}: RTT median {p50:.3f} ms (error {p50 - 20:+.3f}), "
+                  f"p99 {p99:.3f} ms (error {p99 - 20:+.3f}; a full queue adds up to 20)")
 PY
 [ $? = 0 ] || fail=1
 rm -rf "$tmp"
