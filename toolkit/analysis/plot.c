@@ -48,20 +48,6 @@ static void series_list_free(struct series_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/*
- * gnuplot 5.4 cannot select rows by a name with a comma or a double quote (strcol() stops
- * at them even in a quoted CSV field), nor by one with leading blanks (it drops them).
- */
-static bool gnuplot_can_match(const char *s)
-{
-	if (*s == ' ' || *s == '\t')
-		return false;
-	for (; *s; s++)
-		if (*s == ',' || *s == '"' || (unsigned char)*s < 0x20)
-			return false;
-	return true;
-}
-
 /* FNV-1a of flow and conn: a run's rows name hundreds of connections, too many to compare
  * every row with every one. */
 static size_t series_hash(const char *flow, const char *conn)
@@ -131,25 +117,11 @@ static struct series *series_find(struct series_list *l, const char *flow, const
 	return s;
 }
 
-static struct series *series_get_quiet(struct series_list *l, const char *flow, const char *conn)
+static struct series *series_get(struct series_list *l, const char *flow, const char *conn)
 {
 	bool added;
 
 	return series_find(l, flow, conn, &added);
-}
-
-/* series_get_quiet for a series the script selects from a CSV by its name. */
-static struct series *series_get(struct series_list *l, const char *flow, const char *conn)
-{
-	bool added;
-	struct series *s = series_find(l, flow, conn, &added);
-
-	if (s && added && (!gnuplot_can_match(flow) || (conn && !gnuplot_can_match(conn))))
-		log_err("warning: gnuplot cannot pick out the rows of flow \"%s\"%s%s: it will be "
-			"missing from the chart (avoid commas, double quotes and leading blanks "
-			"in flow names)",
-			flow, conn ? " connection " : "", conn ? conn : "");
-	return s;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -184,13 +156,6 @@ static void gp_quote_inner(FILE *f, const char *s)
 		else
 			fputc(*s, f);
 	}
-}
-
-static void gp_quote(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	gp_quote_inner(f, s);
-	fputc('\'', f);
 }
 
 /* Line type of the i-th series: the 16 styles of plots/style.gp.in, then again. */
@@ -361,110 +326,10 @@ static int read_rows(struct csv_reader *in, int (*fn)(const struct csv_reader *i
 	return r;
 }
 
-/*
- * How a script names a data file's rows: "data", or "data every ::0::N" when the file ends
- * in a row its writer was stopped in the middle of (csv_reader leaves it out, and so must
- * gnuplot, which reads the file itself; `every` counts data rows from 0).
- */
-static void data_rows(char *buf, size_t len, const char *var, const struct csv_reader *in,
-		      unsigned long whole_rows)
-{
-	if (in->cut_rows && whole_rows)
-		snprintf(buf, len, "%s every ::0::%lu", var, whole_rows - 1);
-	else /* without whole rows there is nothing of the file to plot */
-		snprintf(buf, len, "%s", var);
-}
-
-struct throughput_scan {
-	struct series_list flows;
-	struct csv_col cols[3];
-	double *t; /* the first flow's sample times */
-	size_t nt, cap_t;
-	unsigned long rows;
-	char data[48]; /* "data", with `every` when the last row was cut */
-};
-
-static int throughput_row(const struct csv_reader *in, void *arg)
-{
-	struct throughput_scan *ts = arg;
-	struct series *s = series_get(&ts->flows, csv_field(in, ts->cols[1].idx), NULL);
-	double v;
-
-	if (!s)
-		return -ENOMEM;
-	s->rows++;
-	ts->rows++;
-	if (s != ts->flows.v || !csv_field_double(in, ts->cols[0].idx, &v))
-		return 0;
-	if (ts->nt == ts->cap_t) {
-		size_t cap = ts->cap_t ? 2 * ts->cap_t : 1024;
-		double *p = realloc(ts->t, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		ts->t = p;
-		ts->cap_t = cap;
-	}
-	ts->t[ts->nt++] = v;
-	return 0;
-}
-
-/* The throughput chart from timeline/throughput.csv. Returns 1 when there is no such file. */
-static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
-{
-	struct throughput_scan ts = {.cols = {{"t_s"}, {"flow"}, {"goodput_mbit"}}};
-	struct csv_reader in;
-	struct strbuf sb;
-	int r;
-
-	r = open_results_csv(&in, rundir, "timeline/throughput.csv");
-	if (r)
-		return r;
-	r = csv_read_header(&in, ts.cols, 3);
-	if (!r)
-		r = read_rows(&in, throughput_row, &ts);
-	if (r < 0)
-		goto out;
-	data_rows(ts.data, sizeof(ts.data), "data", &in, ts.rows);
-	snprintf(dt_buf, dt_size, "%.6g", median_step(ts.t, ts.nt));
-	ch->dt_s = dt_buf;
-
-	r = sb_open(&sb);
-	if (r < 0)
-		goto out;
-	if (ts.flows.n == 0) {
-		put_no_data(sb.f, "timeline/throughput.csv");
-	} else {
-		fputs("plot \\\n", sb.f);
-		for (size_t i = 0; i < ts.flows.n; i++) {
-			fprintf(sb.f, "\t%s using 't_s':(goodput(", ts.data);
-			gp_quote(sb.f, ts.flows.v[i].flow);
-			fprintf(sb.f, ")) with lines lt %d title ", series_lt(i));
-			gp_quote(sb.f, ts.flows.v[i].flow);
-			fputs(ts.flows.n > 1 ? ", \\\n" : "\n", sb.f);
-		}
-		/* With one flow the sum is that flow again: a second line on top of it. */
-		if (ts.flows.n > 1)
-			fprintf(sb.f,
-				"\t%s using (interval(column('t_s'))):'goodput_mbit' smooth "
-				"frequency \\\n\t\twith lines lc rgb 'black' lw 2 dt (10,5) "
-				"title 'total'\n",
-				ts.data);
-	}
-	ch->plots = sb_close(&sb);
-	if (!ch->plots)
-		r = -ENOMEM;
-out:
-	free(ts.t);
-	series_list_free(&ts.flows);
-	csv_reader_close(&in);
-	return r;
-}
-
-/* One cwnd.csv row, kept for the derived data files. */
+/* A row of a CSV file, kept for the derived data files. */
 struct sample {
 	double t_s;
-	float cwnd_pkts;
+	float v; /* cwnd_pkts (cwnd.csv, retrans.csv) or goodput_mbit (throughput.csv) */
 	float srtt_ms;
 	unsigned int series;
 };
@@ -504,15 +369,14 @@ static int cwnd_row(const struct csv_reader *in, void *arg)
 	struct series *s;
 	double v;
 
-	s = series_get_quiet(&cs->conns, csv_field(in, cs->cols[1].idx),
-			     csv_field(in, cs->cols[2].idx));
+	s = series_get(&cs->conns, csv_field(in, cs->cols[1].idx), csv_field(in, cs->cols[2].idx));
 	if (!s)
 		return -ENOMEM;
 	s->rows++;
 	smp.series = (unsigned int)(s - cs->conns.v);
 	if (!csv_field_double(in, cs->cols[0].idx, &smp.t_s))
 		return 0; /* gnuplot skipped such rows too */
-	smp.cwnd_pkts = csv_field_double(in, cs->cols[3].idx, &v) ? (float)v : NAN;
+	smp.v = csv_field_double(in, cs->cols[3].idx, &v) ? (float)v : NAN;
 	/* Before its first RTT sample the kernel reports 0: not a measurement. */
 	smp.srtt_ms = cs->have_srtt && csv_field_double(in, cs->cols[4].idx, &v) && v > 0
 			  ? (float)(v / 1000.0)
@@ -530,8 +394,8 @@ static int retrans_row(const struct csv_reader *in, void *arg)
 	/* The receiver's retransmits (its SYN-ACKs, say) are not on the sender's cwnd. */
 	if (strcmp(csv_field(in, cs->rcols[3].idx), "sender") != 0)
 		return 0;
-	s = series_get_quiet(&cs->conns, csv_field(in, cs->rcols[1].idx),
-			     csv_field(in, cs->rcols[2].idx));
+	s = series_get(&cs->conns, csv_field(in, cs->rcols[1].idx),
+		       csv_field(in, cs->rcols[2].idx));
 	if (!s)
 		return -ENOMEM;
 	s->retrans++;
@@ -539,7 +403,7 @@ static int retrans_row(const struct csv_reader *in, void *arg)
 	if (!csv_field_double(in, cs->rcols[0].idx, &smp.t_s) ||
 	    !csv_field_double(in, cs->rcols[4].idx, &v))
 		return 0;
-	smp.cwnd_pkts = (float)v;
+	smp.v = (float)v;
 	return push_sample(&cs->retx, &cs->nretx, &cs->cap_retx, &smp);
 }
 
@@ -589,11 +453,26 @@ static int dat_open(struct datfile *d, const char *rundir, const char *chart)
 	return 0;
 }
 
+/* Writes a name into a comment line, which a line end in it would end. */
+static void put_comment_name(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+}
+
 /* Starts a block with a comment naming it; returns its index. */
 static int dat_block(struct datfile *d, const char *what, const char *flow, const char *conn)
 {
-	fprintf(d->f, "%s# %s %s%s%s\n", d->blocks ? "\n\n" : "", what, flow, conn ? "#" : "",
-		conn ? conn : "");
+	fprintf(d->f, "%s# %s", d->blocks ? "\n\n" : "", what);
+	if (flow) {
+		fputc(' ', d->f);
+		put_comment_name(d->f, flow);
+	}
+	if (conn) {
+		fputc('#', d->f);
+		put_comment_name(d->f, conn);
+	}
+	fputc('\n', d->f);
 	return d->blocks++;
 }
 
@@ -620,7 +499,7 @@ static int dat_close(struct datfile *d, int r)
 
 static float sample_value(const struct sample *s, bool srtt)
 {
-	return srtt ? s->srtt_ms : s->cwnd_pkts;
+	return srtt ? s->srtt_ms : s->v;
 }
 
 /* Sorts samples by series, keeping their order of time within a series (a stable
@@ -747,7 +626,7 @@ static int flow_map_build(const struct conn_scan *cs, struct flow_map *fm)
 	if (!fm->flow_of || !fm->ident || !fm->conns)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct series *f = series_get_quiet(&fm->flows, cs->conns.v[i].flow, NULL);
+		struct series *f = series_get(&fm->flows, cs->conns.v[i].flow, NULL);
 
 		if (!f)
 			return -ENOMEM;
@@ -840,8 +719,9 @@ static int conn_chart(const char *rundir, const struct conn_scan *cs, bool srtt,
 			long lines;
 
 			blk = d.blocks;
-			fprintf(d.f, "%s# %s of flow %s: t median p10 p90 connections\n",
-				d.blocks ? "\n\n" : "", chart, s->flow);
+			fprintf(d.f, "%s# %s of flow ", d.blocks ? "\n\n" : "", chart);
+			put_comment_name(d.f, s->flow);
+			fputs(": t median p10 p90 connections\n", d.f);
 			lines = flow_bins(d.f, by + first[k], n, srtt, dt_s);
 			if (lines < 0) {
 				r = -ENOMEM;
@@ -877,7 +757,7 @@ static int conn_chart(const char *rundir, const struct conn_scan *cs, bool srtt,
 		for (size_t j = 0; j < keep; j++) {
 			const struct sample *x = &rby[rfirst[k] + j * n / keep];
 
-			fprintf(d.f, "%.6f %.6g\n", x->t_s, (double)x->cwnd_pkts);
+			fprintf(d.f, "%.6f %.6g\n", x->t_s, (double)x->v);
 		}
 		fprintf(sb.f, "%s\tdata index %d using 1:2 with points lt %d pt 7 ps %s notitle",
 			sep, blk, series_lt(k), per_flow ? "0.8" : "1.2");
@@ -1004,6 +884,159 @@ out:
 	free(cs.rows);
 	free(cs.retx);
 	series_list_free(&cs.conns);
+	return r;
+}
+
+struct throughput_scan {
+	struct series_list flows;
+	struct csv_col cols[3];
+	struct sample *rows; /* goodput_mbit in .v */
+	size_t nrows, cap_rows;
+};
+
+static int throughput_row(const struct csv_reader *in, void *arg)
+{
+	struct throughput_scan *ts = arg;
+	struct series *s = series_get(&ts->flows, csv_field(in, ts->cols[1].idx), NULL);
+	struct sample smp = {.srtt_ms = NAN};
+	double v;
+
+	if (!s)
+		return -ENOMEM;
+	s->rows++;
+	smp.series = (unsigned int)(s - ts->flows.v);
+	/* gnuplot skipped a row without a number in either */
+	if (!csv_field_double(in, ts->cols[0].idx, &smp.t_s) ||
+	    !csv_field_double(in, ts->cols[2].idx, &v))
+		return 0;
+	smp.v = (float)v;
+	return push_sample(&ts->rows, &ts->nrows, &ts->cap_rows, &smp);
+}
+
+/* The sum of all flows' goodput per sample interval: times go on a grid of dt_s (the median
+ * sample interval) so that small timer jitter does not split one interval's rows. */
+static int write_total(FILE *f, const struct sample *v, size_t n, double dt_s)
+{
+	struct binned *b = malloc((n ? n : 1) * sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		b[i].bin = llround(v[i].t_s / dt_s);
+		b[i].v = v[i].v;
+	}
+	qsort(b, n, sizeof(*b), cmp_binned);
+	for (size_t i = 0; i < n;) {
+		double sum = 0;
+		size_t j;
+
+		for (j = i; j < n && b[j].bin == b[i].bin; j++)
+			sum += b[j].v;
+		fprintf(f, "%.6g %.6g\n", (double)b[i].bin * dt_s, sum);
+		i = j;
+	}
+	free(b);
+	return 0;
+}
+
+/* The throughput chart from timeline/throughput.csv, through plots/throughput.dat (a block
+ * per flow and one of the total). Returns 1 when there is no such file. */
+static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
+{
+	struct throughput_scan ts = {.cols = {{"t_s"}, {"flow"}, {"goodput_mbit"}}};
+	struct sample *by = NULL;
+	unsigned int *ident = NULL;
+	size_t *first = NULL, n0 = 0;
+	struct datfile d = {0};
+	struct csv_reader in;
+	struct strbuf sb = {0};
+	double *t = NULL, dt_s;
+	const char *sep = "plot \\\n";
+	int r;
+
+	r = open_results_csv(&in, rundir, "timeline/throughput.csv");
+	if (r)
+		return r;
+	r = csv_read_header(&in, ts.cols, 3);
+	if (!r)
+		r = read_rows(&in, throughput_row, &ts);
+	csv_reader_close(&in);
+	if (r < 0)
+		goto out;
+	t = malloc((ts.nrows ? ts.nrows : 1) * sizeof(*t));
+	ident = malloc((ts.flows.n ? ts.flows.n : 1) * sizeof(*ident));
+	if (!t || !ident) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ts.nrows; i++)
+		if (ts.rows[i].series == 0)
+			t[n0++] = ts.rows[i].t_s;
+	dt_s = median_step(t, n0);
+	snprintf(dt_buf, dt_size, "%.6g", dt_s);
+	ch->dt_s = dt_buf;
+	for (size_t i = 0; i < ts.flows.n; i++)
+		ident[i] = (unsigned int)i;
+	r = group_by(ts.rows, ts.nrows, ts.flows.n, ident, &by, &first);
+	if (!r)
+		r = sb_open(&sb);
+	if (r < 0)
+		goto out;
+	if (ts.nrows == 0) {
+		put_no_data(sb.f, "timeline/throughput.csv");
+		goto done;
+	}
+	r = dat_open(&d, rundir, "throughput");
+	if (r < 0)
+		goto out;
+	for (size_t k = 0; k < ts.flows.n; k++) {
+		int blk;
+
+		if (first[k + 1] == first[k])
+			continue;
+		blk = dat_block(&d, "goodput of", ts.flows.v[k].flow, NULL);
+		for (size_t i = first[k]; i < first[k + 1]; i++)
+			fprintf(d.f, "%.6f %.6g\n", by[i].t_s, (double)by[i].v);
+		fprintf(sb.f, "%s\tdata index %d using 1:2 with lines lt %d title '", sep, blk,
+			series_lt(k));
+		gp_quote_inner(sb.f, ts.flows.v[k].flow);
+		fputc('\'', sb.f);
+		sep = ", \\\n";
+	}
+	/* With one flow the sum is that flow again: a second line on top of it. */
+	if (d.blocks > 1) {
+		int blk = dat_block(&d, "total of all flows", NULL, NULL);
+
+		r = write_total(d.f, ts.rows, ts.nrows, dt_s);
+		if (r < 0)
+			goto out;
+		fprintf(sb.f,
+			"%s\tdata index %d using 1:2 with lines lc rgb 'black' lw 2 dt (10,5) "
+			"title 'total'",
+			sep, blk);
+	}
+	fputc('\n', sb.f);
+	r = dat_close(&d, 0);
+	if (r < 0)
+		goto out;
+done:
+	ch->plots = sb_close(&sb);
+	sb.f = NULL;
+	if (!ch->plots)
+		r = -ENOMEM;
+out:
+	if (d.f)
+		dat_close(&d, r ? r : -EIO);
+	if (sb.f) {
+		fclose(sb.f);
+		free(sb.buf);
+	}
+	free(t);
+	free(ident);
+	free(by);
+	free(first);
+	free(ts.rows);
+	series_list_free(&ts.flows);
 	return r;
 }
 
