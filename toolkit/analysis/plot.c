@@ -760,7 +760,7 @@ static int conn_chart(const char *rundir, const struct conn_scan *cs, bool srtt,
 			fprintf(d.f, "%.6f %.6g\n", x->t_s, (double)x->v);
 		}
 		fprintf(sb.f, "%s\tdata index %d using 1:2 with points lt %d pt 7 ps %s notitle",
-			sep, blk, series_lt(k), per_flow ? "0.8" : "1.2");
+			sep, blk, series_lt(k), per_flow ? "0.6" : "1.2");
 		sep = ", \\\n";
 		marks = true;
 	}
@@ -783,7 +783,7 @@ static int conn_chart(const char *rundir, const struct conn_scan *cs, bool srtt,
 	if (per_flow)
 		fprintf(sb.f,
 			"%s\tkeyentry with filledcurves fc rgb '#BBBBBB' fs solid noborder "
-			"title 'median; band: 10th-90th percentile'",
+			"title 'p10-p90'",
 			sep);
 	if (marks)
 		fprintf(sb.f, "%s\tkeyentry with points pt 7 ps 1.2 lc rgb 'black' title '%s'", sep,
