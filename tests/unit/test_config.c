@@ -41,8 +41,12 @@ struct reject {
 
 static const struct reject rejects[] = {
     /* Unknown settings, at every level. */
+    {EXP LINK FLOW_A "charts = { formats = [\"png\"]; };\n",
+     "4: charts: unknown setting (known: experiment, link, flows, collect, hosts, sweep, plots)"},
     {EXP LINK FLOW_A "plots = { formats = [\"png\"]; };\n",
-     "4: plots: unknown setting (known: experiment, link, flows, collect, hosts, sweep)"},
+     "4: plots.formats: unknown setting (known: per_connection_max)"},
+    {EXP LINK FLOW_A "plots = { per_connection_max = 0; };\n",
+     "4: plots.per_connection_max: must be between 1 and 1000 (got 0)"},
     {"experiment = { name = \"t\"; duration_s = 10.0; repeats = 3; };\n" LINK FLOW_A,
      "1: experiment.repeats: unknown setting (known: name, duration_s, seed, repeat)"},
     {"experiment = { name = \"t\"; duration_s = 10.0; repeat = 0; };\n" LINK FLOW_A,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <sys/stat.h>
 
 #include "ccx_test.h"
@@ -126,34 +127,42 @@ static void check_scripts(const char *rundir)
 	/* One line per flow in order of appearance, and their sum. */
 	CHECK_HAS(thr, "set title 'nv-vs-cubic-small (run run-1): goodput per flow'");
 	CHECK_HAS(thr, "set ylabel 'goodput (Mbit/s)'");
-	CHECK_HAS(thr, "data = 'timeline/throughput.csv'");
-	CHECK_HAS(thr, "data using 't_s':(goodput('nv')) with lines lt 1 title 'nv'");
-	CHECK_HAS(thr, "data using 't_s':(goodput('cubic')) with lines lt 2 title 'cubic'");
-	CHECK_HAS(thr, "title 'total'");
-	CHECK_HAS(thr, "dt = 0.1\n");
+	CHECK_HAS(thr, "data = 'plots/throughput.dat'");
+	CHECK_HAS(thr, "data index 0 using 1:2 with lines lt 1 title 'nv'");
+	CHECK_HAS(thr, "data index 1 using 1:2 with lines lt 2 title 'cubic'");
+	CHECK_HAS(thr,
+		  "data index 2 using 1:2 with lines lc rgb 'black' lw 2 dt (10,5) title 'total'");
+	CHECK_HAS(thr, "on a grid of 0.1 s");
 	CHECK_HAS(thr, "set output 'plots/throughput.png'");
 	CHECK(count(thr, "with lines") == 3);
 	CHECK_LACKS(thr, "@");
 
-	/* One line per connection, and the sender's retransmits of each on it. */
+	/* One line per connection, and the sender's retransmits of each on it, all read from
+	 * one data file of a block per series. */
 	CHECK_HAS(cwnd, "set ylabel 'cwnd (packets)'");
-	CHECK_HAS(cwnd, "data using 't_s':(cwnd('nv', '0')) with lines lt 1 title 'nv#0'");
-	CHECK_HAS(cwnd, "data using 't_s':(cwnd('nv', '1')) with lines lt 2 title 'nv#1'");
-	CHECK_HAS(cwnd, "data using 't_s':(cwnd('cubic', '0')) with lines lt 3 title 'cubic#0'");
-	CHECK_HAS(cwnd, "retrans using 't_s':(retx('nv', '0')) with points lt 1");
-	CHECK_HAS(cwnd, "retrans using 't_s':(retx('nv', '1')) with points lt 2");
-	CHECK_HAS(cwnd, "retrans using 't_s':(retx('cubic', '0')) with points lt 3");
+	CHECK_HAS(cwnd,
+		  "set title 'nv-vs-cubic-small (run run-1): congestion window per connection'");
+	CHECK_HAS(cwnd, "data = 'plots/cwnd.dat'");
+	CHECK_HAS(cwnd, "data index 0 using 1:2 with lines lt 1 title 'nv#0'");
+	CHECK_HAS(cwnd, "data index 1 using 1:2 with lines lt 2 title 'nv#1'");
+	CHECK_HAS(cwnd, "data index 2 using 1:2 with lines lt 3 title 'cubic#0'");
+	CHECK_HAS(cwnd, "using 1:2 with points lt 1 pt 7");
+	CHECK_HAS(cwnd, "using 1:2 with points lt 2 pt 7");
+	CHECK_HAS(cwnd, "using 1:2 with points lt 3 pt 7");
 	CHECK_HAS(cwnd, "keyentry with points");
-	CHECK_HAS(cwnd, "strcol('side') eq 'sender'");
-	CHECK(count(cwnd, "data using") == 3);
-	CHECK(count(cwnd, "retrans using") == 3);
+	CHECK(count(cwnd, "with lines") == 3);
+	CHECK(count(cwnd, "with points lt") == 3);
+	CHECK(count(cwnd, "data index") == 6);
+	CHECK_LACKS(cwnd, "timeline/cwnd.csv'");
+	CHECK_LACKS(cwnd, "filledcurves");
 	CHECK_LACKS(cwnd, "@");
 
 	CHECK_HAS(srtt, "set ylabel 'smoothed RTT (ms)'");
-	CHECK_HAS(srtt, "data using 't_s':(srtt_ms('nv', '0')) with lines lt 1 title 'nv#0'");
-	CHECK_HAS(srtt, "data using 't_s':(srtt_ms('nv', '1')) with lines lt 2 title 'nv#1'");
-	CHECK_HAS(srtt, "data using 't_s':(srtt_ms('cubic', '0')) with lines lt 3 title 'cubic#0'");
-	CHECK(count(srtt, "data using") == 3);
+	CHECK_HAS(srtt, "data = 'plots/srtt.dat'");
+	CHECK_HAS(srtt, "data index 0 using 1:2 with lines lt 1 title 'nv#0'");
+	CHECK_HAS(srtt, "data index 1 using 1:2 with lines lt 2 title 'nv#1'");
+	CHECK_HAS(srtt, "data index 2 using 1:2 with lines lt 3 title 'cubic#0'");
+	CHECK(count(srtt, "data index") == 3);
 out:
 	free(thr);
 	free(cwnd);
@@ -193,9 +202,9 @@ static void test_variations(const char *fixture)
 	CHECK(plot_run_dir(rundir, false) == 0);
 	CHECK(!exists_in(rundir, "plots/throughput.gp"));
 	s = read_in(rundir, "plots/cwnd.gp");
-	CHECK_LACKS(s, "retrans using");
+	CHECK_LACKS(s, "with points");
 	CHECK_LACKS(s, "keyentry");
-	CHECK_HAS(s, "cwnd('nv', '1')");
+	CHECK_HAS(s, "title 'nv#1'");
 	free(s);
 
 	/* Receiver-side retransmits are not marked on the sender's cwnd. One flow: no total. */
@@ -209,11 +218,11 @@ static void test_variations(const char *fixture)
 		 "0.200,nv,12.000\n");
 	CHECK(plot_run_dir(rundir, false) == 0);
 	s = read_in(rundir, "plots/cwnd.gp");
-	CHECK_LACKS(s, "retrans using");
+	CHECK_LACKS(s, "with points");
 	CHECK_LACKS(s, "keyentry");
 	free(s);
 	s = read_in(rundir, "plots/throughput.gp");
-	CHECK_HAS(s, "goodput('nv')");
+	CHECK_HAS(s, "title 'nv'");
 	CHECK_LACKS(s, "title 'total'");
 	free(s);
 
@@ -258,12 +267,12 @@ static void test_variations(const char *fixture)
 	CHECK(plot_run_dir(rundir, false) == 0);
 	s = read_in(rundir, "plots/throughput.gp");
 	CHECK_HAS(s, "set title 'it''s (run odd): goodput per flow'");
-	CHECK_HAS(s, "goodput('o''neil jr')) with lines lt 1 title 'o''neil jr'");
-	CHECK_HAS(s, "goodput('quoted')) with lines lt 2");
+	CHECK_HAS(s, "with lines lt 1 title 'o''neil jr'");
+	CHECK_HAS(s, "with lines lt 2 title 'quoted'");
 	CHECK(count(s, "with lines") == 3);
 	free(s);
 	s = read_in(rundir, "plots/cwnd.gp");
-	CHECK_HAS(s, "cwnd('a b', '0')) with lines lt 1 title 'a b#0'");
+	CHECK_HAS(s, "with lines lt 1 title 'a b#0'");
 	free(s);
 	CHECK(!exists_in(rundir, "plots/srtt.gp"));
 
@@ -279,8 +288,8 @@ static void test_variations(const char *fixture)
 	write_in(rundir, "events/retrans.csv", "");
 	CHECK(plot_run_dir(rundir, false) == -EINVAL);
 	s = read_in(rundir, "plots/cwnd.gp");
-	CHECK_HAS(s, "cwnd('nv', '0')");
-	CHECK_LACKS(s, "retrans using");
+	CHECK_HAS(s, "title 'nv#0'");
+	CHECK_LACKS(s, "with points");
 	free(s);
 
 	CHECK(plot_run_dir("/nonexistent/ccx-test-plot", false) == -ENOENT);
@@ -353,12 +362,132 @@ static void test_cut_row(const char *fixture)
 	fputs("6.100,nv,0,99999", f);
 	fclose(f);
 	CHECK(plot_run_dir(rundir, true) == 0);
-	s = read_in(rundir, "plots/cwnd.gp");
-	CHECK_HAS(s, "data every ::0::159 using 't_s':(cwnd('nv', '0'))");
+	s = read_in(rundir, "plots/cwnd.dat");
+	CHECK_LACKS(s, "99999");
 	free(s);
 	cut = gnuplot_y_max(rundir, "plots/cwnd.gp");
 	CHECK_MSG(cut == whole, "with a cut row gnuplot read a cwnd up to %g (whole rows: %g)", cut,
 		  whole);
+}
+
+/* Lines of the data block that starts with the comment `head` in a .dat file. */
+static int block_lines(const char *dat, const char *head)
+{
+	const char *p = dat ? strstr(dat, head) : NULL;
+	int n = 0;
+
+	if (!p)
+		return -1;
+	for (p = strchr(p, '\n'); p && p[1] && p[1] != '\n'; p = strchr(p + 1, '\n'))
+		n++;
+	return n;
+}
+
+/*
+ * 3 flows x 20 connections x 500 samples every 10 ms. Connection c of flow f has a cwnd of
+ * 100 (f + 1) + c + (k % 7) at sample k and an srtt of 10 + c ms, so at every sample time a
+ * flow's values are 20 consecutive numbers: median base + 9.5, 10th percentile base + 1.9,
+ * 90th base + 17.1. Flow f0's connections retransmit 30 times each, at a cwnd of 50.
+ */
+static void make_many(const char *run, const char *cfg_extra, char *rundir, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *c, *r;
+
+	snprintf(path, sizeof(path), "%s/many", tmpdir);
+	mkdir(path, 0755);
+	snprintf(rundir, size, "%s/many/%s", tmpdir, run);
+	CHECK(mkdir(rundir, 0755) == 0);
+	mkdirs(rundir);
+	snprintf(path, sizeof(path), "experiment = { name = \"many\"; duration_s = 5.0; };\n%s",
+		 cfg_extra);
+	write_in(rundir, "config.cfg", path);
+	snprintf(path, sizeof(path), "%s/timeline/cwnd.csv", rundir);
+	c = fopen(path, "w");
+	snprintf(path, sizeof(path), "%s/events/retrans.csv", rundir);
+	r = fopen(path, "w");
+	CHECK(c && r);
+	if (!c || !r)
+		return;
+	fputs("t_s,flow,conn,cwnd_pkts,ssthresh_pkts,srtt_us,packets_out,total_retrans,"
+	      "bytes_acked\n",
+	      c);
+	fputs("t_s,flow,conn,side,seq,segs,result,cwnd_pkts,ssthresh_pkts,srtt_us\n", r);
+	for (int k = 1; k <= 500; k++)
+		for (int f = 0; f < 3; f++)
+			for (int n = 0; n < 20; n++) {
+				fprintf(c, "%.3f,f%d,%d,%d,10,%d,1,0,1\n", k * 0.01, f, n,
+					100 * (f + 1) + n + k % 7, (10 + n) * 1000);
+				if (f == 0 && k % 16 == 0 && k <= 480)
+					fprintf(r, "%.6f,f0,%d,sender,1,1,0,50,10,1000\n",
+						k * 0.01 + 0.001, n);
+			}
+	fclose(c);
+	fclose(r);
+}
+
+/* Many connections: a line and band per flow, each read once from the data file; the
+ * setting plots.per_connection_max raises the threshold. With `render`, what gnuplot reads
+ * from the folders the call without it made. */
+static void test_many(bool render)
+{
+	char rundir[PATH_MAX], *s, *dat;
+	double y;
+
+	if (render)
+		goto render;
+	make_many("per-flow", "", rundir, sizeof(rundir));
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_HAS(s, "congestion window per flow'");
+	CHECK_HAS(s, "data index 0 using 1:3:4 with filledcurves lt 1");
+	CHECK_HAS(s, "data index 0 using 1:2 with lines lt 1 title 'f0 (20 connections)'");
+	CHECK_HAS(s, "data index 1 using 1:2 with lines lt 2 title 'f1 (20 connections)'");
+	CHECK_HAS(s, "data index 2 using 1:2 with lines lt 3 title 'f2 (20 connections)'");
+	CHECK_HAS(s, "data index 3 using 1:2 with points lt 1");
+	/* Each block is named once per way it is drawn: band + line per flow, one set of marks. */
+	CHECK(count(s, "data index") == 7);
+	CHECK(count(s, "with lines") == 3);
+	CHECK(count(s, "with filledcurves lt") == 3);
+	free(s);
+	dat = read_in(rundir, "plots/cwnd.dat");
+	CHECK_MSG(block_lines(dat, "# cwnd of flow f0:") == 500, "f0 has %d bins",
+		  block_lines(dat, "# cwnd of flow f0:"));
+	/* 600 retransmits, thinned to 200 evenly picked. */
+	CHECK_MSG(block_lines(dat, "# retransmits of f0") == 200, "%d marks",
+		  block_lines(dat, "# retransmits of f0"));
+	/* At t = 0.07 s (k = 7, k % 7 = 0) flow f1's 20 values are 200..219. */
+	CHECK_HAS(dat, "\n0.07 209.5 201.9 217.1 20\n");
+	free(dat);
+	s = read_in(rundir, "plots/srtt.gp");
+	CHECK(count(s, "data index") == 6);
+	CHECK(count(s, "with filledcurves lt") == 3);
+	free(s);
+
+	make_many("per-conn", "plots = { per_connection_max = 60; };\n", rundir, sizeof(rundir));
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/cwnd.gp");
+	CHECK_HAS(s, "congestion window per connection'");
+	CHECK(count(s, "with lines") == 60);
+	CHECK(count(s, "with points lt") == 20);
+	CHECK(count(s, "data index") == 80);
+	CHECK_HAS(s, "data index 59 using 1:2 with lines lt 12 title 'f2#19'");
+	CHECK_LACKS(s, "filledcurves");
+	free(s);
+	return;
+render:
+	/* What gnuplot itself reads: the highest 90th percentile, 300 + 6 + 17.1 = 323.1 for
+	 * cwnd and 10 + 17.1 ms for srtt; per connection the highest cwnd, 300 + 19 + 6. */
+	snprintf(rundir, sizeof(rundir), "%s/many/per-flow", tmpdir);
+	CHECK(plot_run_dir(rundir, true) == 0);
+	y = gnuplot_y_max(rundir, "plots/cwnd.gp");
+	CHECK_MSG(fabs(y - 323.1) < 1e-6, "cwnd y max %g", y);
+	y = gnuplot_y_max(rundir, "plots/srtt.gp");
+	CHECK_MSG(fabs(y - 27.1) < 1e-6, "srtt y max %g", y);
+	snprintf(rundir, sizeof(rundir), "%s/many/per-conn", tmpdir);
+	CHECK(plot_run_dir(rundir, true) == 0);
+	y = gnuplot_y_max(rundir, "plots/cwnd.gp");
+	CHECK_MSG(y == 325, "cwnd y max %g", y);
 }
 
 static bool have_gnuplot(void)
@@ -404,6 +533,7 @@ int main(void)
 
 	test_variations(fixture);
 	test_no_gnuplot(fixture);
+	test_many(false);
 
 	if (!have_gnuplot()) {
 		if (ccx_test_failures)
@@ -426,6 +556,7 @@ int main(void)
 	CHECK(exists_in(rundir, "plots/throughput.png"));
 
 	test_cut_row(fixture);
+	test_many(true);
 
 	/* A chart gnuplot cannot draw is an error, with what gnuplot said; the others are
 	 * still drawn. Here the PNG's path is taken by a directory. */

@@ -34,6 +34,7 @@ struct series {
 struct series_list {
 	struct series *v;
 	size_t n, cap;
+	unsigned int *slot; /* hash table of indices + 1 (0: free), twice cap entries */
 };
 
 static void series_list_free(struct series_list *l)
@@ -43,42 +44,65 @@ static void series_list_free(struct series_list *l)
 		free(l->v[i].conn);
 	}
 	free(l->v);
+	free(l->slot);
 	memset(l, 0, sizeof(*l));
 }
 
-/*
- * gnuplot 5.4 cannot select rows by a name with a comma or a double quote (strcol() stops
- * at them even in a quoted CSV field), nor by one with leading blanks (it drops them).
- */
-static bool gnuplot_can_match(const char *s)
+/* FNV-1a of flow and conn: a run's rows name hundreds of connections, too many to compare
+ * every row with every one. */
+static size_t series_hash(const char *flow, const char *conn)
 {
-	if (*s == ' ' || *s == '\t')
-		return false;
-	for (; *s; s++)
-		if (*s == ',' || *s == '"' || (unsigned char)*s < 0x20)
-			return false;
-	return true;
+	size_t h = 2166136261u;
+
+	for (const char *p = flow; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ 0x1f) * 16777619u;
+	for (const char *p = conn ? conn : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
 }
 
-/* Finds the series, or appends it: charts list series in their order of first appearance. */
-static struct series *series_get(struct series_list *l, const char *flow, const char *conn)
+static bool series_is(const struct series *s, const char *flow, const char *conn)
 {
+	return strcmp(s->flow, flow) == 0 &&
+	       (conn ? s->conn && strcmp(s->conn, conn) == 0 : !s->conn);
+}
+
+/* Finds the series, or appends it: charts list series in their order of first appearance.
+ * *added tells which. */
+static struct series *series_find(struct series_list *l, const char *flow, const char *conn,
+				  bool *added)
+{
+	size_t mask, h;
 	struct series *s;
 
-	for (size_t i = 0; i < l->n; i++) {
-		s = &l->v[i];
-		if (strcmp(s->flow, flow) == 0 && (!conn || strcmp(s->conn, conn) == 0))
-			return s;
-	}
+	*added = false;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 8;
 		struct series *p = realloc(l->v, cap * sizeof(*p));
+		unsigned int *slot = calloc(2 * cap, sizeof(*slot));
 
-		if (!p)
+		if (!p || !slot) {
+			if (p)
+				l->v = p;
+			free(slot);
 			return NULL;
+		}
 		l->v = p;
 		l->cap = cap;
+		free(l->slot);
+		l->slot = slot;
+		for (size_t i = 0; i < l->n; i++) {
+			h = series_hash(l->v[i].flow, l->v[i].conn) & (2 * cap - 1);
+			while (slot[h])
+				h = (h + 1) & (2 * cap - 1);
+			slot[h] = (unsigned int)i + 1;
+		}
 	}
+	mask = 2 * l->cap - 1;
+	for (h = series_hash(flow, conn) & mask; l->slot[h]; h = (h + 1) & mask)
+		if (series_is(&l->v[l->slot[h] - 1], flow, conn))
+			return &l->v[l->slot[h] - 1];
 	s = &l->v[l->n];
 	memset(s, 0, sizeof(*s));
 	s->flow = strdup(flow);
@@ -88,13 +112,16 @@ static struct series *series_get(struct series_list *l, const char *flow, const 
 		free(s->conn);
 		return NULL;
 	}
-	if (!gnuplot_can_match(flow) || (conn && !gnuplot_can_match(conn)))
-		log_err("warning: gnuplot cannot pick out the rows of flow \"%s\"%s%s: it will be "
-			"missing from the chart (avoid commas, double quotes and leading blanks "
-			"in flow names)",
-			flow, conn ? " connection " : "", conn ? conn : "");
-	l->n++;
+	l->slot[h] = (unsigned int)++l->n;
+	*added = true;
 	return s;
+}
+
+static struct series *series_get(struct series_list *l, const char *flow, const char *conn)
+{
+	bool added;
+
+	return series_find(l, flow, conn, &added);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -129,13 +156,6 @@ static void gp_quote_inner(FILE *f, const char *s)
 		else
 			fputc(*s, f);
 	}
-}
-
-static void gp_quote(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	gp_quote_inner(f, s);
-	fputc('\'', f);
 }
 
 /* Line type of the i-th series: the 16 styles of plots/style.gp.in, then again. */
@@ -178,6 +198,7 @@ struct chart {
 	const char *tpl;
 	char *plots;	  /* the plot command, built by the chart's function */
 	const char *dt_s; /* throughput only */
+	const char *per;  /* cwnd and srtt: a line per "connection" or per "flow ..." */
 };
 
 struct run_names {
@@ -219,8 +240,12 @@ static char *quote_dup(const char *s)
 static int write_script(const char *rundir, const struct run_names *rn, const struct chart *ch)
 {
 	const struct subst subs[] = {
-	    {"@STYLE@", ccx_plot_tpl_style},	   {"@NAME@", rn->name_q}, {"@RUN@", rn->run_q},
-	    {"@DT_S@", ch->dt_s ? ch->dt_s : "1"}, {"@PLOTS@", ch->plots},
+	    {"@STYLE@", ccx_plot_tpl_style},
+	    {"@NAME@", rn->name_q},
+	    {"@RUN@", rn->run_q},
+	    {"@DT_S@", ch->dt_s ? ch->dt_s : "1"},
+	    {"@PLOTS@", ch->plots},
+	    {"@PER@", ch->per ? ch->per : "connection"},
 	};
 	char path[PATH_MAX], tmp[PATH_MAX];
 	FILE *f;
@@ -301,137 +326,71 @@ static int read_rows(struct csv_reader *in, int (*fn)(const struct csv_reader *i
 	return r;
 }
 
-/*
- * How a script names a data file's rows: "data", or "data every ::0::N" when the file ends
- * in a row its writer was stopped in the middle of (csv_reader leaves it out, and so must
- * gnuplot, which reads the file itself; `every` counts data rows from 0).
- */
-static void data_rows(char *buf, size_t len, const char *var, const struct csv_reader *in,
-		      unsigned long whole_rows)
-{
-	if (in->cut_rows && whole_rows)
-		snprintf(buf, len, "%s every ::0::%lu", var, whole_rows - 1);
-	else /* without whole rows there is nothing of the file to plot */
-		snprintf(buf, len, "%s", var);
-}
-
-struct throughput_scan {
-	struct series_list flows;
-	struct csv_col cols[3];
-	double *t; /* the first flow's sample times */
-	size_t nt, cap_t;
-	unsigned long rows;
-	char data[48]; /* "data", with `every` when the last row was cut */
+/* A row of a CSV file, kept for the derived data files. */
+struct sample {
+	double t_s;
+	float v; /* cwnd_pkts (cwnd.csv, retrans.csv) or goodput_mbit (throughput.csv) */
+	float srtt_ms;
+	unsigned int series;
 };
-
-static int throughput_row(const struct csv_reader *in, void *arg)
-{
-	struct throughput_scan *ts = arg;
-	struct series *s = series_get(&ts->flows, csv_field(in, ts->cols[1].idx), NULL);
-	double v;
-
-	if (!s)
-		return -ENOMEM;
-	s->rows++;
-	ts->rows++;
-	if (s != ts->flows.v || !csv_field_double(in, ts->cols[0].idx, &v))
-		return 0;
-	if (ts->nt == ts->cap_t) {
-		size_t cap = ts->cap_t ? 2 * ts->cap_t : 1024;
-		double *p = realloc(ts->t, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		ts->t = p;
-		ts->cap_t = cap;
-	}
-	ts->t[ts->nt++] = v;
-	return 0;
-}
-
-/* The throughput chart from timeline/throughput.csv. Returns 1 when there is no such file. */
-static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
-{
-	struct throughput_scan ts = {.cols = {{"t_s"}, {"flow"}, {"goodput_mbit"}}};
-	struct csv_reader in;
-	struct strbuf sb;
-	int r;
-
-	r = open_results_csv(&in, rundir, "timeline/throughput.csv");
-	if (r)
-		return r;
-	r = csv_read_header(&in, ts.cols, 3);
-	if (!r)
-		r = read_rows(&in, throughput_row, &ts);
-	if (r < 0)
-		goto out;
-	data_rows(ts.data, sizeof(ts.data), "data", &in, ts.rows);
-	snprintf(dt_buf, dt_size, "%.6g", median_step(ts.t, ts.nt));
-	ch->dt_s = dt_buf;
-
-	r = sb_open(&sb);
-	if (r < 0)
-		goto out;
-	if (ts.flows.n == 0) {
-		put_no_data(sb.f, "timeline/throughput.csv");
-	} else {
-		fputs("plot \\\n", sb.f);
-		for (size_t i = 0; i < ts.flows.n; i++) {
-			fprintf(sb.f, "\t%s using 't_s':(goodput(", ts.data);
-			gp_quote(sb.f, ts.flows.v[i].flow);
-			fprintf(sb.f, ")) with lines lt %d title ", series_lt(i));
-			gp_quote(sb.f, ts.flows.v[i].flow);
-			fputs(ts.flows.n > 1 ? ", \\\n" : "\n", sb.f);
-		}
-		/* With one flow the sum is that flow again: a second line on top of it. */
-		if (ts.flows.n > 1)
-			fprintf(sb.f,
-				"\t%s using (interval(column('t_s'))):'goodput_mbit' smooth "
-				"frequency \\\n\t\twith lines lc rgb 'black' lw 2 dt (10,5) "
-				"title 'total'\n",
-				ts.data);
-	}
-	ch->plots = sb_close(&sb);
-	if (!ch->plots)
-		r = -ENOMEM;
-out:
-	free(ts.t);
-	series_list_free(&ts.flows);
-	csv_reader_close(&in);
-	return r;
-}
 
 struct conn_scan {
 	struct series_list conns;
 	struct csv_col cols[5];	 /* cwnd.csv columns */
 	struct csv_col rcols[5]; /* retrans.csv columns */
 	bool have_srtt;		 /* cwnd.csv has an srtt_us column */
-	unsigned long rows;	 /* cwnd.csv rows */
-	unsigned long retrans;	 /* sender retransmits in retrans.csv */
-	unsigned long rrows;	 /* retrans.csv rows, both sides */
-	char data[48];		 /* cwnd.csv rows as the script names them (data_rows) */
-	char rdata[48];		 /* retrans.csv rows */
+	struct sample *rows;	 /* cwnd.csv rows, whole ones only (the reader drops a cut one) */
+	size_t nrows, cap_rows;
+	struct sample *retx; /* the sender's retransmits (srtt_ms unused) */
+	size_t nretx, cap_retx;
+	int per_conn_max; /* above this many connections, one line per flow */
+	bool per_flow;
 };
+
+static int push_sample(struct sample **v, size_t *n, size_t *cap, const struct sample *s)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 4096;
+		struct sample *p = realloc(*v, c * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *s;
+	return 0;
+}
 
 static int cwnd_row(const struct csv_reader *in, void *arg)
 {
 	struct conn_scan *cs = arg;
+	struct sample smp = {0};
 	struct series *s;
+	double v;
 
 	s = series_get(&cs->conns, csv_field(in, cs->cols[1].idx), csv_field(in, cs->cols[2].idx));
 	if (!s)
 		return -ENOMEM;
 	s->rows++;
-	cs->rows++;
-	return 0;
+	smp.series = (unsigned int)(s - cs->conns.v);
+	if (!csv_field_double(in, cs->cols[0].idx, &smp.t_s))
+		return 0; /* gnuplot skipped such rows too */
+	smp.v = csv_field_double(in, cs->cols[3].idx, &v) ? (float)v : NAN;
+	/* Before its first RTT sample the kernel reports 0: not a measurement. */
+	smp.srtt_ms = cs->have_srtt && csv_field_double(in, cs->cols[4].idx, &v) && v > 0
+			  ? (float)(v / 1000.0)
+			  : NAN;
+	return push_sample(&cs->rows, &cs->nrows, &cs->cap_rows, &smp);
 }
 
 static int retrans_row(const struct csv_reader *in, void *arg)
 {
 	struct conn_scan *cs = arg;
+	struct sample smp = {.srtt_ms = NAN};
 	struct series *s;
+	double v;
 
-	cs->rrows++;
 	/* The receiver's retransmits (its SYN-ACKs, say) are not on the sender's cwnd. */
 	if (strcmp(csv_field(in, cs->rcols[3].idx), "sender") != 0)
 		return 0;
@@ -440,12 +399,16 @@ static int retrans_row(const struct csv_reader *in, void *arg)
 	if (!s)
 		return -ENOMEM;
 	s->retrans++;
-	cs->retrans++;
-	return 0;
+	smp.series = (unsigned int)(s - cs->conns.v);
+	if (!csv_field_double(in, cs->rcols[0].idx, &smp.t_s) ||
+	    !csv_field_double(in, cs->rcols[4].idx, &v))
+		return 0;
+	smp.v = (float)v;
+	return push_sample(&cs->retx, &cs->nretx, &cs->cap_retx, &smp);
 }
 
-/* Counts the sender retransmits of events/retrans.csv per connection. Returns 1 without
- * the file, or -errno with no marks counted. */
+/* Reads the sender retransmits of events/retrans.csv. Returns 1 without the file, or
+ * -errno with no marks kept. */
 static int scan_retrans(const char *rundir, struct conn_scan *cs)
 {
 	struct csv_reader in;
@@ -457,85 +420,416 @@ static int scan_retrans(const char *rundir, struct conn_scan *cs)
 	r = csv_read_header(&in, cs->rcols, 5);
 	if (!r)
 		r = read_rows(&in, retrans_row, cs);
-	data_rows(cs->rdata, sizeof(cs->rdata), "retrans", &in, cs->rrows);
 	if (r < 0) {
 		for (size_t i = 0; i < cs->conns.n; i++)
 			cs->conns.v[i].retrans = 0;
-		cs->retrans = 0;
+		cs->nretx = 0;
 	}
 	csv_reader_close(&in);
 	return r;
 }
 
-/* One line per connection that has cwnd.csv rows, drawn by the script's function `fn`. */
-static void plot_conn_line(FILE *f, const char **sep, const struct conn_scan *cs, size_t i,
-			   const char *fn)
-{
-	const struct series *s = &cs->conns.v[i];
+/*
+ * A derived data file, plots/<chart>.dat: one gnuplot data block per series (blocks apart
+ * by two blank lines, `index N` picks one), so the script reads each row once whatever the
+ * number of series, where selecting rows of the CSV read it once per series.
+ */
+struct datfile {
+	FILE *f;
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int blocks;
+};
 
-	fprintf(f, "%s\t%s using 't_s':(%s(", *sep, cs->data, fn);
-	gp_quote(f, s->flow);
-	fputs(", ", f);
-	gp_quote(f, s->conn);
-	fprintf(f, ")) with lines lt %d title '", series_lt(i));
-	gp_quote_inner(f, s->flow);
-	fputc('#', f);
-	gp_quote_inner(f, s->conn);
-	fputc('\'', f);
-	*sep = ", \\\n";
+static int dat_open(struct datfile *d, const char *rundir, const char *chart)
+{
+	memset(d, 0, sizeof(*d));
+	if (snprintf(d->path, sizeof(d->path), "%s/plots/%s.dat", rundir, chart) >=
+		(int)sizeof(d->path) ||
+	    snprintf(d->tmp, sizeof(d->tmp), "%s.tmp", d->path) >= (int)sizeof(d->tmp))
+		return -ENAMETOOLONG;
+	d->f = fopen(d->tmp, "we");
+	if (!d->f)
+		return log_err_errno(-errno, "create %s", d->tmp);
+	return 0;
 }
 
-static char *cwnd_plots(const struct conn_scan *cs)
+/* Writes a name into a comment line, which a line end in it would end. */
+static void put_comment_name(FILE *f, const char *s)
 {
-	const char *sep = "plot \\\n";
-	struct strbuf sb;
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+}
 
-	if (sb_open(&sb) < 0)
-		return NULL;
-	if (cs->rows == 0 && cs->retrans == 0) {
-		put_no_data(sb.f, "timeline/cwnd.csv");
-		return sb_close(&sb);
+/* Starts a block with a comment naming it; returns its index. */
+static int dat_block(struct datfile *d, const char *what, const char *flow, const char *conn)
+{
+	fprintf(d->f, "%s# %s", d->blocks ? "\n\n" : "", what);
+	if (flow) {
+		fputc(' ', d->f);
+		put_comment_name(d->f, flow);
 	}
-	for (size_t i = 0; i < cs->conns.n; i++) {
-		const struct series *s = &cs->conns.v[i];
+	if (conn) {
+		fputc('#', d->f);
+		put_comment_name(d->f, conn);
+	}
+	fputc('\n', d->f);
+	return d->blocks++;
+}
 
-		/* A connection seen only in retrans.csv gets its marks but no line. */
-		if (s->rows)
-			plot_conn_line(sb.f, &sep, cs, i, "cwnd");
-		if (!s->retrans)
+/* Renames the file into place (a reader sees it whole or not at all), or removes it. */
+static int dat_close(struct datfile *d, int r)
+{
+	if (!d->f)
+		return r;
+	if (!r && fflush(d->f) != 0)
+		r = -errno;
+	else if (!r && ferror(d->f))
+		r = -EIO;
+	if (fclose(d->f) != 0 && !r)
+		r = -errno;
+	d->f = NULL;
+	if (!r && rename(d->tmp, d->path) != 0)
+		r = -errno;
+	if (r) {
+		unlink(d->tmp);
+		return log_err_errno(r, "write %s", d->path);
+	}
+	return 0;
+}
+
+static float sample_value(const struct sample *s, bool srtt)
+{
+	return srtt ? s->srtt_ms : s->v;
+}
+
+/* Sorts samples by series, keeping their order of time within a series (a stable
+ * counting sort): each series' rows then form one block. `first` gets nseries + 1 offsets. */
+static int group_by(const struct sample *v, size_t n, size_t nkeys, const unsigned int *key_of,
+		    struct sample **out, size_t **first)
+{
+	size_t *pos = calloc(nkeys + 1, sizeof(*pos));
+	struct sample *o = malloc((n ? n : 1) * sizeof(*o));
+
+	if (!pos || !o) {
+		free(pos);
+		free(o);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		pos[key_of[v[i].series] + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		pos[k + 1] += pos[k];
+	*first = malloc((nkeys + 1) * sizeof(**first));
+	if (!*first) {
+		free(pos);
+		free(o);
+		return -ENOMEM;
+	}
+	memcpy(*first, pos, (nkeys + 1) * sizeof(*pos));
+	for (size_t i = 0; i < n; i++)
+		o[pos[key_of[v[i].series]]++] = v[i];
+	free(pos);
+	*out = o;
+	return 0;
+}
+
+/* Linear-interpolated quantile of sorted values. */
+static double quantile(const float *v, size_t n, double p)
+{
+	double pos = p * (double)(n - 1);
+	size_t lo = (size_t)pos;
+
+	if (lo + 1 >= n)
+		return v[n - 1];
+	return v[lo] + (v[lo + 1] - v[lo]) * (pos - (double)lo);
+}
+
+struct binned {
+	long long bin;
+	float v;
+};
+
+static int cmp_binned(const void *a, const void *b)
+{
+	const struct binned *x = a, *y = b;
+
+	if (x->bin != y->bin)
+		return (x->bin > y->bin) - (x->bin < y->bin);
+	return (x->v > y->v) - (x->v < y->v);
+}
+
+/* Writes a flow's block: per bin of dt_s, "t median p10 p90 connections". Returns the
+ * number of lines written, or -ENOMEM. */
+static long flow_bins(FILE *f, const struct sample *v, size_t n, bool srtt, double dt_s)
+{
+	struct binned *b = malloc((n ? n : 1) * sizeof(*b));
+	float *vals = malloc((n ? n : 1) * sizeof(*vals));
+	size_t m = 0;
+	long lines = 0;
+
+	if (!b || !vals) {
+		free(b);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		float x = sample_value(&v[i], srtt);
+
+		if (isnan(x))
 			continue;
-		fprintf(sb.f, "%s\t%s using 't_s':(retx(", sep, cs->rdata);
-		gp_quote(sb.f, s->flow);
-		fputs(", ", sb.f);
-		gp_quote(sb.f, s->conn);
-		fprintf(sb.f, ")) with points lt %d pt 7 ps 1.2 notitle", series_lt(i));
+		b[m].bin = llround(v[i].t_s / dt_s);
+		b[m++].v = x;
+	}
+	qsort(b, m, sizeof(*b), cmp_binned);
+	for (size_t i = 0; i < m;) {
+		size_t j = i, k = 0;
+
+		while (j < m && b[j].bin == b[i].bin)
+			vals[k++] = b[j++].v;
+		fprintf(f, "%.6g %.6g %.6g %.6g %zu\n", (double)b[i].bin * dt_s,
+			quantile(vals, k, 0.5), quantile(vals, k, 0.1), quantile(vals, k, 0.9), k);
+		lines++;
+		i = j;
+	}
+	free(b);
+	free(vals);
+	return lines;
+}
+
+/* At most this many retransmit marks per flow: more only blot the line out. */
+#define RETX_MARKS_PER_FLOW 200
+
+/* The names of the flows, in order of appearance, and each connection's flow. */
+struct flow_map {
+	struct series_list flows;
+	unsigned int *flow_of; /* per connection series */
+	unsigned int *ident;   /* series i -> i */
+	size_t *conns;	       /* connections with rows, per flow */
+};
+
+static void flow_map_free(struct flow_map *fm)
+{
+	series_list_free(&fm->flows);
+	free(fm->flow_of);
+	free(fm->ident);
+	free(fm->conns);
+}
+
+static int flow_map_build(const struct conn_scan *cs, struct flow_map *fm)
+{
+	size_t n = cs->conns.n;
+
+	memset(fm, 0, sizeof(*fm));
+	fm->flow_of = malloc((n ? n : 1) * sizeof(*fm->flow_of));
+	fm->ident = malloc((n ? n : 1) * sizeof(*fm->ident));
+	fm->conns = calloc(n ? n : 1, sizeof(*fm->conns));
+	if (!fm->flow_of || !fm->ident || !fm->conns)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct series *f = series_get(&fm->flows, cs->conns.v[i].flow, NULL);
+
+		if (!f)
+			return -ENOMEM;
+		fm->flow_of[i] = (unsigned int)(f - fm->flows.v);
+		fm->ident[i] = (unsigned int)i;
+		if (cs->conns.v[i].rows)
+			fm->conns[fm->flow_of[i]]++;
+	}
+	return 0;
+}
+
+/*
+ * Writes plots/<chart>.dat and the plot command for the cwnd chart (srtt false) or the srtt
+ * chart. Up to per_conn_max connections: a line per connection. Above: per flow, the median
+ * over its connections at each sample time (on a grid of the median sample interval) with
+ * a 10th-90th percentile band.
+ */
+static int conn_chart(const char *rundir, const struct conn_scan *cs, bool srtt, char **plots)
+{
+	const char *chart = srtt ? "srtt" : "cwnd";
+	const char *sep = "plot \\\n";
+	struct sample *by = NULL, *rby = NULL;
+	size_t *first = NULL, *rfirst = NULL, nkeys;
+	const unsigned int *key_of;
+	struct flow_map fm;
+	struct datfile d = {0};
+	struct strbuf sb = {0};
+	bool per_flow, marks = false;
+	double dt_s = 1.0;
+	int r;
+
+	*plots = NULL;
+	per_flow = cs->per_flow;
+	r = flow_map_build(cs, &fm);
+	if (r < 0)
+		goto out;
+	key_of = per_flow ? fm.flow_of : fm.ident;
+	nkeys = per_flow ? fm.flows.n : cs->conns.n;
+	r = group_by(cs->rows, cs->nrows, nkeys, key_of, &by, &first);
+	if (!r && !srtt)
+		r = group_by(cs->retx, cs->nretx, nkeys, key_of, &rby, &rfirst);
+	if (r < 0)
+		goto out;
+	if (per_flow) {
+		/* The grid: the median sample interval of the first connection. */
+		size_t n0 = 0;
+		double *t = malloc((cs->nrows ? cs->nrows : 1) * sizeof(*t));
+
+		if (!t) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < cs->nrows; i++)
+			if (cs->rows[i].series == 0)
+				t[n0++] = cs->rows[i].t_s;
+		dt_s = median_step(t, n0);
+		free(t);
+	}
+	r = sb_open(&sb);
+	if (r < 0)
+		goto out;
+	r = dat_open(&d, rundir, chart);
+	if (r < 0)
+		goto out;
+
+	for (size_t k = 0; k < nkeys; k++) {
+		const struct series *s = per_flow ? &fm.flows.v[k] : &cs->conns.v[k];
+		size_t n = first[k + 1] - first[k];
+		int blk;
+
+		if (!per_flow) {
+			size_t m = 0;
+
+			for (size_t i = first[k]; i < first[k + 1]; i++)
+				m += !isnan(sample_value(&by[i], srtt));
+			if (!m)
+				continue; /* a connection seen only in retrans.csv, or no RTT yet */
+			blk = dat_block(&d, chart, s->flow, s->conn);
+			for (size_t i = first[k]; i < first[k + 1]; i++)
+				if (!isnan(sample_value(&by[i], srtt)))
+					fprintf(d.f, "%.6f %.6g\n", by[i].t_s,
+						(double)sample_value(&by[i], srtt));
+			fprintf(sb.f, "%s\tdata index %d using 1:2 with lines lt %d title '", sep,
+				blk, series_lt(k));
+			gp_quote_inner(sb.f, s->flow);
+			fputc('#', sb.f);
+			gp_quote_inner(sb.f, s->conn);
+			fputc('\'', sb.f);
+		} else {
+			long lines;
+
+			blk = d.blocks;
+			fprintf(d.f, "%s# %s of flow ", d.blocks ? "\n\n" : "", chart);
+			put_comment_name(d.f, s->flow);
+			fputs(": t median p10 p90 connections\n", d.f);
+			lines = flow_bins(d.f, by + first[k], n, srtt, dt_s);
+			if (lines < 0) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (lines == 0) {
+				/* An empty block would still take an index: leave it a comment. */
+				continue;
+			}
+			d.blocks++;
+			fprintf(sb.f,
+				"%s\tdata index %d using 1:3:4 with filledcurves lt %d "
+				"fs transparent solid 0.2 noborder notitle, \\\n",
+				sep, blk, series_lt(k));
+			fprintf(sb.f, "\tdata index %d using 1:2 with lines lt %d title '", blk,
+				series_lt(k));
+			gp_quote_inner(sb.f, s->flow);
+			fprintf(sb.f, " (%zu connections)'", fm.conns[k]);
+		}
 		sep = ", \\\n";
 	}
-	if (cs->retrans)
+	/* The retransmits, each on the cwnd it had when it happened; per flow evenly thinned. */
+	for (size_t k = 0; !srtt && k < nkeys; k++) {
+		const struct series *s = per_flow ? &fm.flows.v[k] : &cs->conns.v[k];
+		size_t n = rfirst[k + 1] - rfirst[k], keep = n;
+		int blk;
+
+		if (!n)
+			continue;
+		if (per_flow && keep > RETX_MARKS_PER_FLOW)
+			keep = RETX_MARKS_PER_FLOW;
+		blk = dat_block(&d, "retransmits of", s->flow, per_flow ? NULL : s->conn);
+		for (size_t j = 0; j < keep; j++) {
+			const struct sample *x = &rby[rfirst[k] + j * n / keep];
+
+			fprintf(d.f, "%.6f %.6g\n", x->t_s, (double)x->v);
+		}
+		fprintf(sb.f, "%s\tdata index %d using 1:2 with points lt %d pt 7 ps %s notitle",
+			sep, blk, series_lt(k), per_flow ? "0.6" : "1.2");
+		sep = ", \\\n";
+		marks = true;
+	}
+	if (d.blocks == 0) {
+		/* Nothing to draw: the script says so, and there is no data file. */
+		fclose(sb.f);
+		free(sb.buf);
+		r = sb_open(&sb);
+		if (r < 0)
+			goto out;
+		put_no_data(sb.f, "timeline/cwnd.csv");
+		fclose(d.f);
+		d.f = NULL;
+		unlink(d.tmp);
+		*plots = sb_close(&sb);
+		sb.f = NULL;
+		r = *plots ? 0 : -ENOMEM;
+		goto out;
+	}
+	if (per_flow)
 		fprintf(sb.f,
-			"%s\tkeyentry with points pt 7 ps 1.2 lc rgb 'black' "
-			"title 'retransmit'",
+			"%s\tkeyentry with filledcurves fc rgb '#BBBBBB' fs solid noborder "
+			"title 'p10-p90'",
 			sep);
+	if (marks)
+		fprintf(sb.f, "%s\tkeyentry with points pt 7 ps 1.2 lc rgb 'black' title '%s'", sep,
+			per_flow ? "retransmit (some)" : "retransmit");
 	fputc('\n', sb.f);
-	return sb_close(&sb);
+	r = dat_close(&d, 0);
+	*plots = sb_close(&sb);
+	sb.f = NULL;
+	if (!r && !*plots)
+		r = -ENOMEM;
+out:
+	if (d.f)
+		dat_close(&d, r ? r : -EIO);
+	if (sb.f) {
+		fclose(sb.f);
+		free(sb.buf);
+	}
+	if (r < 0) {
+		free(*plots);
+		*plots = NULL;
+	}
+	free(by);
+	free(rby);
+	free(first);
+	free(rfirst);
+	flow_map_free(&fm);
+	return r;
 }
 
-static char *srtt_plots(const struct conn_scan *cs)
-{
-	const char *sep = "plot \\\n";
-	struct strbuf sb;
+/* The setting plots.per_connection_max of the saved config.cfg (docs/config.md). */
+#define PER_CONNECTION_MAX_DEFAULT 8
 
-	if (sb_open(&sb) < 0)
-		return NULL;
-	if (cs->rows == 0) {
-		put_no_data(sb.f, "timeline/cwnd.csv");
-		return sb_close(&sb);
-	}
-	for (size_t i = 0; i < cs->conns.n; i++)
-		if (cs->conns.v[i].rows)
-			plot_conn_line(sb.f, &sep, cs, i, "srtt_ms");
-	fputc('\n', sb.f);
-	return sb_close(&sb);
+static int read_per_conn_max(const char *rundir)
+{
+	char path[PATH_MAX];
+	int v = PER_CONNECTION_MAX_DEFAULT;
+	config_t cfg;
+
+	if (snprintf(path, sizeof(path), "%s/config.cfg", rundir) >= (int)sizeof(path))
+		return v;
+	config_init(&cfg);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE ||
+	    config_lookup_int(&cfg, "plots.per_connection_max", &v) != CONFIG_TRUE || v < 1)
+		v = PER_CONNECTION_MAX_DEFAULT;
+	config_destroy(&cfg);
+	return v;
 }
 
 /*
@@ -550,8 +844,10 @@ static int chart_cwnd(const char *rundir, struct chart *cwnd, struct chart *srtt
 	    .rcols = {{"t_s"}, {"flow"}, {"conn"}, {"side"}, {"cwnd_pkts"}},
 	};
 	struct csv_reader in;
+	size_t nconns = 0;
 	int r, rr;
 
+	cs.per_conn_max = read_per_conn_max(rundir);
 	r = open_results_csv(&in, rundir, "timeline/cwnd.csv");
 	if (r)
 		return r;
@@ -559,7 +855,6 @@ static int chart_cwnd(const char *rundir, struct chart *cwnd, struct chart *srtt
 	cs.have_srtt = cs.cols[4].idx >= 0;
 	if (!r)
 		r = read_rows(&in, cwnd_row, &cs);
-	data_rows(cs.data, sizeof(cs.data), "data", &in, cs.rows);
 	csv_reader_close(&in);
 	if (r < 0)
 		goto out;
@@ -570,15 +865,178 @@ static int chart_cwnd(const char *rundir, struct chart *cwnd, struct chart *srtt
 	else if (rr < 0)
 		r = rr;
 
-	cwnd->plots = cwnd_plots(&cs);
-	if (cs.have_srtt)
-		srtt->plots = srtt_plots(&cs);
-	else
+	for (size_t i = 0; i < cs.conns.n; i++)
+		nconns += cs.conns.v[i].rows > 0;
+	cs.per_flow = nconns > (size_t)cs.per_conn_max;
+	if (cs.per_flow)
+		log_info("%s: %zu connections, more than plots.per_connection_max = %d: cwnd and "
+			 "srtt drawn per flow",
+			 rundir, nconns, cs.per_conn_max);
+	cwnd->per = srtt->per = cs.per_flow ? "flow" : "connection";
+	rr = conn_chart(rundir, &cs, false, &cwnd->plots);
+	if (!rr && cs.have_srtt)
+		rr = conn_chart(rundir, &cs, true, &srtt->plots);
+	else if (!cs.have_srtt)
 		log_info("%s: timeline/cwnd.csv has no srtt_us, no srtt chart", rundir);
-	if (!cwnd->plots || (cs.have_srtt && !srtt->plots))
+	if (rr < 0)
+		r = rr;
+out:
+	free(cs.rows);
+	free(cs.retx);
+	series_list_free(&cs.conns);
+	return r;
+}
+
+struct throughput_scan {
+	struct series_list flows;
+	struct csv_col cols[3];
+	struct sample *rows; /* goodput_mbit in .v */
+	size_t nrows, cap_rows;
+};
+
+static int throughput_row(const struct csv_reader *in, void *arg)
+{
+	struct throughput_scan *ts = arg;
+	struct series *s = series_get(&ts->flows, csv_field(in, ts->cols[1].idx), NULL);
+	struct sample smp = {.srtt_ms = NAN};
+	double v;
+
+	if (!s)
+		return -ENOMEM;
+	s->rows++;
+	smp.series = (unsigned int)(s - ts->flows.v);
+	/* gnuplot skipped a row without a number in either */
+	if (!csv_field_double(in, ts->cols[0].idx, &smp.t_s) ||
+	    !csv_field_double(in, ts->cols[2].idx, &v))
+		return 0;
+	smp.v = (float)v;
+	return push_sample(&ts->rows, &ts->nrows, &ts->cap_rows, &smp);
+}
+
+/* The sum of all flows' goodput per sample interval: times go on a grid of dt_s (the median
+ * sample interval) so that small timer jitter does not split one interval's rows. */
+static int write_total(FILE *f, const struct sample *v, size_t n, double dt_s)
+{
+	struct binned *b = malloc((n ? n : 1) * sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		b[i].bin = llround(v[i].t_s / dt_s);
+		b[i].v = v[i].v;
+	}
+	qsort(b, n, sizeof(*b), cmp_binned);
+	for (size_t i = 0; i < n;) {
+		double sum = 0;
+		size_t j;
+
+		for (j = i; j < n && b[j].bin == b[i].bin; j++)
+			sum += b[j].v;
+		fprintf(f, "%.6g %.6g\n", (double)b[i].bin * dt_s, sum);
+		i = j;
+	}
+	free(b);
+	return 0;
+}
+
+/* The throughput chart from timeline/throughput.csv, through plots/throughput.dat (a block
+ * per flow and one of the total). Returns 1 when there is no such file. */
+static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
+{
+	struct throughput_scan ts = {.cols = {{"t_s"}, {"flow"}, {"goodput_mbit"}}};
+	struct sample *by = NULL;
+	unsigned int *ident = NULL;
+	size_t *first = NULL, n0 = 0;
+	struct datfile d = {0};
+	struct csv_reader in;
+	struct strbuf sb = {0};
+	double *t = NULL, dt_s;
+	const char *sep = "plot \\\n";
+	int r;
+
+	r = open_results_csv(&in, rundir, "timeline/throughput.csv");
+	if (r)
+		return r;
+	r = csv_read_header(&in, ts.cols, 3);
+	if (!r)
+		r = read_rows(&in, throughput_row, &ts);
+	csv_reader_close(&in);
+	if (r < 0)
+		goto out;
+	t = malloc((ts.nrows ? ts.nrows : 1) * sizeof(*t));
+	ident = malloc((ts.flows.n ? ts.flows.n : 1) * sizeof(*ident));
+	if (!t || !ident) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ts.nrows; i++)
+		if (ts.rows[i].series == 0)
+			t[n0++] = ts.rows[i].t_s;
+	dt_s = median_step(t, n0);
+	snprintf(dt_buf, dt_size, "%.6g", dt_s);
+	ch->dt_s = dt_buf;
+	for (size_t i = 0; i < ts.flows.n; i++)
+		ident[i] = (unsigned int)i;
+	r = group_by(ts.rows, ts.nrows, ts.flows.n, ident, &by, &first);
+	if (!r)
+		r = sb_open(&sb);
+	if (r < 0)
+		goto out;
+	if (ts.nrows == 0) {
+		put_no_data(sb.f, "timeline/throughput.csv");
+		goto done;
+	}
+	r = dat_open(&d, rundir, "throughput");
+	if (r < 0)
+		goto out;
+	for (size_t k = 0; k < ts.flows.n; k++) {
+		int blk;
+
+		if (first[k + 1] == first[k])
+			continue;
+		blk = dat_block(&d, "goodput of", ts.flows.v[k].flow, NULL);
+		for (size_t i = first[k]; i < first[k + 1]; i++)
+			fprintf(d.f, "%.6f %.6g\n", by[i].t_s, (double)by[i].v);
+		fprintf(sb.f, "%s\tdata index %d using 1:2 with lines lt %d title '", sep, blk,
+			series_lt(k));
+		gp_quote_inner(sb.f, ts.flows.v[k].flow);
+		fputc('\'', sb.f);
+		sep = ", \\\n";
+	}
+	/* With one flow the sum is that flow again: a second line on top of it. */
+	if (d.blocks > 1) {
+		int blk = dat_block(&d, "total of all flows", NULL, NULL);
+
+		r = write_total(d.f, ts.rows, ts.nrows, dt_s);
+		if (r < 0)
+			goto out;
+		fprintf(sb.f,
+			"%s\tdata index %d using 1:2 with lines lc rgb 'black' lw 2 dt (10,5) "
+			"title 'total'",
+			sep, blk);
+	}
+	fputc('\n', sb.f);
+	r = dat_close(&d, 0);
+	if (r < 0)
+		goto out;
+done:
+	ch->plots = sb_close(&sb);
+	sb.f = NULL;
+	if (!ch->plots)
 		r = -ENOMEM;
 out:
-	series_list_free(&cs.conns);
+	if (d.f)
+		dat_close(&d, r ? r : -EIO);
+	if (sb.f) {
+		fclose(sb.f);
+		free(sb.buf);
+	}
+	free(t);
+	free(ident);
+	free(by);
+	free(first);
+	free(ts.rows);
+	series_list_free(&ts.flows);
 	return r;
 }
 

@@ -34,12 +34,13 @@
 #endif
 
 static const char *const top_keys[] = {"experiment", "link",  "flows", "collect",
-				       "hosts",	     "sweep", NULL};
+				       "hosts",	     "sweep", "plots", NULL};
 static const char *const experiment_keys[] = {"name", "duration_s", "seed", "repeat", NULL};
 static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
 					"start_s", "stop_s", "sockops", NULL};
 static const char *const knob_group_keys[] = {"value", "side", NULL};
 static const char *const collect_keys[] = {"sample_interval_ms", "rtt_samples", "ringbuf_kb", NULL};
+static const char *const plots_keys[] = {"per_connection_max", NULL};
 
 /* The `side` of a knob's group form, and the sockets it stands for. */
 static const struct {
@@ -402,6 +403,23 @@ static int load_collect(struct loader *ld, const config_setting_t *root, struct 
 	return 0;
 }
 
+/* Checked here so a typo fails before the run; `ccexp plot` reads it from the saved config. */
+static int check_plots(struct loader *ld, const config_setting_t *root)
+{
+	config_setting_t *g, *s;
+	long long v;
+	int r;
+
+	r = get_group(ld, root, "plots", false, &g);
+	if (r <= 0)
+		return r;
+	r = check_members(ld, g, plots_keys);
+	if (r < 0)
+		return r;
+	r = get_int(ld, g, "per_connection_max", false, 1, 1000, &v, &s);
+	return r < 0 ? r : 0;
+}
+
 static void experiment_defaults(struct experiment *exp)
 {
 	int i;
@@ -454,6 +472,8 @@ static int load(struct loader *ld, struct experiment *exp)
 		r = load_collect(ld, root, exp);
 	if (!r)
 		r = load_hosts(ld, root, exp);
+	if (!r)
+		r = check_plots(ld, root);
 	if (!r)
 		r = load_sweep(ld, root, exp);
 out:
