@@ -10,14 +10,16 @@ tmp=$(mktemp -d /tmp/ccx-test-quickstart-XXXXXX)
 out=$tmp/out
 cfg=$CCX_SOURCE_DIR/configs/examples/quickstart.cfg
 
+t_start=$(date +%s.%N)
 "$CCEXP" run -o "$out" "$cfg" >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
+t_end=$(date +%s.%N)
 cat "$tmp/stdout" "$tmp/stderr"
 check "ccexp run exits 0" [ "$rc" = 0 ]
 prefix=$(run_prefix "$out")
 check "run prefix is ccx + 6 hex digits" bash -c "[[ '$prefix' =~ ^ccx[0-9a-f]{6}$ ]]"
 
-python3 - "$out" <<'PY'
+python3 - "$out" "$t_start" "$t_end" <<'PY'
 import csv, json, os, socket, sys
 
 out = sys.argv[1]
@@ -45,6 +47,25 @@ check("meta.json records the sender's sysctls",
 for ev, c in meta["events"].items():
     check(f"{ev}: every event seen in BPF has a row",
           c["seen_in_bpf"] == c["received"] == c["rows"] and c["ringbuf_drops"] == 0, c)
+
+# Where the wall time beyond duration_s went, against the clock this script read around
+# the run (which also holds the process's start and exit: 50 ms of slack, or 10%).
+over = meta.get("overhead_s") or {}
+parts = ("setup", "flows_over_duration", "teardown", "charts")
+check("meta.json splits the overhead into setup, flows, teardown, charts",
+      all(isinstance(over.get(k), (int, float)) for k in parts + ("total_over_duration",)), over)
+if all(isinstance(over.get(k), (int, float)) for k in parts + ("total_over_duration",)):
+    wall_over = float(sys.argv[3]) - float(sys.argv[2]) - meta["duration_s"]
+    check("the overhead's parts are not negative (but flows may end a hair early)",
+          min(over[k] for k in ("setup", "teardown", "charts")) >= 0 and
+          over["flows_over_duration"] > -0.05, over)
+    check("the overhead's parts add up to its total",
+          abs(sum(over[k] for k in parts) - over["total_over_duration"]) <= 0.005, over)
+    check("the overhead is the wall time beyond duration_s",
+          -0.005 <= wall_over - over["total_over_duration"] <= max(0.05, 0.1 * wall_over),
+          f"wall {wall_over:.3f} s over, meta.json {over['total_over_duration']} s")
+    check("setup covers at least the 100 ms from the receivers listening to t0",
+          over["setup"] >= 0.1, over)
 
 flows = rows("flows.csv")
 check("flows.csv has one row per connection", [r["flow"] for r in flows] == ["a", "b"],

@@ -1,14 +1,18 @@
-/* rtnetlink through libmnl: qdiscs on a device of a named network namespace, and their
- * statistics, with the kernel's own error message (extack) handed back for the log. */
+/* rtnetlink through libmnl: veth pairs, addresses, routes and neighbours for a run's
+ * namespaces, qdiscs on a device of a named network namespace and their statistics, with the
+ * kernel's own error message (extack) handed back for the log. */
 #include "kernel/netlink.h"
 #include "core/log.h"
 #include "kernel/sys.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/gen_stats.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/veth.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <math.h>
@@ -238,6 +242,171 @@ int netlink_ifindex(struct netlink *nl, const char *ifname, char *err, size_t er
 		return -ENODEV;
 	}
 	return index;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static int parse_ipv4(const char *s, struct in_addr *a, char *err, size_t errlen)
+{
+	if (inet_pton(AF_INET, s, a) == 1)
+		return 0;
+	snprintf(err, errlen, "not an IPv4 address: %s", s);
+	return -EINVAL;
+}
+
+/* The attributes of one veth end: in the request's own ifinfomsg for the first, inside
+ * VETH_INFO_PEER for the second. */
+static int put_veth_end(struct nlmsghdr *nlh, const struct netlink_veth_end *e, uint32_t gso_segs,
+			char *err, size_t errlen)
+{
+	uint8_t mac[6];
+
+	if (parse_mac(e->mac, mac) < 0) {
+		snprintf(err, errlen, "not a MAC address: %s", e->mac);
+		return -EINVAL;
+	}
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, e->ifname);
+	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)e->netns_fd);
+	if (gso_segs)
+		mnl_attr_put_u32(nlh, IFLA_GSO_MAX_SEGS, gso_segs);
+	return 0;
+}
+
+int netlink_veth_add(struct netlink *nl, const struct netlink_veth_end *a,
+		     const struct netlink_veth_end *b, uint32_t gso_max_segs, char *err,
+		     size_t errlen)
+{
+	char buf[1024];
+	struct nlmsghdr *nlh =
+	    new_request(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ++nl->seq);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *info, *data, *peer;
+	struct ifinfomsg *pifi;
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	r = put_veth_end(nlh, a, gso_max_segs, err, errlen);
+	if (r < 0)
+		return r;
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	r = put_veth_end(nlh, b, gso_max_segs, err, errlen);
+	if (r < 0)
+		return r;
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return talk(nl, nlh, NULL, NULL, err, errlen);
+}
+
+int netlink_link_up(struct netlink *nl, int ifindex, char *err, size_t errlen)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = new_request(buf, RTM_NEWLINK, NLM_F_ACK, ++nl->seq);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return talk(nl, nlh, NULL, NULL, err, errlen);
+}
+
+int netlink_addr_add(struct netlink *nl, int ifindex, const char *addr, int plen, char *err,
+		     size_t errlen)
+{
+	char buf[256];
+	struct nlmsghdr *nlh =
+	    new_request(buf, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ++nl->seq);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct in_addr a;
+	int r;
+
+	r = parse_ipv4(addr, &a, err, errlen);
+	if (r < 0)
+		return r;
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (uint8_t)plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)ifindex;
+	/* As ip(8) sends it: local and peer address the same on a broadcast link. */
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a), &a);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a), &a);
+	return talk(nl, nlh, NULL, NULL, err, errlen);
+}
+
+int netlink_route_add(struct netlink *nl, const char *dst, int plen, const char *gw, int oif,
+		      char *err, size_t errlen)
+{
+	char buf[256];
+	struct nlmsghdr *nlh =
+	    new_request(buf, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ++nl->seq);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct in_addr d, g;
+	int r;
+
+	r = parse_ipv4(dst, &d, err, errlen);
+	if (!r && gw && gw[0])
+		r = parse_ipv4(gw, &g, err, errlen);
+	if (r < 0)
+		return r;
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = (uint8_t)plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT; /* what `ip route add` marks its routes with */
+	/* A route out of a device with no gateway reaches its hosts directly. */
+	rtm->rtm_scope = gw && gw[0] ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, sizeof(d), &d);
+	if (gw && gw[0])
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(g), &g);
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	return talk(nl, nlh, NULL, NULL, err, errlen);
+}
+
+int netlink_neigh_set(struct netlink *nl, int ifindex, const char *addr, const char *mac, char *err,
+		      size_t errlen)
+{
+	char buf[256];
+	struct nlmsghdr *nlh =
+	    new_request(buf, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, ++nl->seq);
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	struct in_addr a;
+	uint8_t lladdr[6];
+	int r;
+
+	r = parse_ipv4(addr, &a, err, errlen);
+	if (r < 0)
+		return r;
+	if (parse_mac(mac, lladdr) < 0) {
+		snprintf(err, errlen, "not a MAC address: %s", mac);
+		return -EINVAL;
+	}
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	mnl_attr_put(nlh, NDA_DST, sizeof(a), &a);
+	mnl_attr_put(nlh, NDA_LLADDR, sizeof(lladdr), lladdr);
+	return talk(nl, nlh, NULL, NULL, err, errlen);
 }
 
 /* --- units --------------------------------------------------------------------------------- */

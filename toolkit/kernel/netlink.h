@@ -90,6 +90,31 @@ void netlink_close(struct netlink *nl);
 /* The index of device `ifname` in the socket's namespace, or -errno with a message. */
 int netlink_ifindex(struct netlink *nl, const char *ifname, char *err, size_t errlen);
 
+/* One end of a veth pair. */
+struct netlink_veth_end {
+	const char *ifname;
+	const char *mac; /* "02:cc:..." */
+	int netns_fd;	 /* the end's namespace (an open /run/netns/<ns>) */
+};
+
+/* Creates the veth pair a - b, each end in its own namespace, with its name, address and
+ * gso_max_segs (0: the kernel's default). Returns 0 or -errno with a message. */
+int netlink_veth_add(struct netlink *nl, const struct netlink_veth_end *a,
+		     const struct netlink_veth_end *b, uint32_t gso_max_segs, char *err,
+		     size_t errlen);
+/* Sets device ifindex up. */
+int netlink_link_up(struct netlink *nl, int ifindex, char *err, size_t errlen);
+/* Adds IPv4 address addr/plen to device ifindex. */
+int netlink_addr_add(struct netlink *nl, int ifindex, const char *addr, int plen, char *err,
+		     size_t errlen);
+/* Adds the IPv4 route dst/plen to the main table: via gw ("" or NULL: none), out of device
+ * oif (0: any). */
+int netlink_route_add(struct netlink *nl, const char *dst, int plen, const char *gw, int oif,
+		      char *err, size_t errlen);
+/* A permanent neighbour entry addr -> mac on device ifindex, replacing any other. */
+int netlink_neigh_set(struct netlink *nl, int ifindex, const char *addr, const char *mac, char *err,
+		      size_t errlen);
+
 /* Writes the RTM_NEWQDISC request (create, exclusive, acknowledged) for q on device ifindex
  * into buf. Returns the message, or NULL when it does not fit in len (or q is invalid). */
 struct nlmsghdr *netlink_qdisc_request(void *buf, size_t len, int ifindex,

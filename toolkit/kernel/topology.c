@@ -3,6 +3,7 @@
 #include "kernel/topology.h"
 #include "kernel/kernel.h"
 #include "core/log.h"
+#include "kernel/netlink.h"
 #include "kernel/sys.h"
 
 #include <errno.h>
@@ -37,42 +38,94 @@ void topology_new_id(char *id, size_t len)
 		snprintf(id + 2 * i, 3, "%02x", raw[i]);
 }
 
-#define RUN(...)                                                                                   \
-	do {                                                                                       \
-		const char *const _argv[] = {__VA_ARGS__, NULL};                                   \
-		r = sys_run(_argv);                                                                \
-		if (r < 0)                                                                         \
-			goto fail;                                                                 \
-	} while (0)
+/* The run's namespaces, each with a netlink socket opened inside it. */
+struct wiring {
+	struct netlink nl[3];
+	int fd[3]; /* /run/netns/<ns>, for a veth end created from elsewhere */
+	char err[NETLINK_ERR_MAX];
+};
 
-static int add_veth(const char *a, const char *mac_a, const char *ns_a, const char *b,
-		    const char *mac_b, const char *ns_b)
+static int add_veth(struct wiring *w, int ia, const char *a, const char *mac_a, int ib,
+		    const char *b, const char *mac_b)
 {
-	const char *const argv[] = {"ip",      "link", "add",	"name", a,	"address", mac_a,
-				    "netns",   ns_a,   "type",	"veth", "peer", "name",	   b,
-				    "address", mac_b,  "netns", ns_b,	NULL};
-
-	return sys_run(argv);
-}
-
-/* Addresses, static neighbours (no ARP on the measured path), link up. */
-static int setup_end(const char *ns, const char *ifname, const char *addr, int plen,
-		     const char *peer, const char *peer_mac)
-{
-	char cidr[32];
-	int r;
-
-	snprintf(cidr, sizeof(cidr), "%s/%d", addr, plen);
+	const struct netlink_veth_end ea = {.ifname = a, .mac = mac_a, .netns_fd = w->fd[ia]};
+	const struct netlink_veth_end eb = {.ifname = b, .mac = mac_b, .netns_fd = w->fd[ib]};
 	/* One wire packet per skb: without it, TSO/GSO super-packets up to the tbf burst sit
 	 * in the bottleneck FIFO as one entry, and queue_pkts would hold several times the
 	 * bytes it says. */
-	RUN("ip", "-n", ns, "link", "set", "dev", ifname, "gso_max_segs", "1");
-	RUN("ip", "-n", ns, "addr", "add", cidr, "dev", ifname);
-	RUN("ip", "-n", ns, "link", "set", "dev", ifname, "up");
-	RUN("ip", "-n", ns, "neigh", "replace", peer, "lladdr", peer_mac, "dev", ifname, "nud",
-	    "permanent");
-	return 0;
+	int r = netlink_veth_add(&w->nl[ia], &ea, &eb, 1, w->err, sizeof(w->err));
+
+	if (r < 0)
+		log_err("create veth pair %s - %s: %s", a, b, w->err);
+	return r;
+}
+
+/* Addresses, static neighbours (no ARP on the measured path), link up. Returns the device's
+ * index or -errno. */
+static int setup_end(struct wiring *w, int i, const char *ifname, const char *addr, int plen,
+		     const char *peer, const char *peer_mac)
+{
+	struct netlink *nl = &w->nl[i];
+	int index, r;
+
+	index = netlink_ifindex(nl, ifname, w->err, sizeof(w->err));
+	if (index < 0) {
+		r = index;
+		goto fail;
+	}
+	r = netlink_addr_add(nl, index, addr, plen, w->err, sizeof(w->err));
+	if (!r)
+		r = netlink_link_up(nl, index, w->err, sizeof(w->err));
+	if (!r)
+		r = netlink_neigh_set(nl, index, peer, peer_mac, w->err, sizeof(w->err));
+	if (!r)
+		return index;
 fail:
+	log_err("set up %s (%s/%d): %s", ifname, addr, plen, w->err);
+	return r;
+}
+
+static int add_route(struct wiring *w, int i, const char *dst, const char *gw)
+{
+	int r = netlink_route_add(&w->nl[i], dst, 24, gw, 0, w->err, sizeof(w->err));
+
+	if (r < 0)
+		log_err("add route %s/24 via %s: %s", dst, gw, w->err);
+	return r;
+}
+
+static void wiring_close(struct wiring *w)
+{
+	for (int i = 0; i < 3; i++) {
+		if (w->nl[i].sock)
+			netlink_close(&w->nl[i]);
+		if (w->fd[i] >= 0)
+			close(w->fd[i]);
+		w->fd[i] = -1;
+	}
+}
+
+/* A namespace as `ip netns add` makes it (a bind mount under /run/netns), so that `ip netns`
+ * and `ccexp cleanup` see it; then its socket and loopback. */
+static int add_netns(struct wiring *w, int i, const char *ns, bool *made)
+{
+	const char *const argv[] = {"ip", "netns", "add", ns, NULL};
+	char path[PATH_MAX];
+	int r;
+
+	r = sys_run(argv);
+	if (r < 0)
+		return r;
+	*made = true;
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	w->fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+	if (w->fd[i] < 0)
+		return log_err_errno(-errno, "open %s", path);
+	r = netlink_open(&w->nl[i], ns, w->err, sizeof(w->err));
+	if (!r)
+		r = netlink_link_up(&w->nl[i], 1, w->err, sizeof(w->err)); /* lo is always 1 */
+	if (r < 0)
+		log_err("loopback of %s: %s", ns, w->err);
 	return r;
 }
 
@@ -129,6 +182,7 @@ int topology_claim(struct topology *t, const char *id, const char *outdir)
 int topology_create(struct topology *t, enum topo_kind kind)
 {
 	const char *ns[3] = {t->ns_sender, t->ns_router, t->ns_receiver};
+	struct wiring w = {.fd = {-1, -1, -1}};
 	char root[PATH_MAX];
 	int r;
 
@@ -149,63 +203,66 @@ int topology_create(struct topology *t, enum topo_kind kind)
 	for (int i = 0; i < 3; i++) {
 		if (i == 1 && kind != TOPO_ROUTED)
 			continue;
-		RUN("ip", "netns", "add", ns[i]);
-		t->have_ns[i] = true;
-		RUN("ip", "-n", ns[i], "link", "set", "dev", "lo", "up");
+		r = add_netns(&w, i, ns[i], &t->have_ns[i]);
+		if (r < 0)
+			goto fail;
 		/* No router solicitations or DAD on the measured path. */
 		sys_write_sysctl(ns[i], "net/ipv6/conf/all/disable_ipv6", "1");
 		sys_write_sysctl(ns[i], "net/ipv6/conf/default/disable_ipv6", "1");
 	}
 	t->kind = kind;
-	if (kind == TOPO_TUN)
+	if (kind == TOPO_TUN) {
+		wiring_close(&w);
 		return 0; /* the tun link brings its own devices */
+	}
 	if (kind == TOPO_DIRECT) {
 		/* One wire between the hosts: both addresses on one /15 link. */
-		r = add_veth(t->if_sender, "02:cc:00:00:01:01", t->ns_sender, t->if_receiver,
-			     "02:cc:00:00:02:02", t->ns_receiver);
+		r = add_veth(&w, 0, t->if_sender, "02:cc:00:00:01:01", 2, t->if_receiver,
+			     "02:cc:00:00:02:02");
 		if (!r)
-			r = setup_end(t->ns_sender, t->if_sender, CCX_ADDR_SENDER, 15,
-				      CCX_ADDR_RECEIVER, "02:cc:00:00:02:02");
-		if (!r)
-			r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, 15,
-				      CCX_ADDR_SENDER, "02:cc:00:00:01:01");
+			r = setup_end(&w, 0, t->if_sender, CCX_ADDR_SENDER, 15, CCX_ADDR_RECEIVER,
+				      "02:cc:00:00:02:02");
+		if (r >= 0)
+			r = setup_end(&w, 2, t->if_receiver, CCX_ADDR_RECEIVER, 15, CCX_ADDR_SENDER,
+				      "02:cc:00:00:01:01");
 		if (r < 0)
 			goto fail;
+		wiring_close(&w);
 		return 0;
 	}
 
-	r = add_veth(t->if_sender, "02:cc:00:00:01:01", t->ns_sender, t->if_rtr_s,
-		     "02:cc:00:00:01:02", t->ns_router);
-	if (r < 0)
-		goto fail;
-	r = add_veth(t->if_rtr_r, "02:cc:00:00:02:01", t->ns_router, t->if_receiver,
-		     "02:cc:00:00:02:02", t->ns_receiver);
-	if (r < 0)
-		goto fail;
-
-	r = setup_end(t->ns_sender, t->if_sender, CCX_ADDR_SENDER, 24, CCX_ADDR_RTR_S,
-		      "02:cc:00:00:01:02");
+	r = add_veth(&w, 0, t->if_sender, "02:cc:00:00:01:01", 1, t->if_rtr_s, "02:cc:00:00:01:02");
 	if (!r)
-		r = setup_end(t->ns_router, t->if_rtr_s, CCX_ADDR_RTR_S, 24, CCX_ADDR_SENDER,
+		r = add_veth(&w, 1, t->if_rtr_r, "02:cc:00:00:02:01", 2, t->if_receiver,
+			     "02:cc:00:00:02:02");
+	if (!r)
+		r = setup_end(&w, 0, t->if_sender, CCX_ADDR_SENDER, 24, CCX_ADDR_RTR_S,
+			      "02:cc:00:00:01:02");
+	if (r >= 0)
+		r = setup_end(&w, 1, t->if_rtr_s, CCX_ADDR_RTR_S, 24, CCX_ADDR_SENDER,
 			      "02:cc:00:00:01:01");
-	if (!r)
-		r = setup_end(t->ns_router, t->if_rtr_r, CCX_ADDR_RTR_R, 24, CCX_ADDR_RECEIVER,
+	if (r >= 0)
+		r = setup_end(&w, 1, t->if_rtr_r, CCX_ADDR_RTR_R, 24, CCX_ADDR_RECEIVER,
 			      "02:cc:00:00:02:02");
-	if (!r)
-		r = setup_end(t->ns_receiver, t->if_receiver, CCX_ADDR_RECEIVER, 24, CCX_ADDR_RTR_R,
+	if (r >= 0)
+		r = setup_end(&w, 2, t->if_receiver, CCX_ADDR_RECEIVER, 24, CCX_ADDR_RTR_R,
 			      "02:cc:00:00:02:01");
+	/* Routes only for the run's own range: nothing can leave for anywhere else. */
+	if (r >= 0)
+		r = add_route(&w, 0, "198.19.0.0", CCX_ADDR_RTR_S);
+	if (!r)
+		r = add_route(&w, 2, "198.18.0.0", CCX_ADDR_RTR_R);
 	if (r < 0)
 		goto fail;
-	/* Routes only for the run's own range: nothing can leave for anywhere else. */
-	RUN("ip", "-n", t->ns_sender, "route", "add", "198.19.0.0/24", "via", CCX_ADDR_RTR_S);
-	RUN("ip", "-n", t->ns_receiver, "route", "add", "198.18.0.0/24", "via", CCX_ADDR_RTR_R);
 	r = sys_write_sysctl(t->ns_router, "net/ipv4/ip_forward", "1");
 	if (r < 0) {
 		log_err_errno(r, "enable forwarding in %s", t->ns_router);
 		goto fail;
 	}
+	wiring_close(&w);
 	return 0;
 fail:
+	wiring_close(&w);
 	topology_destroy(t);
 	return r < 0 ? r : -EIO;
 }

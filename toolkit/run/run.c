@@ -11,6 +11,7 @@
 #include "run/results.h"
 #include "kernel/sys.h"
 #include "core/path.h"
+#include "core/json.h"
 #include "kernel/topology.h"
 #include "run/hosts.h"
 #include "run/flows.h"
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,6 +129,9 @@ struct run {
 	bool registered[CCX_CC_VEGAS + 1];
 	struct traffic tr;
 	struct plot_report charts;
+	/* CLOCK_MONOTONIC: ccexp run began, the flows were over, the charts began and ended
+	 * (meta.json's "overhead_s") */
+	uint64_t start_ns, flows_end_ns, charts_start_ns, charts_end_ns;
 	bool failed;	/* a step or a write failed for its own reasons (not a signal) */
 	bool finishing; /* in run_finish: a failure now is a failure, signal or not */
 	char error[1024];
@@ -535,6 +540,35 @@ static int write_meta(struct run *run)
 	return r;
 }
 
+/* Seconds, to the millisecond: finer would only be noise. */
+static double secs(int64_t ns)
+{
+	return round((double)ns / 1e6) / 1e3;
+}
+
+/* meta.json's "overhead_s": where the wall time beyond duration_s went. setup runs up to the
+ * experiment's t0; flows is how long the flows outlasted duration_s; charts is the drawing;
+ * teardown all else from the flows' end to now. They add up to total_over_duration. */
+static int edit_overhead(const char *meta, struct json *j, void *arg)
+{
+	const struct run *run = arg;
+	int64_t now = (int64_t)sys_mono_ns(), t0 = (int64_t)run->tr.t0_ns;
+	int64_t start = (int64_t)run->start_ns, flows_end = (int64_t)run->flows_end_ns;
+	int64_t dur = (int64_t)(run->exp->duration_s * 1e9);
+	int64_t charts = (int64_t)(run->charts_end_ns - run->charts_start_ns);
+
+	(void)meta;
+	json_key(j, "overhead_s");
+	json_object_begin(j);
+	json_kv_double(j, "setup", secs(t0 - start));
+	json_kv_double(j, "flows_over_duration", secs(flows_end - t0 - dur));
+	json_kv_double(j, "teardown", secs(now - flows_end - charts));
+	json_kv_double(j, "charts", secs(charts));
+	json_kv_double(j, "total_over_duration", secs(now - start - dur));
+	json_object_end(j);
+	return 0;
+}
+
 /* The one way out once the folder exists: releases what the steps made, in reverse, and
  * writes what the run found. Returns the exit code. */
 static int run_finish(struct run *run)
@@ -543,6 +577,7 @@ static int run_finish(struct run *run)
 	int r;
 
 	run->finishing = true;
+	run->flows_end_ns = sys_mono_ns();
 	if (run->have_col && collect_counters(&run->col, run->info.counters) == 0)
 		run->info.have_counters = true;
 	for (int a = 0; a <= CCX_CC_VEGAS; a++)
@@ -595,15 +630,21 @@ static int run_finish(struct run *run)
 		collect_free(&run->col);
 		/* Charts come from the saved files only, after the kernel side is released. */
 		if (!run->failed) {
+			run->charts_start_ns = sys_mono_ns();
 			plot_run_dir_report(run->outdir, true, &run->charts);
 			/* The document as written above (the namespaces and the link's counters
 			 * are gone now), with the charts put in. */
 			r = results_update_charts_spare(run->outdir, &run->charts, run->spare);
 			if (r < 0)
 				run_fail(run, r, "could not write meta.json");
+			run->charts_end_ns = sys_mono_ns();
 		}
 	}
 	results_spare_release(run->spare);
+	/* Last, to count all of the teardown; a run whose flows never started has no t0 to
+	 * measure from. Not worth failing a run whose data are whole. */
+	if (run->tr.t0_ns && results_meta_edit(run->outdir, edit_overhead, run) < 0)
+		log_err("could not record the run's overhead in %s/meta.json", run->outdir);
 	if (run->have_tr) {
 		print_summary(run->outdir);
 		traffic_free(&run->tr);
@@ -639,6 +680,7 @@ int cmd_run(int argc, char **argv)
 
 	if (!run)
 		return CCX_EXIT_FAILURE;
+	run->start_ns = sys_mono_ns();
 	code = parse_args(run, argc, argv);
 	if (code < 0)
 		code = validate(run);
