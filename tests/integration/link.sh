@@ -208,12 +208,14 @@ check "the emulator does what the config says" [ $? = 0 ]
 # SIGINT mid-run: the emulator and its TUN devices go with the run.
 start_bulk_run int 'backend = "tun"; rate_mbit = 20.0; delay_ms = 10.0;'
 check "SIGINT: the run got going" [ -n "$prefix" ]
-check "SIGINT: the emulator runs" bash -c 'pgrep -x ccexp-link >/dev/null'
+# This run's own emulator (a child of its ccexp): other runs may have theirs.
+emu=$(pgrep -x -P "$pid" ccexp-link)
+check "SIGINT: the emulator runs" [ -n "$emu" ]
 kill -INT "$pid"
 wait "$pid"
 check "SIGINT: ccexp exits 1" [ $? = 1 ]
 check "SIGINT: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
-check "SIGINT: no emulator process is left" bash -c '! pgrep -x ccexp-link'
+check "SIGINT: no emulator process is left" bash -c "! kill -0 ${emu:-0} 2>/dev/null"
 
 if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "results kept in $tmp"; fi
 exit $fail
