@@ -83,8 +83,7 @@ static void add_to(struct stats_bins *b, int series, long bin, double amount)
 	bin_vals(b, bin)[series] += amount;
 }
 
-void stats_bins_add(struct stats_bins *b, int series, double from_s, double to_s,
-		    double amount)
+void stats_bins_add(struct stats_bins *b, int series, double from_s, double to_s, double amount)
 {
 	if (!b->vals || series < 0 || series >= b->nseries || to_s <= 0 || !(to_s >= from_s))
 		return;

@@ -36,8 +36,7 @@ int stats_bins_init(struct stats_bins *b, int nseries, double dt_s, double windo
 		    int (*emit)(void *arg, long bin, const double *vals), void *arg);
 /* Adds `amount` spread over (from_s, to_s] (from_s == to_s: all at that instant); nothing
  * before 0 counts. */
-void stats_bins_add(struct stats_bins *b, int series, double from_s, double to_s,
-		    double amount);
+void stats_bins_add(struct stats_bins *b, int series, double from_s, double to_s, double amount);
 /* Emits the intervals that end at or before end_s. Returns 0 or the first emit error. */
 int stats_bins_emit_to(struct stats_bins *b, double end_s);
 void stats_bins_free(struct stats_bins *b);
