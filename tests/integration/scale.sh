@@ -24,7 +24,9 @@ rc=$?
 echo "ccexp run took $(echo "$(date +%s.%N) - $start" | bc) s"
 check "ccexp run exits 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || cat "$tmp/log"
-check "nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$out")")" ]
+prefix=$(run_prefix "$out")
+check "the run wrote meta.json" [ -n "$prefix" ]
+[ -z "$prefix" ] || check "nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
 
 python3 - "$out" <<'PY' || fail=1
 import csv, json, os, sys
