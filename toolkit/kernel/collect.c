@@ -487,17 +487,18 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 	c->t0_ns = sys_mono_ns();
 	/* Room for a cmd flow's program to open more connections than its count of one. */
 	c->max_conns = experiment_conns(exp) + 256;
-	c->slots_mask = 1;
-	while (c->slots_mask < 2u * (uint32_t)c->max_conns)
-		c->slots_mask <<= 1;
+	uint32_t nslots = 1;
+
+	while (nslots < 2u * (uint32_t)c->max_conns) /* at most half full: short probes */
+		nslots <<= 1;
+	c->slots_mask = nslots - 1;
 	c->conns = calloc(c->max_conns, sizeof(*c->conns));
-	c->conn_slots = malloc((c->slots_mask) * sizeof(*c->conn_slots));
-	c->slots_mask--;
+	c->conn_slots = malloc(nslots * sizeof(*c->conn_slots));
 	if (!c->conns || !c->conn_slots) {
 		collect_free(c);
 		return log_err_errno(-ENOMEM, "allocate the table of %d connections", c->max_conns);
 	}
-	memset(c->conn_slots, 0xff, (c->slots_mask + 1) * sizeof(*c->conn_slots));
+	memset(c->conn_slots, 0xff, nslots * sizeof(*c->conn_slots)); /* all -1: free */
 	r = stats_bins_init(&c->goodput, exp->nflows, exp->collect.sample_interval_ms / 1000.0,
 			    GOODPUT_WINDOW_S, write_goodput, c);
 	if (r < 0) {
