@@ -16,7 +16,7 @@ chmod +x "$tmp/bin/gnuplot"
 path=$PATH
 [ "${CCX_BENCH_CHARTS:-0}" = 1 ] || path=$tmp/bin:$PATH
 
-printf '%-10s %-8s %16s %16s %14s %12s\n' duration_s status peak_rss_sum_MiB hwm_sum_MiB ccexp_hwm_MiB cwnd_rows
+printf '%-10s %-8s %14s %14s %14s %12s\n' duration_s status peak_pss_MiB peak_rss_MiB ccexp_hwm_MiB cwnd_rows
 for secs in ${CCX_BENCH_DURATIONS:-30 600}; do
 	cat >"$tmp/m$secs.cfg" <<CFG
 experiment = { name = "mem$secs"; duration_s = $secs.0; seed = 1; };
@@ -32,8 +32,8 @@ lines = open(rss).read().splitlines()
 m = json.loads(lines[-1])
 meta = json.load(open(out + "/meta.json"))
 rows = sum(1 for _ in open(out + "/timeline/cwnd.csv")) - 1
-print("%-10s %-8s %16.1f %16.1f %14.1f %12d" % (
-    secs, meta["status"][:8], m["peak_rss_sum_kb"] / 1024, m["hwm_sum_kb"] / 1024,
+print("%-10s %-8s %14.1f %14.1f %14.1f %12d" % (
+    secs, meta["status"][:8], m["peak_pss_sum_kb"] / 1024, m["peak_rss_sum_kb"] / 1024,
     m["hwm_max_by_name_kb"].get("ccexp", 0) / 1024, rows))
 sys.exit(meta["status"] not in ("complete", "charts_failed"))
 PY

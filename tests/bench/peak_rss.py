@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Runs a command and reports the peak memory of it and every process it starts.
 
-Every 0.1 s it walks /proc for the command's descendants and sums their resident sets
-(VmRSS); it also keeps each process's own high-water mark (VmHWM) as last read. Prints
-JSON: the largest sum seen, the sum of the high-water marks (an upper bound on the peak:
-the processes need not have peaked at once), and the largest high-water mark per command
-name. Exits with the command's status."""
+Every 0.1 s it walks /proc for the command's descendants and sums their proportional set
+sizes (Pss: a page shared by n processes, as the fork()ed flow processes share their
+parent's, counts 1/n in each, so the sum is the memory they take together) and their
+resident sets (VmRSS, which counts a shared page in every process). It also keeps each
+process's own high-water mark (VmHWM). Prints JSON on stderr: the largest sums seen and the
+largest high-water mark per command name. Exits with the command's status."""
 import json, os, subprocess, sys, time
 
 
@@ -14,6 +15,17 @@ def status_kb(pid, key):
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -49,11 +61,12 @@ def comm(pid):
 
 
 proc = subprocess.Popen(sys.argv[1:])
-peak_sum, hwm, names, samples = 0, {}, {}, 0
+peak_sum, peak_pss, hwm, names, samples = 0, 0, {}, {}, 0
 while proc.poll() is None:
     pids = children_of(proc.pid)
-    total = 0
+    total = pss = 0
     for p in pids:
+        pss += pss_kb(p)
         rss = status_kb(p, "VmRSS")
         total += rss
         h = status_kb(p, "VmHWM")
@@ -61,12 +74,13 @@ while proc.poll() is None:
             hwm[p] = max(hwm.get(p, 0), h)
             names[p] = comm(p)
     peak_sum = max(peak_sum, total)
+    peak_pss = max(peak_pss, pss)
     samples += 1
     time.sleep(0.1)
 by_name = {}
 for p, h in hwm.items():
     by_name[names[p]] = max(by_name.get(names[p], 0), h)
-print(json.dumps({"peak_rss_sum_kb": peak_sum, "hwm_sum_kb": sum(hwm.values()),
+print(json.dumps({"peak_pss_sum_kb": peak_pss, "peak_rss_sum_kb": peak_sum, "hwm_sum_kb": sum(hwm.values()),
                   "processes": len(hwm), "samples": samples,
                   "hwm_max_by_name_kb": by_name}), file=sys.stderr)
 sys.exit(proc.returncode)
