@@ -126,8 +126,8 @@ static const struct reject rejects[] = {
      "3: flows[0].sockops.rto_min_ms: must be between 1 and 200 (got 500)"},
     {EXP LINK FLOW("sockops = {\n  rto_min_ms = { value = 500; side = \"both\"; }; };"),
      "4: flows[0].sockops.rto_min_ms.value: must be between 1 and 200 (got 500)"},
-    {EXP LINK FLOW("count = 0;"), "3: flows[0].count: must be between 1 and 256 (got 0)"},
-    {EXP LINK FLOW("count = 257;"), "3: flows[0].count: must be between 1 and 256 (got 257)"},
+    {EXP LINK FLOW("count = 0;"), "3: flows[0].count: must be between 1 and 1024 (got 0)"},
+    {EXP LINK FLOW("count = 1025;"), "3: flows[0].count: must be between 1 and 1024 (got 1025)"},
     {EXP LINK FLOW_A "collect = { sample_interval_ms = 0; };\n",
      "4: collect.sample_interval_ms: must be between 1 and 10000 (got 0)"},
     {EXP LINK FLOW_A "collect = { sample_interval_ms = 10001; };\n",
@@ -247,15 +247,15 @@ static const struct reject rejects[] = {
     /* The flow list and the connection budget. */
     {EXP LINK "flows = ();\n", "3: flows: must have between 1 and 64 flows (got 0)"},
     {EXP LINK "flows = (\n"
-	      "  { name = \"a\"; cc = \"cubic\"; count = 200; },\n"
-	      "  { name = \"b\"; cc = \"bbr\"; count = 57; }\n"
+	      "  { name = \"a\"; cc = \"cubic\"; count = 1000; },\n"
+	      "  { name = \"b\"; cc = \"bbr\"; count = 25; }\n"
 	      ");\n",
-     "5: flows[1].count: total connections over all flows must be at most 256 (got 257)"},
+     "5: flows[1].count: total connections over all flows must be at most 1024 (got 1025)"},
     {EXP LINK "flows = (\n"
-	      "  { name = \"a\"; cc = \"cubic\"; count = 256; },\n"
+	      "  { name = \"a\"; cc = \"cubic\"; count = 1024; },\n"
 	      "  { name = \"b\"; cc = \"bbr\"; }\n"
 	      ");\n",
-     "5: flows[1]: total connections over all flows must be at most 256 (got 257)"},
+     "5: flows[1]: total connections over all flows must be at most 1024 (got 1025)"},
 
     /* What libconfig itself refuses. */
     {EXP "link = { rate_mbit = ; };\n" FLOW_A, "2: syntax error"},
@@ -778,7 +778,7 @@ static void test_limits(void)
 		CHECK(exp.link.rate_mbit == 0.01 && exp.link.queue_pkts == 1000000);
 		CHECK(exp.nflows == 2 && experiment_conns(&exp) == CFG_MAX_CONNS);
 		CHECK_STR_EQ(exp.flows[0].name, "A_z-09");
-		CHECK(exp.flows[0].count == 255 && exp.flows[0].stop_s == 86400.0);
+		CHECK(exp.flows[0].count == 1023 && exp.flows[0].stop_s == 86400.0);
 		CHECK(exp.flows[0].sockops.value[CCX_KNOB_SYN_RTO] == 120000);
 		CHECK(exp.flows[0].sockops.value[CCX_KNOB_INIT_RWND] == 65535);
 		CHECK(exp.flows[0].sockops.value[CCX_KNOB_INIT_CWND] == 65535);
@@ -1604,14 +1604,14 @@ static void test_int_literals(void)
 	     "(got 9223372036854775808L)"},
 	    {EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\"; count = 1; }, "
 		      "{ name = \"b\"; cc = \"cubic\"; count = 4294967297; } );\n",
-	     "3: flows[1].count: must be between 1 and 256 (got 4294967297)"},
+	     "3: flows[1].count: must be between 1 and 1024 (got 4294967297)"},
 	    {EXP LINK "flows = ( { name = \"a\"; cc = \"cubic\"; /* count = 1; */ count = "
 		      "4294967297; } );\n",
-	     "3: flows[0].count: must be between 1 and 256 (got 4294967297)"},
+	     "3: flows[0].count: must be between 1 and 1024 (got 4294967297)"},
 	    {EXP LINK FLOW("count = -4294967295;"),
-	     "3: flows[0].count: must be between 1 and 256 (got -4294967295)"},
+	     "3: flows[0].count: must be between 1 and 1024 (got -4294967295)"},
 	    {EXP LINK FLOW("count = 0x100000001;"),
-	     "3: flows[0].count: must be between 1 and 256 (got 4294967297)"},
+	     "3: flows[0].count: must be between 1 and 1024 (got 4294967297)"},
 	    {EXP "link = { rate_mbit = 99999999999999999999999; };\n" FLOW_A,
 	     "2: link.rate_mbit: must be between 0.01 and 100000 (got 1e+23)"},
 	    {EXP LNK("rate_mbit = 10; queue_pkts = 4294967297;") FLOW_A,

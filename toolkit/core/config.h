@@ -10,7 +10,7 @@
 #define CFG_MAX_FLOWS 64
 #define CFG_NAME_MAX  32
 #define CFG_CC_MAX    16
-#define CFG_MAX_CONNS 256 /* connections over all flows */
+#define CFG_MAX_CONNS 1024 /* connections over all flows */
 #define CFG_UNSET     (-1)
 #define CFG_MAX_FILES 8 /* the config and the files it @includes */
 

@@ -135,6 +135,8 @@ static const char *const cc_cols[] = {"t_s",	   "flow",	    "conn",	   "side",
 				      "decision",  "min_rtt_us",    "base_rtt_us", "rate_mbit",
 				      "cwnd_pkts", "ssthresh_pkts", "srtt_us",	   NULL};
 
+static const char *const goodput_cols[] = {"t_s", "flow", "goodput_mbit", NULL};
+
 static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_RTO] = {"events/rto.csv", rto_cols},
     [CSV_RETRANS] = {"events/retrans.csv", retrans_cols},
@@ -148,55 +150,76 @@ static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_VEGAS] = {"timeline/vegas.csv", cc_cols},
 };
 
+#define GOODPUT_WINDOW_S 2.0 /* a point may arrive this late and still land in its interval */
+
+static uint32_t conn_slot(const struct collector *c, uint32_t flow_id, uint16_t client_port)
+{
+	return ((flow_id << 16 | client_port) * 2654435761u) & c->slots_mask;
+}
+
 static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint16_t client_port)
 {
-	int in_flow = 0;
+	uint32_t i = conn_slot(c, flow_id, client_port);
 
-	for (int i = 0; i < c->nconns; i++) {
-		struct conn_track *t = &c->conns[i];
+	for (; c->conn_slots[i] >= 0; i = (i + 1) & c->slots_mask) {
+		struct conn_track *t = &c->conns[c->conn_slots[i]];
 
-		if (t->flow_id != flow_id)
-			continue;
-		if (t->client_port == client_port)
+		if (t->flow_id == flow_id && t->client_port == client_port)
 			return t;
-		in_flow++;
 	}
-	if (c->nconns >= CFG_MAX_CONNS)
+	if (c->nconns >= c->max_conns)
 		return NULL;
+	c->conn_slots[i] = c->nconns;
 	struct conn_track *t = &c->conns[c->nconns++];
 
 	memset(t, 0, sizeof(*t));
 	t->flow_id = flow_id;
 	t->client_port = client_port;
-	t->index = in_flow;
+	t->index = c->flow_conns[flow_id]++; /* in order of first event */
 	t->first_t_s = NAN;
 	t->close_t_s = NAN;
 	return t;
 }
 
+static int write_goodput(void *arg, long bin, const double *bytes)
+{
+	struct collector *c = arg;
+	double dt = c->exp->collect.sample_interval_ms / 1000.0;
+	int r = 0;
+
+	for (int fl = 0; fl < c->exp->nflows && !r; fl++) {
+		csv_double(&c->goodput_csv, (bin + 1) * dt, 3);
+		csv_str(&c->goodput_csv, c->exp->flows[fl].name);
+		csv_double(&c->goodput_csv, bytes[fl] * 8 / dt / 1e6, 3);
+		r = csv_end_row(&c->goodput_csv);
+	}
+	return r;
+}
+
+/* A (t_s, bytes_acked) point of a sender: the bytes since its previous point go to the
+ * throughput intervals between the two, and the intervals older than the window are written. */
 static void add_point(struct collector *c, struct conn_track *t, double t_s, uint64_t acked)
 {
-	if (t->npoints == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
-		double *ts = realloc(t->t_s, cap * sizeof(*ts));
+	if (!t->have_point) {
+		t->have_point = true;
+		t->last_t_s = t_s;
+		t->last_acked = acked;
+	} else if (acked > t->last_acked) {
+		/* A point that left the ring buffer after a later one counts at the later time. */
+		double from = t->last_t_s, to = t_s > from ? t_s : from;
 
-		if (!ts) {
-			c->write_error = -ENOMEM;
-			return;
-		}
-		t->t_s = ts;
-		uint64_t *ac = realloc(t->acked, cap * sizeof(*ac));
-
-		if (!ac) {
-			c->write_error = -ENOMEM;
-			return;
-		}
-		t->acked = ac;
-		t->cap = cap;
+		stats_bins_add(&c->goodput, (int)t->flow_id, from, to,
+			       (double)(acked - t->last_acked));
+		t->last_t_s = to;
+		t->last_acked = acked;
+	} else if (t_s > t->last_t_s) {
+		t->last_t_s = t_s;
 	}
-	t->t_s[t->npoints] = t_s;
-	t->acked[t->npoints] = acked;
-	t->npoints++;
+	if (t_s > c->newest_t_s) {
+		c->newest_t_s = t_s;
+		if (stats_bins_emit_to(&c->goodput, t_s - GOODPUT_WINDOW_S) < 0 && !c->write_error)
+			c->write_error = c->goodput.err;
+	}
 }
 
 /* The first four columns every event file shares. */
@@ -462,6 +485,26 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 	c->exp = exp;
 	c->hz = hz;
 	c->t0_ns = sys_mono_ns();
+	/* Room for a cmd flow's program to open more connections than its count of one. */
+	c->max_conns = experiment_conns(exp) + 256;
+	uint32_t nslots = 1;
+
+	while (nslots < 2u * (uint32_t)c->max_conns) /* at most half full: short probes */
+		nslots <<= 1;
+	c->slots_mask = nslots - 1;
+	c->conns = calloc(c->max_conns, sizeof(*c->conns));
+	c->conn_slots = malloc(nslots * sizeof(*c->conn_slots));
+	if (!c->conns || !c->conn_slots) {
+		collect_free(c);
+		return log_err_errno(-ENOMEM, "allocate the table of %d connections", c->max_conns);
+	}
+	memset(c->conn_slots, 0xff, nslots * sizeof(*c->conn_slots)); /* all -1: free */
+	r = stats_bins_init(&c->goodput, exp->nflows, exp->collect.sample_interval_ms / 1000.0,
+			    GOODPUT_WINDOW_S, write_goodput, c);
+	if (r < 0) {
+		collect_free(c);
+		return log_err_errno(r, "allocate the throughput window");
+	}
 
 	if (outdir) {
 		r = path_fmt(path, sizeof(path), "%s/events", outdir);
@@ -488,6 +531,14 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 			}
 			c->csv_open[i] = true;
 		}
+		r = path_fmt(path, sizeof(path), "%s/timeline/throughput.csv", outdir);
+		if (!r)
+			r = csv_open(&c->goodput_csv, path, goodput_cols);
+		if (r < 0) {
+			log_err_errno(r, "create %s", path);
+			goto fail;
+		}
+		c->goodput_open = true;
 	}
 
 	c->skel = ccx_sockops__open();
@@ -496,6 +547,12 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		goto fail;
 	}
 	c->skel->rodata->sample_interval_ns = (uint64_t)exp->collect.sample_interval_ms * 1000000;
+	/* One entry per flow: the table is the config's size, not the program's default. */
+	r = bpf_map__set_max_entries(c->skel->maps.flows, exp->nflows);
+	if (r < 0) {
+		log_err_errno(r, "size the flow table");
+		goto fail;
+	}
 	c->ringbuf_bytes = ringbuf_size(exp);
 	r = bpf_map__set_max_entries(c->skel->maps.events, c->ringbuf_bytes);
 	if (r < 0) {
@@ -601,6 +658,8 @@ int collect_poll(struct collector *c, int timeout_ms)
 		for (int i = 0; i < CSV_COUNT; i++)
 			if (c->csv_open[i])
 				csv_flush(&c->csv[i]);
+		if (c->goodput_open)
+			csv_flush(&c->goodput_csv);
 		c->last_flush_ns = now;
 	}
 	if (n == -EINTR)
@@ -668,13 +727,33 @@ int collect_close(struct collector *c)
 	return r;
 }
 
+int collect_finish_goodput(struct collector *c)
+{
+	double end = c->exp->duration_s;
+	int r;
+
+	if (!c->goodput_open)
+		return 0;
+	/* Every interval up to the run's end, or its last point when that came later. */
+	if (c->newest_t_s > end)
+		end = c->newest_t_s;
+	r = stats_bins_emit_to(&c->goodput, end);
+	int cr = csv_close(&c->goodput_csv);
+
+	c->goodput_open = false;
+	return r < 0 ? r : cr;
+}
+
 void collect_free(struct collector *c)
 {
-	for (int i = 0; i < c->nconns; i++) {
-		free(c->conns[i].t_s);
-		free(c->conns[i].acked);
-		c->conns[i].t_s = NULL;
-		c->conns[i].acked = NULL;
+	if (c->goodput_open) {
+		csv_close(&c->goodput_csv);
+		c->goodput_open = false;
 	}
+	stats_bins_free(&c->goodput);
+	free(c->conns);
+	free(c->conn_slots);
+	c->conns = NULL;
+	c->conn_slots = NULL;
 	c->nconns = 0;
 }

@@ -6,6 +6,7 @@
 #include "ccx_events.h"
 #include "core/config.h"
 #include "core/csv.h"
+#include "core/stats.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,10 +28,10 @@ struct conn_track {
 	bool established;      /* either side reached ESTABLISHED: the handshake completed */
 	uint32_t final_total_retrans;
 	uint64_t final_bytes_acked;
-	/* (t_s, bytes_acked) points of the sender, for the throughput timeline */
-	double *t_s;
-	uint64_t *acked;
-	size_t npoints, cap;
+	/* The sender's latest (t_s, bytes_acked), for the throughput timeline */
+	double last_t_s;
+	uint64_t last_acked;
+	bool have_point;
 };
 
 enum collect_csv {
@@ -61,8 +62,16 @@ struct collector {
 	uint64_t received[CCX_EV_MAX]; /* events taken off the ring buffer */
 	uint64_t rows[CCX_EV_MAX];     /* rows written for them */
 	uint64_t ignored;	       /* events that matched no flow (should stay 0) */
-	struct conn_track conns[CFG_MAX_CONNS];
-	int nconns;
+	struct conn_track *conns;      /* max_conns of them, from the config */
+	int nconns, max_conns;
+	int flow_conns[CFG_MAX_FLOWS]; /* connections seen per flow */
+	int *conn_slots; /* open addressing on (flow, client port): index into conns, or -1 */
+	uint32_t slots_mask;
+	/* timeline/throughput.csv, written as its intervals leave the window */
+	struct stats_bins goodput;
+	struct csv goodput_csv;
+	bool goodput_open;
+	double newest_t_s; /* the latest point of any connection */
 	int write_error;
 	uint64_t last_flush_ns;
 	char outdir[4096]; /* "" without files */
@@ -88,7 +97,10 @@ bool collect_all_closed(const struct collector *c);
 int collect_counters(const struct collector *c, struct ccx_counter out[CCX_EV_MAX]);
 /* Detaches, closes the CSVs (returns their first write error) and frees the program. */
 int collect_close(struct collector *c);
-/* Frees the per-connection point arrays. */
+/* Writes the rest of timeline/throughput.csv, up to the run's duration or its last point,
+ * and closes it. Returns 0 or the first write error. */
+int collect_finish_goodput(struct collector *c);
+/* Frees the per-connection table (and a throughput.csv left unfinished). */
 void collect_free(struct collector *c);
 const char *collect_event_name(int type);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -148,6 +149,18 @@ static void close_conn(struct sender_result *res, int *fd, int error, uint64_t t
 	*fd = -1;
 }
 
+/* A flow may hold up to CFG_MAX_CONNS sockets, more than the usual soft limit of 1024 open
+ * files; the hard limit is what the administrator allows. */
+static void raise_nofile(int conns)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t)conns + 64)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static void run_sender(struct sender_result *res, const struct experiment *exp, int flow_id,
 		       uint64_t t0_ns)
 {
@@ -157,6 +170,7 @@ static void run_sender(struct sender_result *res, const struct experiment *exp, 
 	uint64_t stop_ns = t0_ns + (uint64_t)(fs->stop_s * 1e9);
 	int n = fs->count;
 
+	raise_nofile(n);
 	memset(chunk, 'x', sizeof(chunk));
 	sleep_until(t0_ns + (uint64_t)(fs->start_s * 1e9));
 	for (int k = 0; k < n; k++) {
@@ -243,6 +257,7 @@ static void run_receiver(struct receiver_result *res, const struct experiment *e
 	static char buf[256 * 1024];
 	int one = 1, accepted = 0, open_conns = 0, lfd;
 
+	raise_nofile(fs->count);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		_exit(1);

@@ -18,7 +18,7 @@
 
 /* Space a run (or `ccexp plot`) keeps aside in its folder so that its last meta.json can be
  * written on a full disk; removed at the end (and by `ccexp cleanup` after a SIGKILL). */
-#define RUN_META_SPARE ".meta.json.spare"
+#define RUN_META_SPARE		 ".meta.json.spare"
 #define RESULTS_META_SPARE_BYTES (256 * 1024)
 
 struct run_info {
@@ -41,8 +41,8 @@ struct run_info {
 
 int results_write_flows(const char *outdir, const struct experiment *exp, const struct collector *c,
 			const struct traffic *tr);
-int results_write_throughput(const char *outdir, const struct experiment *exp,
-			     const struct collector *c);
+/* Finishes timeline/throughput.csv, which the collector streams during the run. */
+int results_write_throughput(const char *outdir, const struct experiment *exp, struct collector *c);
 /* Whether every flow did its part: no program (cmd, server_cmd, or built-in process) failed
  * on its own, every connection of a cmd flow completed its handshake, every built-in sender
  * connected. Returns 0, or -errno with the first problem in why. */
