@@ -39,6 +39,17 @@ leftovers() {
 	ls /run/ccexp 2>/dev/null | grep "^$p" || true
 }
 
+# What leftovers prints now that it did not print in $1, less the objects of runs still alive
+# (their state file names a live ccexp): another test or user may be running beside this one.
+new_leftovers() {
+	leftovers | sort | comm -13 <(printf '%s\n' "$1" | sort) - | while read -r o; do
+		p=$(basename "$o" | grep -o '^ccx[0-9a-f]\{6\}')
+		pid=$(head -1 "/run/ccexp/$p" 2>/dev/null)
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		echo "$o"
+	done
+}
+
 # The run prefix (ccx + id) of a results folder, from its meta.json.
 run_prefix() {
 	python3 -c 'import json,sys; print("ccx" + json.load(open(sys.argv[1]))["run_id"])' "$1/meta.json" 2>/dev/null

@@ -11,19 +11,7 @@ need_root
 
 tmp=$(mktemp -d /tmp/nl-link-XXXXXX)
 export PYTHONPATH=$here
-leftovers | sort >"$tmp/before"
-
-# ccx objects that were not there before and belong to no live run: other tests or users may
-# be running experiments at the same time.
-new_leftovers() {
-	leftovers | sort >"$tmp/after"
-	comm -13 "$tmp/before" "$tmp/after" | while read -r obj; do
-		p=$(basename "$obj" | cut -c1-9)
-		pid=$(cat "/run/ccexp/$p" 2>/dev/null)
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
-		echo "$obj"
-	done
-}
+before=$(leftovers)
 
 # run NAME BACKEND LINK FLOWS [DURATION]: a run into $tmp/NAME.
 run() {
@@ -188,7 +176,7 @@ CFG
 	[ "$rc" = 1 ] || cat "$tmp/nonetem.out"
 	check "backend netem without netem: no results folder" [ ! -e "$tmp/nonetem" ]
 	check "backend netem without netem: no namespace, cgroup or device left" \
-		[ -z "$(new_leftovers)" ]
+		[ -z "$(new_leftovers "$before")" ]
 	run auto auto 'rate_mbit = 20.0; delay_ms = 10.0;' '{ name = "bulk"; cc = "cubic"; }' 2.0
 	check "auto without netem: the run used tun, and says why" python3 -c '
 import json, sys
@@ -196,7 +184,7 @@ m = json.load(open(sys.argv[1] + "/meta.json"))["link"]
 assert m["backend"] == "tun" and "no netem" in m["backend_why"], m
 ' "$tmp/auto"
 fi
-check "nothing is left at the end" [ -z "$(new_leftovers)" ]
+check "nothing is left at the end" [ -z "$(new_leftovers "$before")" ]
 
 if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "results kept in $tmp"; fi
 exit $fail
