@@ -26,6 +26,9 @@
 
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
 const volatile __u64 sample_interval_ns = 10000000;
+/* collect.level = "none": only what tracks the connections (state changes, handshake) and
+ * applies the knobs; no samples, no RTO/retransmission/RTT callbacks. Set before load. */
+const volatile bool collect_none = false;
 
 /* Flow parameters keyed by the flow's server port (host order). */
 struct {
@@ -142,9 +145,11 @@ static __always_inline __u32 reply_for(struct bpf_sock_ops *skops, struct ccx_fl
 /* bpf_sock_ops_cb_flags_set() replaces the set, so OR in what is already there. */
 static __always_inline void enable_callbacks(struct bpf_sock_ops *skops, struct ccx_flow_cfg *cfg)
 {
-	__u32 want =
-	    BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG;
+	__u32 want = BPF_SOCK_OPS_STATE_CB_FLAG;
 
+	/* STATE_CB alone: the CLOSE snapshot gives flows.csv its bytes and retransmissions. */
+	if (!collect_none)
+		want |= BPF_SOCK_OPS_RTO_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG;
 	if (cfg->flags & CCX_FLOW_RTT_SAMPLES)
 		want |= BPF_SOCK_OPS_RTT_CB_FLAG;
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | want);
@@ -252,7 +257,7 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		emit(skops, CCX_EV_HANDSHAKE, cfg->flow_id, side, op, 0, 0, 0);
 		established(skops, cfg, side);
-		if (side == CCX_SIDE_SENDER)
+		if (side == CCX_SIDE_SENDER && !collect_none)
 			emit(skops, CCX_EV_SAMPLE, cfg->flow_id, side, 0, 0, 0, 0);
 		break;
 	case BPF_SOCK_OPS_RTO_CB:

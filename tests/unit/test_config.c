@@ -61,7 +61,7 @@ static const struct reject rejects[] = {
     {EXP LINK FLOW("sockops = { syn_rto_ms = { value = 200; sides = \"both\"; }; };"),
      "3: flows[0].sockops.syn_rto_ms.sides: unknown setting (known: value, side)"},
     {EXP LINK FLOW_A "collect = { rtt = true; };\n",
-     "4: collect.rtt: unknown setting (known: sample_interval_ms, rtt_samples, ringbuf_kb)"},
+     "4: collect.rtt: unknown setting (known: level, sample_interval_ms, rtt_samples, ringbuf_kb)"},
 
     /* Wrong types. */
     {EXP "link = { rate_mbit = \"50\"; };\n" FLOW_A, "2: link.rate_mbit: must be a number"},
@@ -764,6 +764,7 @@ static void test_defaults(void)
 	CHECK(knobs_unset(&f->sockops));
 	CHECK(f->cmd[0] == '\0' && f->server_cmd[0] == '\0');
 	CHECK(!exp.collect.rtt_samples && exp.collect.ringbuf_kb == 0);
+	CHECK(exp.collect.level == COLLECT_DEFAULT);
 	CHECK(f->line == 4);
 	check_link_defaults(&exp.link);
 }
@@ -848,6 +849,49 @@ static int load_text(const char *what, const char *text, struct experiment *exp,
 	r = load_config(path, KNOWN_CC, exp, err, errlen);
 	unlink(path);
 	return r;
+}
+
+/* collect.level: the defaults each level sets, what written settings override, and the
+ * combinations refused. */
+static void test_collect_level(void)
+{
+	static const struct reject bad[] = {
+	    {EXP LINK FLOW_A "collect = { level = \"some\"; };\n",
+	     "4: collect.level: must be \"none\", \"default\" or \"all\" (got \"some\")"},
+	    {EXP LINK FLOW_A "collect = { level = 1; };\n", "4: collect.level: must be a string"},
+	    {EXP LINK FLOW_A "collect = { level = \"none\"; rtt_samples = true; };\n",
+	     "4: collect.rtt_samples: cannot be true with level = \"none\""},
+	};
+	struct experiment exp;
+	char err[512];
+
+	CHECK(load_text("lv-none", EXP LINK FLOW_A "collect = { level = \"none\"; };\n", &exp, err,
+			sizeof(err)) == 0);
+	CHECK(exp.collect.level == COLLECT_NONE && !exp.collect.rtt_samples);
+	CHECK(exp.collect.sample_interval_ms == 10);
+	CHECK(load_text("lv-default", EXP LINK FLOW_A "collect = { level = \"default\"; };\n", &exp,
+			err, sizeof(err)) == 0);
+	CHECK(exp.collect.level == COLLECT_DEFAULT && !exp.collect.rtt_samples);
+	CHECK(exp.collect.sample_interval_ms == 10);
+	CHECK_STR_EQ(collect_level_name(exp.collect.level), "default");
+	CHECK(load_text("lv-all", EXP LINK FLOW_A "collect = { level = \"all\"; };\n", &exp, err,
+			sizeof(err)) == 0);
+	CHECK(exp.collect.level == COLLECT_ALL && exp.collect.rtt_samples);
+	CHECK(exp.collect.sample_interval_ms == 1);
+	CHECK_STR_EQ(collect_level_name(exp.collect.level), "all");
+	/* Settings written next to "all" win over what it turns on. */
+	CHECK(load_text("lv-all-given",
+			EXP LINK FLOW_A "collect = { sample_interval_ms = 5; rtt_samples = false; "
+					"level = \"all\"; };\n",
+			&exp, err, sizeof(err)) == 0);
+	CHECK(exp.collect.level == COLLECT_ALL && !exp.collect.rtt_samples);
+	CHECK(exp.collect.sample_interval_ms == 5);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "level-reject-%zu", i);
+		check_reject(what, bad[i].text, strlen(bad[i].text), bad[i].msg);
+	}
 }
 
 /* One flow "a" whose sockops group holds `sockops`. */
@@ -1824,6 +1868,7 @@ int main(void)
 	test_hosts();
 	test_words();
 	test_int_literals();
+	test_collect_level();
 	test_include();
 	test_trace_content();
 

@@ -39,7 +39,8 @@ static const char *const experiment_keys[] = {"name", "duration_s", "seed", "rep
 static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
 					"start_s", "stop_s", "sockops", NULL};
 static const char *const knob_group_keys[] = {"value", "side", NULL};
-static const char *const collect_keys[] = {"sample_interval_ms", "rtt_samples", "ringbuf_kb", NULL};
+static const char *const collect_keys[] = {"level", "sample_interval_ms", "rtt_samples",
+					   "ringbuf_kb", NULL};
 static const char *const plots_keys[] = {"per_connection_max", NULL};
 
 /* The `side` of a knob's group form, and the sockets it stands for. */
@@ -372,9 +373,24 @@ static int load_flows(struct loader *ld, const config_setting_t *root, struct ex
 	return 0;
 }
 
+const char *collect_level_name(enum collect_level level)
+{
+	switch (level) {
+	case COLLECT_NONE:
+		return "none";
+	case COLLECT_ALL:
+		return "all";
+	default:
+		return "default";
+	}
+}
+
 static int load_collect(struct loader *ld, const config_setting_t *root, struct experiment *exp)
 {
 	config_setting_t *g, *s;
+	enum collect_level lv;
+	const char *str;
+	bool b;
 	long long v;
 	int r;
 
@@ -384,14 +400,36 @@ static int load_collect(struct loader *ld, const config_setting_t *root, struct 
 	r = check_members(ld, g, collect_keys);
 	if (r < 0)
 		return r;
+	r = get_string(ld, g, "level", false, &str, &s);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		for (lv = COLLECT_DEFAULT; lv <= COLLECT_ALL; lv++)
+			if (strcmp(str, collect_level_name(lv)) == 0)
+				break;
+		if (lv > COLLECT_ALL)
+			return fail(ld, s, "must be \"none\", \"default\" or \"all\" (got \"%s\")",
+				    str);
+		exp->collect.level = lv;
+	}
+	/* "all" only changes the defaults: a setting written next to it wins. */
+	if (exp->collect.level == COLLECT_ALL) {
+		exp->collect.sample_interval_ms = 1;
+		exp->collect.rtt_samples = true;
+	}
 	r = get_int(ld, g, "sample_interval_ms", false, 1, 10000, &v, &s);
 	if (r < 0)
 		return r;
 	if (r > 0)
 		exp->collect.sample_interval_ms = (int)v;
-	r = get_bool(ld, g, "rtt_samples", false, &exp->collect.rtt_samples, &s);
+	r = get_bool(ld, g, "rtt_samples", false, &b, &s);
 	if (r < 0)
 		return r;
+	if (r > 0)
+		exp->collect.rtt_samples = b;
+	/* With "none" the program asks the kernel for no RTT callbacks. */
+	if (r > 0 && exp->collect.rtt_samples && exp->collect.level == COLLECT_NONE)
+		return fail(ld, s, "cannot be true with level = \"none\"");
 	r = get_int(ld, g, "ringbuf_kb", false, RINGBUF_KB_MIN, RINGBUF_KB_MAX, &v, &s);
 	if (r < 0)
 		return r;

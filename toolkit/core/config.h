@@ -144,11 +144,22 @@ struct link_spec {
 	struct cfg_pos at[LINK_SET_MAX]; /* where each setting was written, for later checks */
 };
 
+/* How much the kernel side collects; DEFAULT is 0 so a zeroed spec is today's behaviour. */
+enum collect_level {
+	COLLECT_DEFAULT = 0,
+	COLLECT_NONE, /* connections, states and knobs only: no samples, no RTO/retrans events */
+	COLLECT_ALL,  /* RTT samples and 1 ms sampling unless the config says otherwise */
+};
+
 struct collect_spec {
+	enum collect_level level;
 	int sample_interval_ms; /* 1 .. 10000 */
 	bool rtt_samples;	/* write every RTT_CB sample to events/rtt.csv */
 	int ringbuf_kb;		/* 0: sized from the config; else 64 .. 1048576 */
 };
+
+/* "none", "default" or "all". */
+const char *collect_level_name(enum collect_level level);
 
 struct experiment {
 	char name[64];	   /* [A-Za-z0-9_.-], used as a directory name */
@@ -164,9 +175,9 @@ struct experiment {
 	int nfiles;
 	uint64_t text_hash; /* of the text read, @includes resolved: see config_save() */
 	/* A set of runs (core/sweep.h): `ccexp run` runs one, so it refuses these. */
-	int repeat;		 /* experiment.repeat: 1 when absent */
-	bool has_sweep;		 /* a `sweep` list is there */
-	struct cfg_pos set_at;	 /* where `sweep` (else experiment.repeat) is written */
+	int repeat;	       /* experiment.repeat: 1 when absent */
+	bool has_sweep;	       /* a `sweep` list is there */
+	struct cfg_pos set_at; /* where `sweep` (else experiment.repeat) is written */
 };
 
 /*

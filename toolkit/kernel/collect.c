@@ -547,6 +547,12 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		goto fail;
 	}
 	c->skel->rodata->sample_interval_ns = (uint64_t)exp->collect.sample_interval_ms * 1000000;
+	c->skel->rodata->collect_none = exp->collect.level == COLLECT_NONE;
+	/* Level "none": the tracing programs are not even loaded, so no ACK pays for them. */
+	if (exp->collect.level == COLLECT_NONE) {
+		bpf_program__set_autoload(c->skel->progs.ccx_tcp_probe, false);
+		bpf_program__set_autoload(c->skel->progs.ccx_cong_state, false);
+	}
 	/* One entry per flow: the table is the config's size, not the program's default. */
 	r = bpf_map__set_max_entries(c->skel->maps.flows, exp->nflows);
 	if (r < 0) {
@@ -608,6 +614,8 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 	cg_fd = -1;
 	/* The tracing programs see every socket but act only on those the sockops program
 	 * marked; they add the fixed-interval samples and the congestion states. */
+	if (exp->collect.level == COLLECT_NONE)
+		return 0;
 	c->trace_links[0] = bpf_program__attach(c->skel->progs.ccx_tcp_probe);
 	if (!c->trace_links[0]) {
 		r = log_err_errno(-errno, "attach tp_btf/tcp_probe");

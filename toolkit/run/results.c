@@ -141,8 +141,15 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 	/* The kernel's own total_retrans: from the sender's TCP_INFO, else from the snapshot
 	 * the BPF program took at CLOSE. */
 	csv_u64(f, s && s->connected ? s->total_retrans : t ? t->final_total_retrans : 0);
-	csv_u64(f, t ? t->retrans_segs : 0);
-	csv_u64(f, t ? t->rtos : 0);
+	/* With level "none" the program asks for no RTO/retransmission callbacks: not 0 but
+	 * unknown. */
+	if (exp->collect.level == COLLECT_NONE) {
+		csv_str(f, "");
+		csv_str(f, "");
+	} else {
+		csv_u64(f, t ? t->retrans_segs : 0);
+		csv_u64(f, t ? t->rtos : 0);
+	}
 	if (t && t->srtt_n) {
 		put_ms(f, t->srtt_sum_us / t->srtt_n);
 		put_ms(f, t->srtt_min_us);
@@ -594,6 +601,12 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 	}
 	json_array_end(&j);
 	json_kv_int(&j, "connections", tr ? tr->nconns : 0);
+	json_key(&j, "collect");
+	json_object_begin(&j);
+	json_kv_str(&j, "level", collect_level_name(exp->collect.level));
+	json_kv_int(&j, "sample_interval_ms", exp->collect.sample_interval_ms);
+	json_kv_bool(&j, "rtt_samples", exp->collect.rtt_samples);
+	json_object_end(&j);
 	write_events(&j, info, c);
 	json_object_end(&j);
 	r = json_finish(&j);
