@@ -81,7 +81,10 @@ for conn in {r["conn"] for r in cwnd}:
 gaps.sort()
 med = gaps[len(gaps) // 2] if gaps else 0
 check("all: samples about 1 ms apart (median gap 1..1.5 ms)", 0.001 <= med <= 0.0015, med)
-check("all: no two samples closer than 1 ms", gaps and gaps[0] >= 0.000999, gaps[:1])
+# The interval is kept on the clock read that decides to sample; the row's own timestamp is a
+# second read a few microseconds later, so a gap may come out a little under 1 ms.
+check("all: no two samples closer than 1 ms (less 20 us of timestamping)",
+      gaps and gaps[0] >= 0.00098, gaps[:1])
 done()
 PY
 [ $? = 0 ] || fail=1
