@@ -19,12 +19,7 @@ link = { backend = "tun"; rate_mbit = 100.0; delay_ms = 5.0; queue_pkts = 200; }
 flows = ( { name = "bulk"; cc = "cubic"; count = 2; sockops = { init_cwnd_pkts = 12; }; } );
 collect = { level = "$level"; };
 CFG
-	"$CCEXP" -q run -o "$tmp/$level" "$tmp/$level.cfg" >"$tmp/$level.log" 2>&1
-	rc=$?
-	check "$level: ccexp run exits 0" [ "$rc" = 0 ]
-	[ "$rc" = 0 ] || cat "$tmp/$level.log"
-	prefix=$(run_prefix "$tmp/$level")
-	check "$level: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
+	run_ok "$tmp/$level" "$tmp/$level.cfg" "$level"
 done
 
 python3 - "$tmp" <<'PY'

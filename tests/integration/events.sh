@@ -23,12 +23,7 @@ check "refuse: the other knob still applied" \
 	grep -q ",r,0,sender,ACTIVE_ESTABLISHED,init_cwnd_pkts,12,12,packets,0$" "$tmp/refuse/events/sockops.csv"
 
 for cfg in lossy clamp iperf3; do
-	"$CCEXP" -q run -o "$tmp/$cfg" "$fixtures/$cfg.cfg" >"$tmp/$cfg.log" 2>&1
-	rc=$?
-	check "$cfg: ccexp run exits 0" [ "$rc" = 0 ]
-	[ "$rc" = 0 ] || cat "$tmp/$cfg.log"
-	prefix=$(run_prefix "$tmp/$cfg")
-	check "$cfg: nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
+	run_ok "$tmp/$cfg" "$fixtures/$cfg.cfg" "$cfg"
 done
 
 python3 - "$tmp" <<'PY'

@@ -42,12 +42,24 @@ leftovers() {
 # What leftovers prints now that it did not print in $1, less the objects of runs still alive
 # (their state file names a live ccexp): another test or user may be running beside this one.
 new_leftovers() {
-	leftovers | sort | comm -13 <(printf '%s\n' "$1" | sort) - | while read -r o; do
+	# POSIX sh: lib.sh is also sourced by sh scripts.
+	leftovers | while read -r o; do
+		printf '%s\n' "$1" | grep -Fxq -- "$o" && continue
 		p=$(basename "$o" | grep -o '^ccx[0-9a-f]\{6\}')
-		pid=$(head -1 "/run/ccexp/$p" 2>/dev/null)
+		pid=$(head -n 1 "/run/ccexp/$p" 2>/dev/null)
 		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
 		echo "$o"
 	done
+}
+
+# run_ok OUT CONFIG LABEL: `ccexp run` into OUT (its output in OUT.log), which must exit 0
+# and leave nothing of itself behind.
+run_ok() {
+	"$CCEXP" -q run -o "$1" "$2" >"$1.log" 2>&1
+	rc=$?
+	check "$3: ccexp run exits 0" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || cat "$1.log"
+	check "$3: nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$1")")" ]
 }
 
 # The run prefix (ccx + id) of a results folder, from its meta.json.
