@@ -2,6 +2,8 @@
 # Benchmark: what collection costs the flows. Two cubic bulk flows, CPU-bound (link backend
 # "none", and "tun" without a rate limit), run with collect.level none, default and all in
 # turn (A B C A B C ...), 5 s each; prints the goodput ratios default/none and all/none.
+# meta.json's ccexp_cpu_during_flows_s gives ccexp's own share of the busy CPU (draining the
+# ring buffer into CSV).
 # With the kernel's BPF statistics on for the duration (restored after), the run's own
 # programs' run_time_ns / run_cnt give ns per program run and their share of the CPU.
 # Usage (root): tests/bench/collect_cost.sh [ROUNDS] (3 by default; CCEXP names the binary)
@@ -95,6 +97,10 @@ gp = sum(float(r["goodput_mbit"]) for r in rows)
 busy0, all0 = map(float, b0.split()); busy1, all1 = map(float, b1.split())
 busy_s = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
 line = f"{backend:4} {level:7} goodput {gp:9.1f} Mbit/s  cpu busy {busy_s:6.2f} s"
+meta = json.load(open(os.path.join(out, "meta.json")))
+cpu = meta.get("ccexp_cpu_during_flows_s") or {}
+cpu_s = cpu.get("user", 0) + cpu.get("system", 0)
+line += f"  ccexp {cpu_s:.3f} s {cpu_s / busy_s * 100 if busy_s else 0:.2f}%"
 try:
     progs = json.load(open(out + ".progs"))
 except OSError:
@@ -103,7 +109,8 @@ for name in ("ccx_sockops", "ccx_tcp_probe", "ccx_cong_state"):
     t, n = progs.get(name, (0, 0))
     line += f"  {name} {n} runs {t / n if n else 0:.0f} ns {t / 1e9 / busy_s * 100 if busy_s else 0:.2f}%"
 print(line, flush=True)
-json.dump({"backend": backend, "level": level, "goodput": gp, "busy_s": busy_s, "progs": progs},
+json.dump({"backend": backend, "level": level, "goodput": gp, "busy_s": busy_s, "progs": progs,
+           "ccexp_cpu_s": cpu_s},
           open(out + ".json", "w"))
 PY
 	rm -rf "$out"
@@ -137,6 +144,8 @@ for backend in ("none", "tun"):
             t = sum(r["progs"].get(name, (0, 0))[0] for r in rs)
             n = sum(r["progs"].get(name, (0, 0))[1] for r in rs)
             line += f"  {name} {t / n if n else 0:5.0f} ns {t / 1e9 / busy * 100 if busy else 0:5.2f}%"
+        cpu = sum(r.get("ccexp_cpu_s", 0) for r in rs)
+        line += f"  ccexp (ring buffer, CSV) {cpu / busy * 100 if busy else 0:5.2f}%"
         print(line)
     per = lambda a: " ".join(f"{res[(backend, a, i)]['goodput'] / res[(backend, 'none', i)]['goodput']:.3f}"
                              for i in rounds if (backend, a, i) in res and (backend, "none", i) in res)

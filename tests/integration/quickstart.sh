@@ -14,12 +14,17 @@ t_start=$(date +%s.%N)
 "$CCEXP" run -o "$out" "$cfg" >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
 t_end=$(date +%s.%N)
+# The CPU time of every process the run waited for (ccexp, its flows, gnuplot), user + system:
+# an upper bound, counted by the kernel, for what meta.json says ccexp itself used.
+times >"$tmp/times" # not in $(...): a subshell has no children of its own
+children_cpu_s=$(awk 'NR == 2 {
+	split($1, u, "m"); split($2, s, "m"); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$tmp/times")
 cat "$tmp/stdout" "$tmp/stderr"
 check "ccexp run exits 0" [ "$rc" = 0 ]
 prefix=$(run_prefix "$out")
 check "run prefix is ccx + 6 hex digits" bash -c "[[ '$prefix' =~ ^ccx[0-9a-f]{6}$ ]]"
 
-python3 - "$out" "$t_start" "$t_end" <<'PY'
+python3 - "$out" "$t_start" "$t_end" "$children_cpu_s" <<'PY'
 import csv, json, os, socket, sys
 
 out = sys.argv[1]
@@ -66,6 +71,13 @@ if all(isinstance(over.get(k), (int, float)) for k in parts + ("total_over_durat
           f"wall {wall_over:.3f} s over, meta.json {over['total_over_duration']} s")
     check("setup covers at least the 100 ms from the receivers listening to t0",
           over["setup"] >= 0.1, over)
+cpu = meta.get("ccexp_cpu_during_flows_s") or {}
+check("meta.json has ccexp's own CPU time during the flows",
+      all(isinstance(cpu.get(k), (int, float)) and cpu[k] >= 0 for k in ("user", "system")), cpu)
+if cpu:
+    children = float(sys.argv[4].rstrip("s"))
+    check("ccexp's CPU during the flows is within what the kernel counted for the whole run",
+          cpu["user"] + cpu["system"] <= children + 0.002, f"{cpu} against {children} s")
 
 flows = rows("flows.csv")
 check("flows.csv has one row per connection", [r["flow"] for r in flows] == ["a", "b"],

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <time.h>
@@ -132,6 +133,9 @@ struct run {
 	/* CLOCK_MONOTONIC: ccexp run began, the flows were over, the charts began and ended
 	 * (meta.json's "overhead_s") */
 	uint64_t start_ns, flows_end_ns, charts_start_ns, charts_end_ns;
+	/* ccexp's own CPU time (user, system; us) when the flows started and ended: what
+	 * draining the ring buffer into CSV costs the machine the flows run on */
+	int64_t cpu_start_us[2], cpu_end_us[2];
 	bool failed;	/* a step or a write failed for its own reasons (not a signal) */
 	bool finishing; /* in run_finish: a failure now is a failure, signal or not */
 	char error[1024];
@@ -452,6 +456,19 @@ static int build(struct run *run)
 	return choose_ccs(run);
 }
 
+/* This process's CPU time so far: [0] user, [1] system, in us. */
+static void self_cpu_us(int64_t out[2])
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0) {
+		out[0] = out[1] = 0;
+		return;
+	}
+	out[0] = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+	out[1] = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+}
+
 /* Starts the flows and follows them until they end, a signal comes, or they overrun. */
 static int run_flows(struct run *run)
 {
@@ -469,6 +486,7 @@ static int run_flows(struct run *run)
 		return r;
 	}
 	link_set_t0(&run->lr, run->tr.t0_ns);
+	self_cpu_us(run->cpu_start_us);
 	deadline = run->tr.t0_ns + (uint64_t)((run->exp->duration_s + RUN_OVERTIME_S) * 1e9);
 	while (!run_signal) {
 		r = collect_poll(&run->col, 100);
@@ -566,6 +584,15 @@ static int edit_overhead(const char *meta, struct json *j, void *arg)
 	json_kv_double(j, "charts", secs(charts));
 	json_kv_double(j, "total_over_duration", secs(now - start - dur));
 	json_object_end(j);
+	/* From the flows' start to their end, when both were reached. */
+	if (run->cpu_start_us[0] + run->cpu_start_us[1] > 0) {
+		json_key(j, "ccexp_cpu_during_flows_s");
+		json_object_begin(j);
+		json_kv_double(j, "user", secs((run->cpu_end_us[0] - run->cpu_start_us[0]) * 1000));
+		json_kv_double(j, "system",
+			       secs((run->cpu_end_us[1] - run->cpu_start_us[1]) * 1000));
+		json_object_end(j);
+	}
 	return 0;
 }
 
@@ -578,6 +605,7 @@ static int run_finish(struct run *run)
 
 	run->finishing = true;
 	run->flows_end_ns = sys_mono_ns();
+	self_cpu_us(run->cpu_end_us);
 	if (run->have_col && collect_counters(&run->col, run->info.counters) == 0)
 		run->info.have_counters = true;
 	for (int a = 0; a <= CCX_CC_VEGAS; a++)
