@@ -13,8 +13,9 @@ export PYTHONPATH=$here
 # Three flows on a 5 ms (each way) link: none, 30 ms each way, and 10 up + 20 down. A
 # clamped window keeps the bottleneck's queue near empty, and a bounded delayed-ACK timer
 # keeps ACK policy out of the minimum (as in link.sh). The kernel's rtt_min (cwnd.csv) is
-# what TCP itself measured: the path's base RTT.
-run_link rtt tun 'rate_mbit = 50.0; delay_ms = 5.0;' \
+# what TCP itself measured: the path's base RTT. backend = "auto" must take tun, netem or
+# not.
+run_link rtt auto 'rate_mbit = 50.0; delay_ms = 5.0;' \
 	'{ name = "near"; cc = "cubic"; sockops = { cwnd_clamp_pkts = 4; delack_max_ms = 8; }; },
 	 { name = "far"; cc = "cubic"; extra_delay_ms = 30.0;
 	   sockops = { cwnd_clamp_pkts = 4; delack_max_ms = 8; }; },
@@ -35,6 +36,10 @@ for flow, want in base_ms.items():
     # top; nothing may come in under the path.
     check(f"{flow}: the kernel's min RTT is {want:g} ms (-0.2, +1.5)",
           low is not None and want - 0.2 <= low <= want + 1.5, f"{low} ms over {len(got)} samples")
+link = meta(out)["link"]
+check("auto took tun, for the flows' extra delay", link["backend"] == "tun" and
+      "no per-flow delay" in link["backend_why"],
+      f'{link["backend"]}: {link["backend_why"]}')
 m = {f["name"]: f for f in meta(out)["flows"]}
 for flow, (up, down) in extra.items():
     check(f"{flow}: meta.json records its extra delays",
