@@ -112,6 +112,16 @@ static void check_accepted(const struct experiment *exp)
 			       f->stop_s > f->start_s && f->stop_s <= exp->duration_s,
 			   "flow %s: %g .. %g s of %g", f->name, f->start_s, f->stop_s,
 			   exp->duration_s);
+		FUZZ_CHECK(f->extra_delay_ms >= 0 && f->extra_delay_ms <= 10000 &&
+			       f->extra_delay_down_ms >= 0 && f->extra_delay_down_ms <= 10000,
+			   "flow %s: extra delay %g/%g ms", f->name, f->extra_delay_ms,
+			   f->extra_delay_down_ms);
+		/* Only tun can delay one flow alone (auto picks it). */
+		FUZZ_CHECK(!(f->extra_delay_ms > 0 || f->extra_delay_down_ms > 0) ||
+			       (exp->link.flow_delay && (exp->link.backend == LINK_BACKEND_TUN ||
+							 exp->link.backend == LINK_BACKEND_AUTO)),
+			   "flow %s: an extra delay on backend %s", f->name,
+			   link_backend_name(exp->link.backend));
 		check_cmd(f->cmd, f);
 		check_cmd(f->server_cmd, f);
 		conns += f->count;

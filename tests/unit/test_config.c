@@ -57,7 +57,8 @@ static const struct reject rejects[] = {
      "3: link.bandwidth_mbit: unknown setting (known: " LINK_KEYS ")"},
     {EXP LINK FLOW("args = \"-P 4\";"),
      "3: flows[0].args: unknown setting "
-     "(known: name, cc, cmd, server_cmd, count, start_s, stop_s, sockops)"},
+     "(known: name, cc, cmd, server_cmd, count, start_s, stop_s, extra_delay_ms, "
+     "extra_delay_down_ms, sockops)"},
     {EXP LINK FLOW("sockops = { syn_rto_ms = { value = 200; sides = \"both\"; }; };"),
      "3: flows[0].sockops.syn_rto_ms.sides: unknown setting (known: value, side)"},
     {EXP LINK FLOW_A "collect = { rtt = true; };\n",
@@ -420,6 +421,24 @@ static const struct reject link_rejects[] = {
      "\"tun\""},
     {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; jitter_ms = 2147.5;") FLOW_A,
      "2: link.jitter_ms: netem takes at most 2147.483647 ms of jitter; use backend = \"tun\""},
+
+    /* A flow's extra delay: tun only (netem would need a classifier and a netem per flow). */
+    {EXP LINK FLOW("extra_delay_ms = -0.5;"),
+     "3: flows[0].extra_delay_ms: must be between 0 and 10000 (got -0.5)"},
+    {EXP LINK FLOW("extra_delay_down_ms = 10000.5;"),
+     "3: flows[0].extra_delay_down_ms: must be between 0 and 10000 (got 10000.5)"},
+    {EXP LINK FLOW("extra_delay_ms = \"30\";"), "3: flows[0].extra_delay_ms: must be a number"},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0;") FLOW("extra_delay_ms = 30;"),
+     "3: flows[0].extra_delay_ms: the tc backend has no per-flow delay; use backend = \"tun\""},
+    {EXP LNK(
+	 "backend = \"netem\"; rate_mbit = 10.0;") "flows = ( { name = \"a\"; cc = \"cubic\"; },\n"
+						   "  { name = \"b\"; cc = \"cubic\"; "
+						   "extra_delay_ms = 0; extra_delay_down_ms = 2; } "
+						   ");\n",
+     "4: flows[1].extra_delay_down_ms: netem delays every flow alike (no per-flow delay); use "
+     "backend = \"tun\""},
+    {EXP LNK("backend = \"none\";") FLOW("extra_delay_ms = 1; extra_delay_down_ms = 0;"),
+     "3: flows[0].extra_delay_ms: " NONE_REFUSES},
 
     /* none: a plain veth, so only the defaults may be written. */
     {EXP LNK("backend = \"none\"; rate_mbit = 10.0;") FLOW_A, "2: link.rate_mbit: " NONE_REFUSES},
@@ -1255,6 +1274,37 @@ static void test_link_tun(void)
 	CHECK(l->queue_pkts == 75);
 }
 
+/* A flow's extra delays: the down one follows the up one unless given; zeros are accepted
+ * by every backend; a nonzero one keeps auto off netem. */
+static void test_flow_delay(void)
+{
+	char err[512];
+	struct experiment exp;
+
+	CHECK_MSG(load_text("fd",
+			    EXP LINK
+			    "flows = ( { name = \"a\"; cc = \"cubic\"; extra_delay_ms = 30; },\n"
+			    "  { name = \"b\"; cc = \"cubic\"; extra_delay_ms = 10.5;"
+			    " extra_delay_down_ms = 0; },\n"
+			    "  { name = \"c\"; cc = \"cubic\"; } );\n",
+			    &exp, err, sizeof(err)) == 0,
+		  "%s", err);
+	CHECK(exp.flows[0].extra_delay_ms == 30 && exp.flows[0].extra_delay_down_ms == 30);
+	CHECK(exp.flows[0].extra_delay_at.line == 3);
+	CHECK(exp.flows[1].extra_delay_ms == 10.5 && exp.flows[1].extra_delay_down_ms == 0);
+	CHECK(exp.flows[1].extra_delay_at.line == 4);
+	CHECK(exp.flows[2].extra_delay_ms == 0 && exp.flows[2].extra_delay_down_ms == 0);
+	CHECK(exp.flows[2].extra_delay_at.line == 0);
+	CHECK(exp.link.flow_delay);
+	CHECK_STR_EQ(link_netem_lacks(&exp.link), "delays every flow alike (no per-flow delay)");
+	CHECK_MSG(load_text("fd0",
+			    EXP LNK("backend = \"tc\"; rate_mbit = 10.0;")
+				FLOW("extra_delay_ms = 0; extra_delay_down_ms = 0.0;"),
+			    &exp, err, sizeof(err)) == 0,
+		  "%s", err);
+	CHECK(!exp.link.flow_delay && !link_netem_lacks(&exp.link));
+}
+
 /* What each backend accepts: the settings it has, and the others at their defaults. */
 static void test_link_backends(void)
 {
@@ -1861,6 +1911,7 @@ int main(void)
 	test_doc_knobs();
 	test_link_tun();
 	test_link_backends();
+	test_flow_delay();
 	test_link_traces();
 	test_link_trace_unreadable();
 	test_link_queue_limits();

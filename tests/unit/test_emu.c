@@ -204,7 +204,7 @@ static void test_rate(double rate_bps)
 	CHECK(fabs((double)st.opportunity_bytes - want) <= 1);
 	CHECK(st.dropped_queue > 0);
 	CHECK(st.arrived == st.delivered + st.dropped_queue + st.queue_pkts + st.in_service_pkts +
-				  st.delay_line_pkts);
+				st.delay_line_pkts);
 	emu_dir_free(d);
 }
 
@@ -490,9 +490,8 @@ static void test_queue_limits(void)
 		CHECK(src.max_q_pkts == 20);
 		CHECK(st.dropped_queue == dr.why[EMU_DROP_QUEUE] && dr.n == st.dropped_queue);
 		CHECK(fabs((double)st.dropped_queue / (double)st.arrived - 0.5) < 0.01);
-		CHECK(st.arrived ==
-		      st.delivered + st.dropped_queue + st.queue_pkts + st.in_service_pkts +
-				  st.delay_line_pkts);
+		CHECK(st.arrived == st.delivered + st.dropped_queue + st.queue_pkts +
+					st.in_service_pkts + st.delay_line_pkts);
 		CHECK(src.stuck == 0);
 		emu_dir_free(d);
 		free(dr.index);
@@ -524,9 +523,8 @@ static void test_queue_limits(void)
 		 * but the link stays full. */
 		CHECK(st.dropped_queue > st.arrived / 4);
 		CHECK(fabs((double)s.bytes / (12e6 * 10 / 8) - 1) < 0.005);
-		CHECK(st.arrived ==
-		      st.delivered + st.dropped_queue + st.queue_pkts + st.in_service_pkts +
-				  st.delay_line_pkts);
+		CHECK(st.arrived == st.delivered + st.dropped_queue + st.queue_pkts +
+					st.in_service_pkts + st.delay_line_pkts);
 		CHECK(src.stuck == 0);
 		emu_dir_free(d);
 	}
@@ -613,6 +611,65 @@ static void send_tagged(struct emu_dir *d, uint64_t index, uint32_t len, uint64_
 
 	memcpy(pkt_buf, &tag, sizeof(tag));
 	CHECK(emu_dir_enqueue(d, pkt_buf, len, t) == EMU_ACCEPTED);
+}
+
+/* Ten packets at once on 12 Mbit/s (1 ms each) and 5 ms: the even ones of a flow with a
+ * 30 ms access path. The rate server takes them in arrival order whatever their extra; each
+ * leaves the link 5 ms + its extra after its departure, so the flow without extra is never
+ * held behind the other's packets. Without extra_delays the extra is ignored. */
+static void extra_delay_run(bool extra_delays, bool jitter, uint64_t *exit_ns)
+{
+	struct emu_params p = {.rate_bps = 12e6,
+			       .delay_ns = 5 * NS_PER_MS,
+			       .jitter_ns = jitter ? NS_PER_MS : 0,
+			       .extra_delays = extra_delays,
+			       .seed = 3};
+	struct emu_dir *d = emu_dir_new(&p, 64, T0);
+	struct sink s;
+
+	CHECK(d);
+	if (!d)
+		return;
+	sink_init(&s);
+	s.exit_ns = exit_ns;
+	s.exit_cap = 10;
+	for (uint64_t i = 0; i < 10; i++) {
+		struct tag tag = {i, T0};
+
+		memcpy(pkt_buf, &tag, sizeof(tag));
+		CHECK(emu_dir_enqueue_extra(d, pkt_buf, 1500, T0, i % 2 ? 0 : 30 * NS_PER_MS) ==
+		      EMU_ACCEPTED);
+	}
+	run_events(d, &s, T0 + NS_PER_S);
+	CHECK(s.n == 10);
+	emu_dir_free(d);
+}
+
+static void test_extra_delay(void)
+{
+	uint64_t exit_ns[10] = {0}, base_ns[10], last_ns[2] = {0, 0};
+
+	extra_delay_run(true, false, exit_ns);
+	for (int i = 0; i < 10; i++) {
+		uint64_t want = T0 + (uint64_t)(i + 1) * NS_PER_MS + 5 * NS_PER_MS +
+				(i % 2 ? 0 : 30 * NS_PER_MS);
+
+		CHECK(exit_ns[i] == want);
+	}
+	printf("extra delay: packet 1 (none) left at +%.3f ms, packet 0 (30 ms) at +%.3f ms\n",
+	       (exit_ns[1] - T0) / 1e6, (exit_ns[0] - T0) / 1e6);
+	extra_delay_run(false, false, exit_ns);
+	for (int i = 0; i < 10; i++)
+		CHECK(exit_ns[i] == T0 + (uint64_t)(i + 6) * NS_PER_MS);
+	/* With jitter and order kept: each flow's packets stay in order, and a packet's extra
+	 * is exactly its flow's on top of what the same packet gets without extras. */
+	extra_delay_run(false, true, base_ns);
+	extra_delay_run(true, true, exit_ns);
+	for (int i = 0; i < 10; i++) {
+		CHECK(exit_ns[i] == base_ns[i] + (i % 2 ? 0 : 30 * NS_PER_MS));
+		CHECK(exit_ns[i] >= last_ns[i % 2]);
+		last_ns[i % 2] = exit_ns[i];
+	}
 }
 
 /* const-12mbps.trace: one 1500-byte opportunity at T0 + k ms for k >= 1. */
@@ -1008,5 +1065,6 @@ int main(void)
 	test_prefix();
 	test_late();
 	test_mixed();
+	test_extra_delay();
 	return ccx_test_result();
 }

@@ -385,8 +385,38 @@ static void test_oversize(void)
 	}
 }
 
+/* The ports the tun emulator tells flows apart by: TCP over IPv4 (with options) and IPv6;
+ * anything else, or too short, is not a flow's. */
+static void test_ports(void)
+{
+	static uint8_t pkt[2048];
+	uint16_t src = 0, dst = 0;
+	uint32_t len;
+
+	for (int version = 4; version <= 6; version += 2) {
+		len = build_super(pkt, version, 100, 0x10);
+		CHECK(gso_tcp_ports(pkt, len, &src, &dst) == 0 && src == 50000 && dst == 5201);
+		CHECK(gso_tcp_ports(pkt, version == 4 ? 23 : 43, &src, &dst) == -EINVAL);
+	}
+	len = build_super(pkt, 4, 100, 0x10);
+	/* Four bytes of IP options move the TCP header. */
+	memmove(pkt + 24, pkt + 20, len - 20);
+	pkt[0] = 0x46;
+	CHECK(gso_tcp_ports(pkt, len + 4, &src, &dst) == 0 && src == 50000 && dst == 5201);
+	pkt[0] = 0x45;
+	pkt[9] = 17; /* UDP */
+	CHECK(gso_tcp_ports(pkt, len, &src, &dst) == -EINVAL);
+	pkt[9] = 6;
+	pkt[7] = 1; /* a later fragment */
+	CHECK(gso_tcp_ports(pkt, len, &src, &dst) == -EINVAL);
+	pkt[0] = 0x25;
+	CHECK(gso_tcp_ports(pkt, len, &src, &dst) == -EINVAL);
+	CHECK(gso_tcp_ports(pkt, 0, &src, &dst) == -EINVAL);
+}
+
 int main(void)
 {
+	test_ports();
 	test_split(4);
 	test_split(6);
 	test_join(4);

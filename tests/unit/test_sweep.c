@@ -147,18 +147,37 @@ static void test_settings(void)
 	char err[1024], text[2048], trace[PATH_MAX + 32];
 	const char *path;
 
-	CHECK(load("add.cfg",
-		   "sweep = ( { set = \"flows.a.sockops.syn_rto_ms\"; values = [200]; },\n"
-		   "          { set = \"link.loss\"; values = [0.01]; },\n"
-		   "          { set = \"link.rate_mbit\"; values = [50]; },\n"
-		   "          { set = \"hosts.tcp_wmem\"; values = [\"4096 16384 67108864\"]; } );\n",
-		   false, &sw, err, sizeof(err)) == 0);
+	CHECK(
+	    load("add.cfg",
+		 "sweep = ( { set = \"flows.a.sockops.syn_rto_ms\"; values = [200]; },\n"
+		 "          { set = \"link.loss\"; values = [0.01]; },\n"
+		 "          { set = \"link.rate_mbit\"; values = [50]; },\n"
+		 "          { set = \"hosts.tcp_wmem\"; values = [\"4096 16384 67108864\"]; } );\n",
+		 false, &sw, err, sizeof(err)) == 0);
 	if (sw.nruns && run_config(&sw.runs[0], &exp) == 0) {
 		CHECK_STR_EQ(exp.hosts.value[HS_TCP_WMEM], "4096 16384 67108864");
 		CHECK(exp.flows[0].sockops.value[CCX_KNOB_SYN_RTO] == 200);
 		CHECK(exp.link.loss == 0.01);
 		CHECK(exp.link.rate_mbit == 50.0); /* an integer where a number is meant */
 	}
+	sweep_free(&sw);
+
+	/* A flow's extra delay, not in the base config: each point's run has it, both ways. */
+	{
+		int r =
+		    load("extra.cfg",
+			 "sweep = ( { set = \"flows.b.extra_delay_ms\"; values = [0.0, 35.5]; } );\n",
+			 false, &sw, err, sizeof(err));
+		CHECK_MSG(r == 0, "%d %s", r, err);
+	}
+	CHECK(sw.nruns == 4);
+	if (sw.nruns == 4 && run_config(&sw.runs[3], &exp) == 0) {
+		CHECK(exp.flows[1].extra_delay_ms == 35.5 &&
+		      exp.flows[1].extra_delay_down_ms == 35.5);
+		CHECK(exp.flows[0].extra_delay_ms == 0 && exp.link.flow_delay);
+	}
+	if (sw.nruns == 4 && run_config(&sw.runs[0], &exp) == 0)
+		CHECK(exp.flows[1].extra_delay_ms == 0 && !exp.link.flow_delay);
 	sweep_free(&sw);
 
 	snprintf(trace, sizeof(trace), "%s/t.trace", tmpdir);

@@ -36,8 +36,17 @@
 static const char *const top_keys[] = {"experiment", "link",  "flows", "collect",
 				       "hosts",	     "sweep", "plots", NULL};
 static const char *const experiment_keys[] = {"name", "duration_s", "seed", "repeat", NULL};
-static const char *const flow_keys[] = {"name",	   "cc",     "cmd",	"server_cmd", "count",
-					"start_s", "stop_s", "sockops", NULL};
+static const char *const flow_keys[] = {"name",
+					"cc",
+					"cmd",
+					"server_cmd",
+					"count",
+					"start_s",
+					"stop_s",
+					"extra_delay_ms",
+					"extra_delay_down_ms",
+					"sockops",
+					NULL};
 static const char *const knob_group_keys[] = {"value", "side", NULL};
 static const char *const collect_keys[] = {"level", "sample_interval_ms", "rtt_samples",
 					   "ringbuf_kb", NULL};
@@ -262,6 +271,28 @@ static int check_unique(struct loader *ld, const config_setting_t *list, const c
 	return 0;
 }
 
+/* The flow's access path, in the units and bounds of link.delay_ms. */
+static int load_extra_delay(struct loader *ld, const config_setting_t *g, struct flow_spec *f)
+{
+	config_setting_t *up = NULL, *down = NULL;
+	int r;
+
+	r = get_range(ld, g, "extra_delay_ms", 0, FLOW_EXTRA_DELAY_MS_MAX, 0, &f->extra_delay_ms,
+		      &up);
+	if (r < 0)
+		return r;
+	f->extra_delay_down_ms = f->extra_delay_ms;
+	r = get_range(ld, g, "extra_delay_down_ms", 0, FLOW_EXTRA_DELAY_MS_MAX, 0,
+		      &f->extra_delay_down_ms, &down);
+	if (r < 0)
+		return r;
+	if (up && f->extra_delay_ms > 0)
+		f->extra_delay_at = setting_pos(ld, up);
+	else if (down && f->extra_delay_down_ms > 0)
+		f->extra_delay_at = setting_pos(ld, down);
+	return 0;
+}
+
 static int load_flow(struct loader *ld, const config_setting_t *list, int i, struct experiment *exp,
 		     int *conns)
 {
@@ -347,6 +378,11 @@ static int load_flow(struct loader *ld, const config_setting_t *list, int i, str
 			    num_str(f->stop_s, a, sizeof(a)),
 			    num_str(exp->duration_s, b, sizeof(b)));
 
+	r = load_extra_delay(ld, g, f);
+	if (r < 0)
+		return r;
+	if (f->extra_delay_ms > 0 || f->extra_delay_down_ms > 0)
+		exp->link.flow_delay = true;
 	return load_sockops(ld, g, &f->sockops);
 }
 

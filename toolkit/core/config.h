@@ -40,7 +40,12 @@ struct flow_spec {
 	double start_s;	      /* >= 0, < duration */
 	double stop_s;	      /* > start_s, <= duration; duration when not given */
 	struct sockops_spec sockops;
-	int line; /* line of the flow's group in the config file */
+	/* One-way delay on the flow's own access path, added to the link's: 0 .. 10000 ms.
+	 * It sets the flow's base RTT apart from the others' (rtt-fairness experiments). */
+	double extra_delay_ms;	       /* sender -> receiver */
+	double extra_delay_down_ms;    /* receiver -> sender; extra_delay_ms when not given */
+	struct cfg_pos extra_delay_at; /* the first of the two written with a value > 0 */
+	int line;		       /* line of the flow's group in the config file */
 };
 
 /* Who emulates the bottleneck. auto is resolved at run time, by what the kernel offers. */
@@ -64,6 +69,7 @@ enum link_backend {
 #define LINK_QUEUE_BYTES_MAX	10000000000LL
 #define LINK_QUEUE_BDP_MIN	0.01
 #define LINK_QUEUE_BDP_MAX	100.0
+#define FLOW_EXTRA_DELAY_MS_MAX 10000.0 /* as link.delay_ms */
 
 /* The settings of the link group, in docs/config.md's order. */
 enum link_setting {
@@ -142,6 +148,7 @@ struct link_spec {
 	double codel_target_ms;		 /* 5 when not given */
 	double codel_interval_ms;	 /* 100 when not given; > codel_target_ms */
 	struct cfg_pos at[LINK_SET_MAX]; /* where each setting was written, for later checks */
+	bool flow_delay; /* a flow has an extra delay: only a per-flow classifier (tun) does it */
 };
 
 /* How much the kernel side collects; DEFAULT is 0 so a zeroed spec is today's behaviour. */

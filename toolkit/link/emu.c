@@ -27,8 +27,9 @@ struct rng {
 
 struct slot_meta {
 	uint64_t arrival_ns;
-	uint64_t index; /* which arrival it was, for on_drop */
-	uint32_t len;	/* on the wire: without the caller's prefix */
+	uint64_t index;	   /* which arrival it was, for on_drop */
+	uint32_t len;	   /* on the wire: without the caller's prefix */
+	uint64_t extra_ns; /* its own delay after the link's (extra_delays) */
 };
 
 /* One packet in the delay line; seq breaks ties between equal release times (heap). */
@@ -49,6 +50,8 @@ struct emu_dir {
 	uint64_t delay_ns;
 	double jitter_ns;
 	bool reorder;
+	bool extra;   /* packets carry their own extra delay */
+	bool dl_heap; /* the delay line is a heap: reorder or extra */
 	enum emu_loss_model loss_model;
 	uint64_t loss_u53, ge_p_u53, ge_r_u53, ge_good_u53, ge_bad_u53;
 	uint32_t limit_pkts;  /* UINT32_MAX when unlimited, so the check needs no branch on 0 */
@@ -277,13 +280,20 @@ static void dl_push(struct emu_dir *d, uint32_t slot, uint64_t t)
 	e.slot = slot;
 	e.seq = d->dl_seq++;
 	if (d->reorder) {
-		e.release_ns = release;
+		e.release_ns = release + d->meta[slot].extra_ns;
 		dl_heap_push(d, e);
 		return;
 	}
 	if (release < d->last_release_ns)
 		release = d->last_release_ns;
 	d->last_release_ns = release;
+	/* Each flow's extra is constant, so its packets keep their order while a flow with
+	 * less of it passes them: no packet waits behind another flow's access path. */
+	if (d->extra) {
+		e.release_ns = release + d->meta[slot].extra_ns;
+		dl_heap_push(d, e);
+		return;
+	}
 	e.release_ns = release;
 	d->dl[(d->dl_head + d->dl_n) & d->ring_mask] = e;
 	d->dl_n++;
@@ -562,6 +572,8 @@ struct emu_dir *emu_dir_new(const struct emu_params *p, uint32_t pool_pkts, uint
 	d->delay_ns = p->delay_ns;
 	d->jitter_ns = (double)p->jitter_ns;
 	d->reorder = p->allow_reorder;
+	d->extra = p->extra_delays;
+	d->dl_heap = d->reorder || d->extra;
 	d->loss_model = p->loss_model;
 	d->loss_u53 = prob_u53(p->loss);
 	d->ge_p_u53 = prob_u53(p->ge_p);
@@ -634,6 +646,12 @@ void emu_dir_free(struct emu_dir *d)
 
 enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t len, uint64_t now_ns)
 {
+	return emu_dir_enqueue_extra(d, pkt, len, now_ns, 0);
+}
+
+enum emu_verdict emu_dir_enqueue_extra(struct emu_dir *d, const void *pkt, uint32_t len,
+				       uint64_t now_ns, uint64_t extra_ns)
+{
 	uint64_t index = d->st.arrived++;
 	struct slot_meta *m;
 	enum emu_verdict why;
@@ -669,6 +687,7 @@ enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t le
 	m->arrival_ns = now_ns;
 	m->index = index;
 	m->len = wire;
+	m->extra_ns = d->extra ? extra_ns : 0;
 	if (wire > d->maxpacket)
 		d->maxpacket = wire;
 
@@ -708,7 +727,7 @@ unsigned int emu_dir_run(struct emu_dir *d, uint64_t now_ns,
 		uint64_t late;
 		uint32_t len;
 
-		if (d->reorder) {
+		if (d->dl_heap) {
 			e = dl_heap_pop(d);
 		} else {
 			e = d->dl[d->dl_head];

@@ -38,6 +38,11 @@ struct emu_params {
 	uint64_t delay_ns;	  /* one-way propagation delay */
 	uint64_t jitter_ns;	  /* standard deviation of a normal delay variation, cut at 3x */
 	bool allow_reorder;	  /* false: a packet never leaves before the one ahead of it */
+	/* Packets may carry an extra delay of their own (emu_dir_enqueue_extra): a flow's
+	 * access path. It is added after the rate server, so the queue serves packets in the
+	 * order they arrive; the delay line then orders by release, and "the one ahead" of
+	 * allow_reorder = false is ahead on the link's own delay, before the extra. */
+	bool extra_delays;
 	enum emu_loss_model loss_model;
 	double loss;	   /* Bernoulli: per-packet probability */
 	double ge_p, ge_r; /* Gilbert-Elliott: P(good->bad), P(bad->good) per packet */
@@ -99,6 +104,10 @@ void emu_dir_free(struct emu_dir *d);
  * opportunity at now_ns exactly is missed by this packet), but nothing is handed out: that
  * is emu_dir_run's job. Longer than EMU_MAX_PKT, or shorter than the prefix: EMU_DROP_NOBUF. */
 enum emu_verdict emu_dir_enqueue(struct emu_dir *d, const void *pkt, uint32_t len, uint64_t now_ns);
+/* As emu_dir_enqueue, for a packet that takes extra_ns more than the link's delay to arrive
+ * (its flow's access path); extra_ns is ignored unless the params set extra_delays. */
+enum emu_verdict emu_dir_enqueue_extra(struct emu_dir *d, const void *pkt, uint32_t len,
+				       uint64_t now_ns, uint64_t extra_ns);
 /* Advances the model to now_ns and hands every packet whose release time has come to
  * out(), in release order, with its prefix (len counts it). Returns how many were handed
  * out. pkt stays valid until the next emu_dir_enqueue or emu_dir_free on d, so the caller

@@ -2,6 +2,7 @@
 #include "link/gso.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +72,31 @@ static uint64_t pseudo_sum(const uint8_t *ip, uint32_t tcp_len)
 static void tcp_set_partial(uint8_t *ip, uint32_t ip_len, uint32_t tcp_len)
 {
 	put16(ip + ip_len + TCP_CHECK_OFF, fold(pseudo_sum(ip, tcp_len)));
+}
+
+int gso_tcp_ports(const uint8_t *pkt, uint32_t len, uint16_t *src, uint16_t *dst)
+{
+	uint32_t l4;
+
+	if (len < 1)
+		return -EINVAL;
+	if (pkt[0] >> 4 == 4) {
+		/* A fragment past the first has no ports. */
+		if (len < 20 || pkt[9] != IPPROTO_TCP || (get16(pkt + 6) & 0x1fff))
+			return -EINVAL;
+		l4 = (pkt[0] & 0x0f) * 4u;
+	} else if (pkt[0] >> 4 == 6) {
+		if (len < 40 || pkt[6] != IPPROTO_TCP)
+			return -EINVAL;
+		l4 = 40;
+	} else {
+		return -EINVAL;
+	}
+	if (l4 < 20 || len < l4 + 4)
+		return -EINVAL;
+	*src = get16(pkt + l4);
+	*dst = get16(pkt + l4 + 2);
+	return 0;
 }
 
 void gso_finish_csum(uint8_t *pkt, uint32_t len, uint16_t csum_start, uint16_t csum_offset)

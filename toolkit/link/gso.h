@@ -64,6 +64,10 @@ void gso_joiner_add(struct gso_joiner *j, const uint8_t *tagged, uint32_t len);
 /* Writes what is gathered. */
 void gso_joiner_flush(struct gso_joiner *j);
 
+/* The TCP ports of an IP packet (IPv4, or IPv6 without extension headers): 0, or -EINVAL
+ * for anything else or a packet too short to hold them. */
+int gso_tcp_ports(const uint8_t *pkt, uint32_t len, uint16_t *src, uint16_t *dst);
+
 /* Finishes a checksum the device left to finish (VIRTIO_NET_HDR_F_NEEDS_CSUM): the 16-bit
  * ones' complement sum from csum_start to the end, stored at csum_start + csum_offset. */
 void gso_finish_csum(uint8_t *pkt, uint32_t len, uint16_t csum_start, uint16_t csum_offset);

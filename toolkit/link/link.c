@@ -2,6 +2,7 @@
  * it on the run's topology, and reports what it did. */
 #include "link/link.h"
 #include "core/log.h"
+#include "kernel/collect.h"
 
 #include <errno.h>
 #include <math.h>
@@ -155,6 +156,25 @@ static int setup_tun(struct link_runtime *lr, const struct experiment *exp,
 		r = load_trace(lr, TUN_DOWN, l->trace_down);
 	if (r < 0)
 		return r;
+	uint64_t extra_ns[2][CFG_MAX_FLOWS];
+	double extra_max_ms[2] = {0, 0};
+
+	for (int i = 0; i < exp->nflows; i++) {
+		const struct flow_spec *f = &exp->flows[i];
+		double ms[2] = {f->extra_delay_ms, f->extra_delay_down_ms};
+
+		for (int d = 0; d < 2; d++) {
+			extra_ns[d][i] = (uint64_t)llround(ms[d] * 1e6);
+			if (ms[d] > extra_max_ms[d])
+				extra_max_ms[d] = ms[d];
+		}
+	}
+	if (l->flow_delay) {
+		cfg.flow_extra_ns[TUN_UP] = extra_ns[TUN_UP];
+		cfg.flow_extra_ns[TUN_DOWN] = extra_ns[TUN_DOWN];
+		cfg.nflows = exp->nflows;
+		cfg.flow_port_base = CCX_PORT_BASE;
+	}
 	for (int d = 0; d < 2; d++) {
 		struct emu_params *p = &cfg.dir[d];
 		bool up = d == TUN_UP;
@@ -184,8 +204,9 @@ static int setup_tun(struct link_runtime *lr, const struct experiment *exp,
 		p->aqm = l->queue == LINK_QUEUE_CODEL ? EMU_AQM_CODEL : EMU_AQM_DROPTAIL;
 		p->codel_target_ns = (uint64_t)llround(l->codel_target_ms * 1e6);
 		p->codel_interval_ns = (uint64_t)llround(l->codel_interval_ms * 1e6);
-		cfg.pool_pkts[d] = pool_size(lr, up ? l->rate_mbit : l->rate_down_mbit,
-					     up ? l->delay_ms : l->delay_down_ms, l->jitter_ms);
+		cfg.pool_pkts[d] = pool_size(
+		    lr, up ? l->rate_mbit : l->rate_down_mbit,
+		    (up ? l->delay_ms : l->delay_down_ms) + extra_max_ms[d], l->jitter_ms);
 	}
 	r = tun_link_start(&lr->tun, &cfg);
 	if (r == 0)

@@ -167,12 +167,29 @@ static void out_packet(void *ctx, const void *pkt, uint32_t len)
 	gso_joiner_add(ctx, pkt, len);
 }
 
+/* The extra delay of the flow a packet belongs to, told by the receiver's port. */
+static uint64_t flow_extra(const struct tun_link_config *cfg, int d, const uint8_t *tagged,
+			   uint32_t len)
+{
+	uint32_t tag = sizeof(struct gso_tag);
+	uint16_t src, dst, port;
+
+	if (!cfg->flow_extra_ns[d] || len <= tag ||
+	    gso_tcp_ports(tagged + tag, len - tag, &src, &dst) < 0)
+		return 0;
+	port = d == TUN_UP ? dst : src;
+	if (port < cfg->flow_port_base || port - cfg->flow_port_base >= cfg->nflows)
+		return 0;
+	return cfg->flow_extra_ns[d][port - cfg->flow_port_base];
+}
+
 static void in_packet(void *ctx, const uint8_t *tagged, uint32_t len)
 {
 	struct emu_proc *p = ((struct drop_ctx *)ctx)->p;
 	int d = ((struct drop_ctx *)ctx)->dir;
 
-	emu_dir_enqueue(p->dir[d], tagged, len, p->in_now_ns);
+	emu_dir_enqueue_extra(p->dir[d], tagged, len, p->in_now_ns,
+			      flow_extra(p->cfg, d, tagged, len));
 }
 
 static void note_queue(struct emu_proc *p, int d)
@@ -226,6 +243,7 @@ static struct emu_dir *new_dir(struct emu_proc *p, int d, uint64_t origin_ns)
 	ep.on_drop = on_drop;
 	ep.drop_ctx = &drop_ctx[d];
 	ep.prefix_bytes = sizeof(struct gso_tag);
+	ep.extra_delays = p->cfg->flow_extra_ns[d] != NULL;
 	return emu_dir_new(&ep, p->cfg->pool_pkts[d], origin_ns);
 }
 

@@ -39,6 +39,12 @@ struct tun_link_config {
 	const char *ifname;	 /* the device name in both namespaces */
 	const char *addr[2];	 /* the address of each end */
 	const char *peer_net[2]; /* the other end's subnet, routed through the device */
+	/* Each flow's extra delay in ns, [direction][flow] (NULL: none has one). Flow i's
+	 * packets are those with the receiver's port flow_port_base + i: the destination
+	 * port going up, the source port coming down. */
+	const uint64_t *flow_extra_ns[2];
+	int nflows;
+	uint16_t flow_port_base;
 };
 
 /* How long the emulator has to open its files and say ready, and to finish once told. */

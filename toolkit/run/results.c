@@ -594,6 +594,9 @@ int results_write_meta(const struct run_info *info, const struct experiment *exp
 		json_kv_double(&j, "start_s", fs->start_s);
 		json_kv_double(&j, "stop_s", fs->stop_s);
 		json_kv_int(&j, "server_port", CCX_PORT_BASE + i);
+		/* Applied by the link (only tun accepts a nonzero one): the flow's base RTT. */
+		json_kv_double(&j, "extra_delay_ms", fs->extra_delay_ms);
+		json_kv_double(&j, "extra_delay_down_ms", fs->extra_delay_down_ms);
 		/* How the flow's processes ended: the sender or cmd, the receiver or server_cmd. */
 		write_exit(&j, "client_process", tr ? traffic_proc(tr, i, true) : NULL);
 		write_exit(&j, "server_process", tr ? traffic_proc(tr, i, false) : NULL);
