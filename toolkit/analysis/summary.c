@@ -207,7 +207,10 @@ static int read_flows_csv(struct summary *s)
 		c->start_s = field_num(&in, cols[3].idx);
 		c->end_s = field_num(&in, cols[4].idx);
 		c->bytes = field_num(&in, cols[5].idx);
-		c->goodput_mbit = field_num(&in, cols[6].idx);
+		/* From its parts: the column is rounded to 3 decimals. */
+		c->goodput_mbit = c->end_s > c->start_s && !isnan(c->bytes)
+				      ? c->bytes * 8 / (c->end_s - c->start_s) / 1e6
+				      : field_num(&in, cols[6].idx);
 		c->retrans = field_num(&in, cols[7].idx);
 		c->rtos = field_num(&in, cols[8].idx);
 		c->rtt_min_ms = NAN;
