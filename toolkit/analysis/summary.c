@@ -69,6 +69,20 @@ struct summary {
 	long conn; /* -1: none */
 };
 
+/* Keeps the smaller (larger) of *m and v; a NaN v (no value) changes nothing, a NaN *m
+ * (none yet) takes v. */
+static void keep_min(double *m, double v)
+{
+	if (!isnan(v) && !(*m <= v))
+		*m = v;
+}
+
+static void keep_max(double *m, double v)
+{
+	if (!isnan(v) && !(*m >= v))
+		*m = v;
+}
+
 static double num_setting(const config_t *cfg, const char *path, double dflt)
 {
 	long long i;
@@ -216,8 +230,7 @@ static int read_flows_csv(struct summary *s)
 		c->rtt_min_ms = NAN;
 		c->delivered_pkts = NAN;
 		c->ca_cur = -1;
-		if (!(s->flows[f].start_s <= c->start_s))
-			s->flows[f].start_s = c->start_s;
+		keep_min(&s->flows[f].start_s, c->start_s);
 	}
 	csv_reader_close(&in);
 	return r;
@@ -287,8 +300,8 @@ static int read_cwnd_csv(struct summary *s)
 		r = add_sample(c, t, srtt > 0 ? srtt / 1000 : NAN, acked);
 		if (r < 0)
 			break;
-		if (mn > 0 && mn < RTT_MIN_NONE && !(c->rtt_min_ms <= mn / 1000))
-			c->rtt_min_ms = mn / 1000;
+		if (mn > 0 && mn < RTT_MIN_NONE)
+			keep_min(&c->rtt_min_ms, mn / 1000);
 		c->delivered_pkts = field_num(&in, cols[6].idx);
 	}
 	csv_reader_close(&in);
@@ -296,14 +309,13 @@ static int read_cwnd_csv(struct summary *s)
 		struct sconn *c = &s->conns[i];
 		struct sflow *f = &s->flows[c->flow];
 
-		if (c->n && !(f->data_end_s >= c->t_s[c->n - 1]))
-			f->data_end_s = c->t_s[c->n - 1];
-		if (!(f->end_s >= conn_end(c)))
-			f->end_s = conn_end(c);
+		if (c->n)
+			keep_max(&f->data_end_s, c->t_s[c->n - 1]);
+		keep_max(&f->end_s, conn_end(c));
 		/* Without an emulated delay the connections share one path: its base RTT is the
 		 * smallest any of them saw. */
-		if (!s->base_from_link && !(s->base_rtt_ms <= c->rtt_min_ms))
-			s->base_rtt_ms = c->rtt_min_ms;
+		if (!s->base_from_link)
+			keep_min(&s->base_rtt_ms, c->rtt_min_ms);
 	}
 	return r;
 }
@@ -365,10 +377,15 @@ static int read_ca_csv(struct summary *s)
 		return r;
 	for (size_t i = 0; i < s->nconns; i++) {
 		struct sconn *c = &s->conns[i];
-		double end = isnan(c->end_s) ? data_end(c) : c->end_s;
+		double end = conn_end(c);
 
-		if (!isnan(end))
+		if (c->ca_cur < 0) {
+			/* Neither a sample nor a row (collect.level = "none"): not known. */
+			for (int k = 0; k < NCA; k++)
+				c->ca_s[k] = NAN;
+		} else if (!isnan(end)) {
 			ca_advance(c, end);
+		}
 	}
 	return 0;
 }
@@ -626,8 +643,8 @@ static double min_in(const struct summary *s, const struct fairness *fa, const d
 	double m = NAN;
 
 	for (size_t b = 0; b < s->nb; b++)
-		if (fa->t_s[b] >= from_s && fa->t_s[b] < until_s && !isnan(v[b]) && !(m <= v[b]))
-			m = v[b];
+		if (fa->t_s[b] >= from_s && fa->t_s[b] < until_s && !isnan(v[b]))
+			keep_min(&m, v[b]);
 	return m;
 }
 
@@ -639,8 +656,8 @@ static double join_convergence_s(const struct summary *s, const struct fairness 
 	bool joins = false;
 
 	for (size_t i = 0; i < s->nconns; i++)
-		if (s->conns[i].flow == f && !(until >= conn_end(&s->conns[i])))
-			until = conn_end(&s->conns[i]);
+		if (s->conns[i].flow == f)
+			keep_max(&until, conn_end(&s->conns[i]));
 	if (!fa->overlap || isnan(at) || isnan(until))
 		return NAN;
 	for (int g = 0; g < s->nflows; g++) {
@@ -659,11 +676,13 @@ static double join_convergence_s(const struct summary *s, const struct fairness 
 static int put_flow(struct summary *s, int f, const struct fairness *fa)
 {
 	const struct sflow *fl = &s->flows[f];
-	double bytes = 0, retrans = 0, delivered = 0, rtos = 0, ca_s[NCA] = {0}, steady = 0;
+	double bytes = 0, retrans = 0, delivered = 0, rtos = 0, ca_s[NCA], steady = 0;
 	double end = NAN, from = fl->start_s + s->warmup_s;
 	long nconn = 0;
 	int r;
 
+	for (int k = 0; k < NCA; k++)
+		ca_s[k] = NAN;
 	for (size_t i = 0; i < s->nconns; i++) {
 		const struct sconn *c = &s->conns[i];
 
@@ -675,9 +694,9 @@ static int put_flow(struct summary *s, int f, const struct fairness *fa)
 		delivered += isnan(c->delivered_pkts) ? 0 : c->delivered_pkts;
 		rtos += isnan(c->rtos) ? 0 : c->rtos;
 		for (int k = 0; k < NCA; k++)
-			ca_s[k] += c->ca_s[k];
-		if (!(end >= c->end_s))
-			end = c->end_s;
+			if (!isnan(c->ca_s[k]))
+				ca_s[k] = isnan(ca_s[k]) ? c->ca_s[k] : ca_s[k] + c->ca_s[k];
+		keep_max(&end, c->end_s);
 		if (c->n && fl->data_end_s > from)
 			steady += acked_mbit(c, from, fl->data_end_s);
 	}
@@ -716,12 +735,9 @@ static void put_run(struct summary *s, const struct fairness *fa)
 		const struct sconn *c = &s->conns[i];
 
 		bytes += isnan(c->bytes) ? 0 : c->bytes;
-		if (!(first <= c->start_s))
-			first = c->start_s;
-		if (!(last >= c->end_s))
-			last = c->end_s;
-		if (!(last_start >= c->start_s))
-			last_start = c->start_s;
+		keep_min(&first, c->start_s);
+		keep_max(&last, c->end_s);
+		keep_max(&last_start, c->start_s);
 		if (!isnan(c->goodput_mbit))
 			g[k++] = c->goodput_mbit;
 	}
@@ -737,8 +753,7 @@ static void put_run(struct summary *s, const struct fairness *fa)
 		for (size_t i = 0; i < s->nconns; i++)
 			if (s->conns[i].flow == f) {
 				fb += isnan(s->conns[i].bytes) ? 0 : s->conns[i].bytes;
-				if (!(fend >= s->conns[i].end_s))
-					fend = s->conns[i].end_s;
+				keep_max(&fend, s->conns[i].end_s);
 			}
 		if (fend > s->flows[f].start_s)
 			g[k++] = fb * 8 / (fend - s->flows[f].start_s) / 1e6;
@@ -746,8 +761,8 @@ static void put_run(struct summary *s, const struct fairness *fa)
 	put(s, "jain_flows", k >= 2 ? stats_jain(g, k) : NAN);
 	/* All together: from the last start until the first connection ends after it. */
 	for (size_t i = 0; i < s->nconns; i++)
-		if (conn_end(&s->conns[i]) > last_start && !(until <= conn_end(&s->conns[i])))
-			until = conn_end(&s->conns[i]);
+		if (conn_end(&s->conns[i]) > last_start)
+			keep_min(&until, conn_end(&s->conns[i]));
 	conv = fa->overlap ? stats_convergence_s(fa->t_s, fa->conv, s->nb, last_start, until) : NAN;
 	put(s, "convergence_s", conv);
 	put(s, "jain_conns_1s_min", min_in(s, fa, fa->jain_conns, last_start + conv, until));
@@ -826,8 +841,7 @@ static int read_link_csv(struct summary *s, struct link_dir dir[2], bool *have)
 			l->cap = nc;
 		}
 		l->queue[l->n++] = q;
-		if (!(l->queue_max >= q))
-			l->queue_max = q;
+		keep_max(&l->queue_max, q);
 	}
 	csv_reader_close(&in);
 	return r;
