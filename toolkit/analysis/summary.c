@@ -50,6 +50,10 @@ struct sflow {
 	char name[CFG_NAME_MAX];
 	double start_s, data_end_s; /* earliest start, latest sample */
 	double end_s;		    /* the latest conn_end() */
+	/* Its connections by index (conn -> summary.conns, -1: none), for the rows of big
+	 * files: a scan over every connection per row would cost n x rows. */
+	long *by_conn;
+	long nby;
 };
 
 struct summary {
@@ -171,12 +175,33 @@ static struct sconn *find_conn(struct summary *s, const struct csv_reader *in, i
 	int f = flow_index(s, csv_field(in, fcol), false);
 	double conn;
 
-	if (f < 0 || !csv_field_double(in, ccol, &conn))
+	if (f < 0 || !csv_field_double(in, ccol, &conn) || !(conn >= 0) ||
+	    conn >= s->flows[f].nby || s->flows[f].by_conn[(long)conn] < 0)
 		return NULL;
-	for (size_t i = 0; i < s->nconns; i++)
-		if (s->conns[i].flow == f && s->conns[i].conn == (long)conn)
-			return &s->conns[i];
-	return NULL;
+	return &s->conns[s->flows[f].by_conn[(long)conn]];
+}
+
+static int index_conns(struct summary *s)
+{
+	for (size_t i = 0; i < s->nconns; i++) {
+		struct sflow *f = &s->flows[s->conns[i].flow];
+		long c = s->conns[i].conn;
+
+		if (c < 0 || c >= CFG_MAX_CONNS)
+			continue;
+		if (c >= f->nby) {
+			long *p = realloc(f->by_conn, (c + 1) * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			for (long k = f->nby; k <= c; k++)
+				p[k] = -1;
+			f->by_conn = p;
+			f->nby = c + 1;
+		}
+		f->by_conn[c] = (long)i;
+	}
+	return 0;
 }
 
 static int read_flows_csv(struct summary *s)
@@ -963,6 +988,8 @@ int summary_write(const char *rundir)
 	read_config(s);
 	r = read_flows_csv(s);
 	if (r == 0)
+		r = index_conns(s);
+	if (r == 0)
 		r = read_cwnd_csv(s);
 	if (r == 0)
 		r = read_ca_csv(s);
@@ -977,6 +1004,8 @@ int summary_write(const char *rundir)
 		free(s->conns[i].bucket_mbit);
 		free(s->conns[i].active);
 	}
+	for (int f = 0; f < s->nflows; f++)
+		free(s->flows[f].by_conn);
 	free(s->conns);
 	free(s);
 	return r;
