@@ -131,6 +131,29 @@ int main(void)
 	EXPECT("link,up,,queue_p95_pkts", 28.5);
 	EXPECT("link,up,,queue_max_pkts", 30);
 
+	/* Then b falls to 1.6 Mbit/s in bucket 3 and ends at 4.05 s, a going on to 5 s: b never
+	 * converges. Bucket 4, where a is alone, must not count as b's convergence. */
+	put_file(dir, "flows.csv",
+		 "flow,conn,cc,start_s,end_s,bytes,goodput_mbit,retrans,rtos\n"
+		 "a,0,cubic,0.0,5.0,2500000,4.000,10,1\n"
+		 "b,0,reno,2.0,4.05,700000,2.732,0,0\n");
+	put_file(dir, "timeline/cwnd.csv",
+		 "t_s,flow,conn,srtt_us,rtt_min_us,bytes_acked,delivered_pkts\n"
+		 "0.0,a,0,30000,4294967295,0,1\n"
+		 "1.0,a,0,30000,25000,500000,300\n"
+		 "2.0,a,0,40000,25000,1000000,500\n"
+		 "2.0,b,0,40000,4294967295,0,1\n"
+		 "3.0,a,0,40000,25000,1500000,700\n"
+		 "3.0,b,0,40000,30000,500000,50\n"
+		 "4.0,a,0,40000,25000,2000000,990\n"
+		 "4.0,b,0,60000,30000,700000,100\n"
+		 "5.0,a,0,40000,25000,2500000,1200\n");
+	CHECK(summary_write(dir) == 0);
+	EXPECT("connection,b,0,goodput_steady_mbit", 1.6);
+	EXPECT("flow,b,,convergence_s", NAN);
+	EXPECT("run,,,convergence_s", NAN);
+	EXPECT("run,,,goodput_mbit", 5.12); /* 3.2e6 B over 5 s */
+
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
 	return ccx_test_failures ? 1 : 0;

@@ -660,6 +660,14 @@ static int fairness_compute(const struct summary *s, struct fairness *fa)
 	return 0;
 }
 
+/* Where the buckets of a stretch that ends at end_s stop: the last one counted is the last
+ * its connections can still cover (SUMMARY_BUCKET_COVER of it). Else the bucket in which a
+ * connection leaves would count, with one connection fewer, as converged. */
+static double buckets_until(double end_s)
+{
+	return end_s - SUMMARY_BUCKET_COVER * SUMMARY_BUCKET_S;
+}
+
 /* The smallest of v over the buckets that start in [from_s, until_s); NaN when from_s is NaN
  * or none has a value. */
 static double min_in(const struct summary *s, const struct fairness *fa, const double *v,
@@ -695,7 +703,8 @@ static double join_convergence_s(const struct summary *s, const struct fairness 
 		if (o->start_s > at && o->start_s < until)
 			until = o->start_s;
 	}
-	return joins ? stats_convergence_s(fa->t_s, fa->conv, s->nb, at, until) : NAN;
+	return joins ? stats_convergence_s(fa->t_s, fa->conv, s->nb, at, buckets_until(until))
+		     : NAN;
 }
 
 static int put_flow(struct summary *s, int f, const struct fairness *fa)
@@ -788,6 +797,7 @@ static void put_run(struct summary *s, const struct fairness *fa)
 	for (size_t i = 0; i < s->nconns; i++)
 		if (conn_end(&s->conns[i]) > last_start)
 			keep_min(&until, conn_end(&s->conns[i]));
+	until = buckets_until(until);
 	conv = fa->overlap ? stats_convergence_s(fa->t_s, fa->conv, s->nb, last_start, until) : NAN;
 	put(s, "convergence_s", conv);
 	put(s, "jain_conns_1s_min", min_in(s, fa, fa->jain_conns, last_start + conv, until));
