@@ -43,6 +43,17 @@ static double value(const char *dir, const char *key)
 	return v;
 }
 
+/* cwnd.csv up to a's sample at 4 s: both scenarios below share it. */
+#define CWND_TO_4S                                                                                 \
+	"t_s,flow,conn,srtt_us,rtt_min_us,bytes_acked,delivered_pkts\n"                            \
+	"0.0,a,0,30000,4294967295,0,1\n"                                                           \
+	"1.0,a,0,30000,25000,500000,300\n"                                                         \
+	"2.0,a,0,40000,25000,1000000,500\n"                                                        \
+	"2.0,b,0,40000,4294967295,0,1\n"                                                           \
+	"3.0,a,0,40000,25000,1500000,700\n"                                                        \
+	"3.0,b,0,40000,30000,500000,50\n"                                                          \
+	"4.0,a,0,40000,25000,2000000,990\n"
+
 #define EXPECT(key, want)                                                                          \
 	do {                                                                                       \
 		double _v = value(dir, key), _w = (want);                                          \
@@ -70,16 +81,7 @@ int main(void)
 		 "a,0,cubic,0.0,4.0,2000000,4.000,10,1\n"
 		 "b,0,reno,2.0,4.0,1000000,4.000,0,0\n"
 		 "c,,reno,,,0,,0,\n");
-	put_file(dir, "timeline/cwnd.csv",
-		 "t_s,flow,conn,srtt_us,rtt_min_us,bytes_acked,delivered_pkts\n"
-		 "0.0,a,0,30000,4294967295,0,1\n"
-		 "1.0,a,0,30000,25000,500000,300\n"
-		 "2.0,a,0,40000,25000,1000000,500\n"
-		 "2.0,b,0,40000,4294967295,0,1\n"
-		 "3.0,a,0,40000,25000,1500000,700\n"
-		 "3.0,b,0,40000,30000,500000,50\n"
-		 "4.0,a,0,40000,25000,2000000,990\n"
-		 "4.0,b,0,60000,30000,1000000,100\n");
+	put_file(dir, "timeline/cwnd.csv", CWND_TO_4S "4.0,b,0,60000,30000,1000000,100\n");
 	put_file(dir, "events/ca_state.csv",
 		 "t_s,flow,conn,side,old_ca_state,new_ca_state,cwnd_pkts\n"
 		 "1.5,a,0,sender,Open,Recovery,20\n"
@@ -138,16 +140,8 @@ int main(void)
 		 "a,0,cubic,0.0,5.0,2500000,4.000,10,1\n"
 		 "b,0,reno,2.0,4.05,700000,2.732,0,0\n");
 	put_file(dir, "timeline/cwnd.csv",
-		 "t_s,flow,conn,srtt_us,rtt_min_us,bytes_acked,delivered_pkts\n"
-		 "0.0,a,0,30000,4294967295,0,1\n"
-		 "1.0,a,0,30000,25000,500000,300\n"
-		 "2.0,a,0,40000,25000,1000000,500\n"
-		 "2.0,b,0,40000,4294967295,0,1\n"
-		 "3.0,a,0,40000,25000,1500000,700\n"
-		 "3.0,b,0,40000,30000,500000,50\n"
-		 "4.0,a,0,40000,25000,2000000,990\n"
-		 "4.0,b,0,60000,30000,700000,100\n"
-		 "5.0,a,0,40000,25000,2500000,1200\n");
+		 CWND_TO_4S "4.0,b,0,60000,30000,700000,100\n"
+			    "5.0,a,0,40000,25000,2500000,1200\n");
 	CHECK(summary_write(dir) == 0);
 	EXPECT("connection,b,0,goodput_steady_mbit", 1.6);
 	EXPECT("flow,b,,convergence_s", NAN);
