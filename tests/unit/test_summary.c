@@ -148,6 +148,18 @@ int main(void)
 	EXPECT("run,,,convergence_s", NAN);
 	EXPECT("run,,,goodput_mbit", 5.12); /* 3.2e6 B over 5 s */
 
+	/* No emulated delay, no summary group: the base RTT is the smallest rtt_min_us of any
+	 * connection (a's 25 ms), the warm-up the default. */
+	put_file(dir, "config.cfg",
+		 "experiment = { name = \"t\"; duration_s = 5.0; };\n"
+		 "link = { rate_mbit = 10.0; };\n"
+		 "flows = ( { name = \"a\"; cc = \"cubic\"; }, { name = \"b\"; cc = \"reno\"; "
+		 "start_s = 2.0; } );\n");
+	CHECK(summary_write(dir) == 0);
+	EXPECT("connection,a,0,qdelay_p50_ms", 15.0); /* 40 - 25 */
+	EXPECT("connection,b,0,qdelay_p50_ms", 15.0); /* 40 - 25, not its own 30 */
+	EXPECT("run,,,warmup_s", SUMMARY_WARMUP_S_DEFAULT);
+
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
 	return ccx_test_failures ? 1 : 0;
