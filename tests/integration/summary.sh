@@ -151,6 +151,36 @@ check("flow b joined: a convergence_s that is null or within its life",
 fa = S["fairness_1s"]
 check("fairness_1s: one bucket per second, Jain's index in (0, 1]",
       fa["t_s"][:3] == [0, 1, 2] and all(j is None or 0 < j <= 1 + 1e-12 for j in fa["jain_conns"]))
+# The buckets again, as docs/metrics.md defines them: goodput from bytes_acked per second, a
+# connection counting where its life covers 90% of the bucket, converged within +-20%.
+conns = []
+for f in flows:
+    sm = samples(f["flow"], f["conn"])
+    conns.append((float(f["start_s"]), float(f["end_s"]), sm))
+nb = math.ceil(max(e for _, e, _ in conns))
+jains, conv = [], []
+for k in range(nb):
+    act = [(acked_at(sm, k + 1) - acked_at(sm, k)) * 8 / 1e6
+           for st, e, sm in conns if st <= k + 0.1 and k + 0.9 <= e]
+    jains.append(jain(act) if len(act) >= 2 else None)
+    fair = sum(act) / len(act) if act else 0
+    conv.append(len(act) < 2 or (fair > 0 and all(abs(x - fair) <= 0.2 * fair for x in act)))
+check("fairness_1s: jain_conns per bucket as recomputed",
+      len(fa["jain_conns"]) == nb and all((a is None and b is None) or near(a, b, 1e-9)
+                                          for a, b in zip(fa["jain_conns"], jains)),
+      (fa["jain_conns"], jains))
+b_start = min(float(f["start_s"]) for f in flows if f["flow"] == "b")
+b_end = max(float(f["end_s"]) for f in flows if f["flow"] == "b")
+want = None
+for k in reversed(range(nb)):
+    if k >= b_end - 0.9:
+        continue
+    if k < b_start or not conv[k]:
+        break
+    want = k - b_start
+check("flow b: convergence_s as recomputed from the buckets",
+      (want is None and b["convergence_s"] is None) or near(b["convergence_s"], want, 1e-9),
+      (b["convergence_s"], want))
 
 # The link: what link.csv delivered against the configured 20 Mbit/s, its drops and queue.
 lk = [r for r in rows(out, "timeline/link.csv") if r["direction"] == "up"]
