@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The latest end the buckets go to: experiment.duration_s at most 86400 s, and some slack. */
+#define SUMMARY_END_MAX_S 90000.0
+
 /* rtt_min_us before the socket's first RTT sample. */
 #define RTT_MIN_NONE 4294967295.0
 
@@ -213,8 +216,8 @@ static int read_flows_csv(struct summary *s)
 
 	r = open_csv(s, &in, "flows.csv", cols, 9);
 	if (r == 1)
-		return log_err_errno(-ENOENT, "%s/flows.csv", s->rundir);
-	if (r < 0)
+		log_info("%s has no flows.csv: no summary", s->rundir);
+	if (r)
 		return r;
 	while ((r = csv_next_row(&in)) == 1) {
 		struct sconn *c;
@@ -241,7 +244,10 @@ static int read_flows_csv(struct summary *s)
 		c = &s->conns[s->nconns++];
 		memset(c, 0, sizeof(*c));
 		c->flow = f;
-		c->conn = csv_field_double(&in, cols[1].idx, &conn) ? (long)conn : -1;
+		c->conn =
+		    csv_field_double(&in, cols[1].idx, &conn) && conn >= 0 && conn < CFG_MAX_CONNS
+			? (long)conn
+			: -1;
 		snprintf(c->cc, sizeof(c->cc), "%s", csv_field(&in, cols[2].idx));
 		c->start_s = field_num(&in, cols[3].idx);
 		c->end_s = field_num(&in, cols[4].idx);
@@ -432,6 +438,9 @@ static int make_buckets(struct summary *s)
 	for (size_t i = 0; i < s->nconns; i++)
 		if (s->conns[i].n && conn_end(&s->conns[i]) > end)
 			end = conn_end(&s->conns[i]);
+	/* A run lasts at most a day and its stop grace: a later end is a broken file. */
+	if (end > SUMMARY_END_MAX_S)
+		end = SUMMARY_END_MAX_S;
 	s->nb = (size_t)ceil(end / SUMMARY_BUCKET_S);
 	for (size_t i = 0; i < s->nconns; i++) {
 		struct sconn *c = &s->conns[i];
@@ -996,6 +1005,7 @@ int summary_write(const char *rundir)
 		return -ENOMEM;
 	s->rundir = rundir;
 	read_config(s);
+	/* 1 from here: no flows.csv, nothing to summarise. */
 	r = read_flows_csv(s);
 	if (r == 0)
 		r = index_conns(s);

@@ -12,8 +12,9 @@
 /*
  * Computes the metrics of docs/metrics.md from rundir's flows.csv, timeline/cwnd.csv,
  * events/ca_state.csv, timeline/link.csv and config.cfg, and writes rundir/summary.json and
- * rundir/summary.csv (each replaced in one go). A missing flows.csv is -ENOENT; missing
- * other files leave their metrics empty. Returns 0 or -errno (logged).
+ * rundir/summary.csv (each replaced in one go). Missing files other than flows.csv leave
+ * their metrics empty. Returns 0, 1 when there is no flows.csv (nothing is written), or
+ * -errno (logged).
  */
 int summary_write(const char *rundir);
 
