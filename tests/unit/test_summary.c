@@ -160,6 +160,17 @@ int main(void)
 	EXPECT("connection,b,0,qdelay_p50_ms", 15.0); /* 40 - 25, not its own 30 */
 	EXPECT("run,,,warmup_s", SUMMARY_WARMUP_S_DEFAULT);
 
+	/* No RTT sample anywhere (rtt_min_us never set) and no delay: no base, no queueing
+	 * delay, though srtt is there. */
+	put_file(dir, "timeline/cwnd.csv",
+		 "t_s,flow,conn,srtt_us,rtt_min_us,bytes_acked,delivered_pkts\n"
+		 "0.0,a,0,30000,4294967295,0,1\n"
+		 "1.0,a,0,30000,4294967295,500000,300\n");
+	CHECK(summary_write(dir) == 0);
+	EXPECT("connection,a,0,srtt_p50_ms", 30.0);
+	EXPECT("connection,a,0,qdelay_p50_ms", NAN);
+	EXPECT("flow,a,,qdelay_p95_ms", NAN);
+
 	/* Without flows.csv (a folder with the charts' files only) there is nothing to sum up:
 	 * not an error, and no summary. */
 	snprintf(cmd, sizeof(cmd), "rm %s/flows.csv %s/summary.json %s/summary.csv", dir, dir, dir);

@@ -487,17 +487,17 @@ static void put(struct summary *s, const char *metric, double v)
 	csv_end_row(&s->c);
 }
 
-/* srtt and queueing delay percentiles over the samples of flow `flow`'s connections (-1:
- * all), each sample weighted by the time until the connection's next one. */
-static int put_delays(struct summary *s, int flow)
+/* srtt and queueing delay percentiles over the samples of the connections of flow `flow`
+ * among conns[0..nconns-1], each sample weighted by the time until the connection's next. */
+static int put_delays(struct summary *s, const struct sconn *conns, size_t nconns, int flow)
 {
 	double *v = NULL, *q = NULL, *w = NULL, *wq = NULL;
 	size_t n = 0, k = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < s->nconns; i++)
-		if (flow < 0 || s->conns[i].flow == flow)
-			n += s->conns[i].n;
+	for (size_t i = 0; i < nconns; i++)
+		if (conns[i].flow == flow)
+			n += conns[i].n;
 	v = malloc((n + 1) * sizeof(*v));
 	q = malloc((n + 1) * sizeof(*q));
 	w = malloc((n + 1) * sizeof(*w));
@@ -506,9 +506,10 @@ static int put_delays(struct summary *s, int flow)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < s->nconns; i++) {
-		struct sconn *c = &s->conns[i];
-		if (!(flow < 0 || c->flow == flow) || !c->n)
+	for (size_t i = 0; i < nconns; i++) {
+		const struct sconn *c = &conns[i];
+
+		if (c->flow != flow || !c->n)
 			continue;
 		/* Weights in wq for now; the last sample holds for no known time: it weighs 0. */
 		stats_time_weights(c->t_s, c->n, c->t_s[c->n - 1], wq);
@@ -525,8 +526,9 @@ static int put_delays(struct summary *s, int flow)
 	put(s, "srtt_p50_ms", stats_wpercentile(v, w, k, 50));
 	put(s, "srtt_p95_ms", stats_wpercentile(v, w, k, 95));
 	put(s, "srtt_p99_ms", stats_wpercentile(v, w, k, 99));
-	put(s, "qdelay_p50_ms", stats_wpercentile(q, wq, k, 50));
-	put(s, "qdelay_p95_ms", stats_wpercentile(q, wq, k, 95));
+	/* No base RTT (no delay set, no RTT sample at all): no queueing delay either. */
+	put(s, "qdelay_p50_ms", isnan(s->base_rtt_ms) ? NAN : stats_wpercentile(q, wq, k, 50));
+	put(s, "qdelay_p95_ms", isnan(s->base_rtt_ms) ? NAN : stats_wpercentile(q, wq, k, 95));
 out:
 	free(v);
 	free(q);
@@ -550,8 +552,6 @@ static void put_ca(struct summary *s, const double *ca_s)
 static int put_conn(struct summary *s, const struct sconn *c)
 {
 	double from = c->start_s + s->warmup_s;
-	struct sconn *saved;
-	size_t n;
 	int r;
 
 	json_object_begin(&s->j);
@@ -567,14 +567,7 @@ static int put_conn(struct summary *s, const struct sconn *c)
 	put(s, "bytes", c->bytes);
 	put(s, "goodput_mbit", c->goodput_mbit);
 	put(s, "goodput_steady_mbit", acked_mbit(c, from, data_end(c)));
-	/* put_delays pools a flow's connections: shown this one only. */
-	saved = s->conns;
-	n = s->nconns;
-	s->conns = (struct sconn *)c;
-	s->nconns = 1;
-	r = put_delays(s, c->flow);
-	s->conns = saved;
-	s->nconns = n;
+	r = put_delays(s, c, 1, c->flow);
 	if (r < 0)
 		return r;
 	put(s, "retrans_pkts", c->retrans);
@@ -752,7 +745,7 @@ static int put_flow(struct summary *s, int f, const struct fairness *fa)
 	put(s, "bytes", bytes);
 	put(s, "goodput_mbit", end > fl->start_s ? bytes * 8 / (end - fl->start_s) / 1e6 : NAN);
 	put(s, "goodput_steady_mbit", fl->data_end_s > from ? steady : NAN);
-	r = put_delays(s, f);
+	r = put_delays(s, s->conns, s->nconns, f);
 	if (r < 0)
 		return r;
 	put(s, "retrans_pkts", retrans);
