@@ -278,11 +278,11 @@ static int validate(struct run *run)
 		r = link_spec_check(run->exp, err, sizeof(err));
 	/* One run, one folder: a set of runs has its own command, folder and points.csv. */
 	if (!r && (run->exp->has_sweep || run->exp->repeat > 1))
-		r = config_err_at(
-		    run->exp, run->exp->set_at, run->exp->has_sweep ? "sweep" : "experiment.repeat",
-		    err, sizeof(err),
-		    "this config describes a set of runs: run it with `ccexp sweep %s`",
-		    run->info.config_path);
+		r = config_err_at(run->exp, run->exp->set_at,
+				  run->exp->has_sweep ? "sweep" : "experiment.repeat", err,
+				  sizeof(err),
+				  "this config describes a set of runs: run it with `ccexp sweep %s`",
+				  run->info.config_path);
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
 		return CCX_EXIT_USAGE;
@@ -696,8 +696,8 @@ static int run_finish(struct run *run)
 			if (!run->charts.chart[i].drawn)
 				log_err("chart %s was not drawn: %s", run->charts.chart[i].name,
 					run->charts.chart[i].reason);
-		printf("results: %s (status charts_failed; `ccexp plot %s` retries)\n", run->outdir,
-		       run->outdir);
+		printf("results: %s (status charts_failed; `ccexp plot %s` retries)\n",
+		       run->outdir, run->outdir);
 		return CCX_EXIT_CHARTS;
 	}
 	printf("results: %s\n", run->outdir);
@@ -742,22 +742,21 @@ out:
 
 static void plot_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: ccexp plot DIR\n"
-		"\n"
-		"Redraws the charts of results folder DIR from its saved CSV files only:\n"
-		"writes DIR/summary.json and DIR/summary.csv (docs/metrics.md),\n"
-		"writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
-		"in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
-		"\n"
-		"A run whose status was complete or charts_failed becomes complete when every\n"
-		"chart is drawn, charts_failed otherwise.\n"
-		"\n"
-		"Exit status: 0 every chart drawn, 1 meta.json could not be updated, 2 bad\n"
-		"command line or not a folder, 3 some charts (or the summary) were not made.\n"
-		"\n"
-		"EXAMPLES\n"
-		"  ccexp plot results/quickstart/20261125-101500-3f9a1c\n");
+	fprintf(out, "usage: ccexp plot DIR\n"
+		     "\n"
+		     "Redraws the charts of results folder DIR from its saved CSV files only:\n"
+		     "writes DIR/summary.json and DIR/summary.csv (docs/metrics.md),\n"
+		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
+		     "in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
+		     "\n"
+		     "A run whose status was complete or charts_failed becomes complete when every\n"
+		     "chart is drawn, charts_failed otherwise.\n"
+		     "\n"
+		     "Exit status: 0 every chart drawn, 1 meta.json could not be updated, 2 bad\n"
+		     "command line or not a folder, 3 some charts (or the summary) were not made.\n"
+		     "\n"
+		     "EXAMPLES\n"
+		     "  ccexp plot results/quickstart/20261125-101500-3f9a1c\n");
 }
 
 int cmd_plot(int argc, char **argv)
