@@ -42,7 +42,15 @@ struct reject {
 static const struct reject rejects[] = {
     /* Unknown settings, at every level. */
     {EXP LINK FLOW_A "charts = { formats = [\"png\"]; };\n",
-     "4: charts: unknown setting (known: experiment, link, flows, collect, hosts, sweep, plots)"},
+     "4: charts: unknown setting (known: experiment, link, flows, collect, hosts, sweep, plots, "
+     "summary)"},
+    {EXP LINK FLOW_A "summary = { warmup = 2.0; };\n",
+     "4: summary.warmup: unknown setting (known: warmup_s)"},
+    {EXP LINK FLOW_A "summary = { warmup_s = -1; };\n",
+     "4: summary.warmup_s: must be >= 0 (got -1.0)"},
+    {EXP LINK FLOW_A "summary = { warmup_s = 10.0; };\n",
+     "4: summary.warmup_s: warmup_s (10.0) must be less than experiment.duration_s (10.0)"},
+    {EXP LINK FLOW_A "summary = { warmup_s = \"2\"; };\n", "4: summary.warmup_s: must be a number"},
     {EXP LINK FLOW_A "plots = { formats = [\"png\"]; };\n",
      "4: plots.formats: unknown setting (known: per_connection_max)"},
     {EXP LINK FLOW_A "plots = { per_connection_max = 0; };\n",

@@ -33,8 +33,8 @@
 #define SEED_MAX LLONG_MAX
 #endif
 
-static const char *const top_keys[] = {"experiment", "link",  "flows", "collect",
-				       "hosts",	     "sweep", "plots", NULL};
+static const char *const top_keys[] = {"experiment", "link",  "flows",	 "collect", "hosts",
+				       "sweep",	     "plots", "summary", NULL};
 static const char *const experiment_keys[] = {"name", "duration_s", "seed", "repeat", NULL};
 static const char *const flow_keys[] = {"name",
 					"cc",
@@ -51,6 +51,7 @@ static const char *const knob_group_keys[] = {"value", "side", NULL};
 static const char *const collect_keys[] = {"level", "sample_interval_ms", "rtt_samples",
 					   "ringbuf_kb", NULL};
 static const char *const plots_keys[] = {"per_connection_max", NULL};
+static const char *const summary_keys[] = {"warmup_s", NULL};
 
 /* The `side` of a knob's group form, and the sockets it stands for. */
 static const struct {
@@ -494,6 +495,32 @@ static int check_plots(struct loader *ld, const config_setting_t *root)
 	return r < 0 ? r : 0;
 }
 
+/* Checked here so a typo fails before the run; the summary reads it from the saved config. */
+static int check_summary(struct loader *ld, const config_setting_t *root,
+			 const struct experiment *exp)
+{
+	config_setting_t *g, *s;
+	char a[32], b[32];
+	double v;
+	int r;
+
+	r = get_group(ld, root, "summary", false, &g);
+	if (r <= 0)
+		return r;
+	r = check_members(ld, g, summary_keys);
+	if (r < 0)
+		return r;
+	r = get_number(ld, g, "warmup_s", false, &v, &s);
+	if (r <= 0)
+		return r;
+	if (!(v >= 0))
+		return fail(ld, s, "must be >= 0 (got %s)", num_str(v, a, sizeof(a)));
+	if (v >= exp->duration_s)
+		return fail(ld, s, "warmup_s (%s) must be less than experiment.duration_s (%s)",
+			    num_str(v, a, sizeof(a)), num_str(exp->duration_s, b, sizeof(b)));
+	return 0;
+}
+
 static void experiment_defaults(struct experiment *exp)
 {
 	int i;
@@ -548,6 +575,8 @@ static int load(struct loader *ld, struct experiment *exp)
 		r = load_hosts(ld, root, exp);
 	if (!r)
 		r = check_plots(ld, root);
+	if (!r)
+		r = check_summary(ld, root, exp);
 	if (!r)
 		r = load_sweep(ld, root, exp);
 out:

@@ -8,6 +8,7 @@
 #include "link/link.h"
 #include "core/log.h"
 #include "analysis/plot.h"
+#include "analysis/summary.h"
 #include "run/results.h"
 #include "kernel/sys.h"
 #include "core/path.h"
@@ -658,6 +659,9 @@ static int run_finish(struct run *run)
 		collect_free(&run->col);
 		/* Charts come from the saved files only, after the kernel side is released. */
 		if (!run->failed) {
+			/* From the saved files, like the charts; its data stay whole without it. */
+			if (summary_write(run->outdir) < 0)
+				log_err("the summary (summary.json, summary.csv) was not written");
 			run->charts_start_ns = sys_mono_ns();
 			plot_run_dir_report(run->outdir, true, &run->charts);
 			/* The document as written above (the namespaces and the link's counters
@@ -741,6 +745,7 @@ static void plot_usage(FILE *out)
 	fprintf(out, "usage: ccexp plot DIR\n"
 		     "\n"
 		     "Redraws the charts of results folder DIR from its saved CSV files only:\n"
+		     "writes DIR/summary.json and DIR/summary.csv (docs/metrics.md),\n"
 		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
 		     "in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
 		     "\n"
@@ -748,7 +753,7 @@ static void plot_usage(FILE *out)
 		     "chart is drawn, charts_failed otherwise.\n"
 		     "\n"
 		     "Exit status: 0 every chart drawn, 1 meta.json could not be updated, 2 bad\n"
-		     "command line or not a folder, 3 some charts were not drawn.\n"
+		     "command line or not a folder, 3 some charts (or the summary) were not made.\n"
 		     "\n"
 		     "EXAMPLES\n"
 		     "  ccexp plot results/quickstart/20261125-101500-3f9a1c\n");
@@ -759,7 +764,7 @@ int cmd_plot(int argc, char **argv)
 	char spare[PATH_MAX];
 	struct plot_report rep;
 	struct stat st;
-	int r;
+	int r, summary_r;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		plot_usage(stdout);
@@ -775,6 +780,9 @@ int cmd_plot(int argc, char **argv)
 	}
 	/* Drawing may fill the disk: meta.json must still take what became of the charts. */
 	results_spare_keep(argv[1], spare, sizeof(spare));
+	summary_r = summary_write(argv[1]);
+	if (summary_r < 0)
+		log_err("the summary (summary.json, summary.csv) was not written");
 	plot_run_dir_report(argv[1], true, &rep);
 	for (int i = 0; i < rep.n; i++)
 		if (!rep.chart[i].drawn)
@@ -786,7 +794,7 @@ int cmd_plot(int argc, char **argv)
 		log_info("%s has no meta.json: the charts are not recorded", argv[1]);
 	else if (r < 0)
 		log_err_errno(r, "record the charts in %s/meta.json", argv[1]);
-	if (plot_report_failed(&rep))
+	if (plot_report_failed(&rep) || summary_r < 0)
 		return CCX_EXIT_CHARTS;
 	return r < 0 && r != -ENOENT ? CCX_EXIT_FAILURE : CCX_EXIT_OK;
 }
