@@ -160,6 +160,27 @@ int main(void)
 	EXPECT("connection,b,0,qdelay_p50_ms", 15.0); /* 40 - 25, not its own 30 */
 	EXPECT("run,,,warmup_s", SUMMARY_WARMUP_S_DEFAULT);
 
+	/* b on its own longer access path (extra_delay_ms 2 up, 3 down): its base RTT is the
+	 * link's 10 ms plus its 5. */
+	put_file(dir, "config.cfg",
+		 "experiment = { name = \"t\"; duration_s = 5.0; };\n"
+		 "link = { rate_mbit = 10.0; delay_ms = 5.0; };\n"
+		 "flows = ( { name = \"a\"; cc = \"cubic\"; }, { name = \"b\"; cc = \"reno\"; "
+		 "start_s = 2.0; extra_delay_ms = 2.0; extra_delay_down_ms = 3; } );\n");
+	CHECK(summary_write(dir) == 0);
+	EXPECT("connection,a,0,qdelay_p50_ms", 30.0); /* 40 - 10 */
+	EXPECT("connection,b,0,qdelay_p50_ms", 25.0); /* 40 - 15 */
+	/* No link delay, b's extra 5 ms each way: the shared path's base is the smallest min RTT
+	 * less its flow's extra, b's 30 - 10 = 20 ms, under a's 25. */
+	put_file(dir, "config.cfg",
+		 "experiment = { name = \"t\"; duration_s = 5.0; };\n"
+		 "link = { rate_mbit = 10.0; };\n"
+		 "flows = ( { name = \"a\"; cc = \"cubic\"; }, { name = \"b\"; cc = \"reno\"; "
+		 "start_s = 2.0; extra_delay_ms = 5.0; } );\n");
+	CHECK(summary_write(dir) == 0);
+	EXPECT("connection,a,0,qdelay_p50_ms", 20.0); /* 40 - 20 */
+	EXPECT("connection,b,0,qdelay_p50_ms", 10.0); /* 40 - 20 - 10 */
+
 	/* No RTT sample anywhere (rtt_min_us never set) and no delay: no base, no queueing
 	 * delay, though srtt is there. */
 	put_file(dir, "timeline/cwnd.csv",

@@ -53,6 +53,7 @@ struct sflow {
 	char name[CFG_NAME_MAX];
 	double start_s, data_end_s; /* earliest start, latest sample */
 	double end_s;		    /* the latest conn_end() */
+	double extra_rtt_ms;	    /* its own access path's extra delay, up + down (config) */
 	/* Its connections by index (conn -> summary.conns, -1: none), for the rows of big
 	 * files: a scan over every connection per row would cost n x rows. */
 	long *by_conn;
@@ -64,6 +65,10 @@ struct summary {
 	double warmup_s;
 	double base_rtt_ms; /* the link's configured delay up + down, else the run's min RTT */
 	bool base_from_link;
+	/* Each configured flow's extra_delay_ms + extra_delay_down_ms, by name. */
+	char cfg_name[CFG_MAX_FLOWS][CFG_NAME_MAX];
+	double cfg_extra_ms[CFG_MAX_FLOWS];
+	int ncfg;
 	struct sflow flows[CFG_MAX_FLOWS];
 	int nflows;
 	struct sconn *conns;
@@ -102,6 +107,35 @@ static double num_setting(const config_t *cfg, const char *path, double dflt)
 	return dflt;
 }
 
+/* The flows' own extra delays (extra_delay_ms, extra_delay_down_ms defaulting to it). */
+static void read_flow_extras(struct summary *s, const config_setting_t *flows)
+{
+	int n = flows ? config_setting_length(flows) : 0;
+
+	for (int i = 0; i < n && s->ncfg < CFG_MAX_FLOWS; i++) {
+		const config_setting_t *f = config_setting_get_elem(flows, i);
+		const char *name = NULL;
+		double up = 0, down;
+
+		if (!config_setting_lookup_string(f, "name", &name) || strlen(name) >= CFG_NAME_MAX)
+			continue;
+		if (!config_setting_lookup_float(f, "extra_delay_ms", &up)) {
+			int iv;
+
+			up = config_setting_lookup_int(f, "extra_delay_ms", &iv) ? iv : 0;
+		}
+		down = up;
+		if (!config_setting_lookup_float(f, "extra_delay_down_ms", &down)) {
+			int iv;
+
+			if (config_setting_lookup_int(f, "extra_delay_down_ms", &iv))
+				down = iv;
+		}
+		snprintf(s->cfg_name[s->ncfg], CFG_NAME_MAX, "%s", name);
+		s->cfg_extra_ms[s->ncfg++] = up + down;
+	}
+}
+
 /* summary.warmup_s and the link's delay from the saved config (checked when it was run). */
 static void read_config(struct summary *s)
 {
@@ -120,6 +154,7 @@ static void read_config(struct summary *s)
 		up = num_setting(&cfg, "link.delay_ms", 0);
 		down = num_setting(&cfg, "link.delay_down_ms", up);
 		config_lookup_string(&cfg, "link.backend", &backend);
+		read_flow_extras(s, config_lookup(&cfg, "flows"));
 		/* backend none emulates nothing, whatever the delay says. */
 		if (up + down > 0 && strcmp(backend, "none") != 0) {
 			s->base_rtt_ms = up + down;
@@ -169,6 +204,10 @@ static int flow_index(struct summary *s, const char *name, bool add)
 	s->flows[s->nflows].start_s = NAN;
 	s->flows[s->nflows].data_end_s = NAN;
 	s->flows[s->nflows].end_s = NAN;
+	s->flows[s->nflows].extra_rtt_ms = 0;
+	for (int i = 0; i < s->ncfg; i++)
+		if (!strcmp(s->cfg_name[i], name))
+			s->flows[s->nflows].extra_rtt_ms = s->cfg_extra_ms[i];
 	return s->nflows++;
 }
 
@@ -344,9 +383,9 @@ static int read_cwnd_csv(struct summary *s)
 			keep_max(&f->data_end_s, c->t_s[c->n - 1]);
 		keep_max(&f->end_s, conn_end(c));
 		/* Without an emulated delay the connections share one path: its base RTT is the
-		 * smallest any of them saw. */
+		 * smallest any of them saw, less its flow's own access path. */
 		if (!s->base_from_link)
-			keep_min(&s->base_rtt_ms, c->rtt_min_ms);
+			keep_min(&s->base_rtt_ms, c->rtt_min_ms - f->extra_rtt_ms);
 	}
 	return r;
 }
@@ -517,7 +556,7 @@ static int put_delays(struct summary *s, const struct sconn *conns, size_t nconn
 			if (isnan(c->srtt_ms[j]))
 				continue;
 			v[k] = c->srtt_ms[j];
-			q[k] = v[k] - s->base_rtt_ms;
+			q[k] = v[k] - s->base_rtt_ms - s->flows[c->flow].extra_rtt_ms;
 			w[k++] = wq[j];
 		}
 	}
