@@ -12,6 +12,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #define FLOOD_BATCH	 4096 /* events per program run at most: the producer checks its pace */
@@ -37,6 +39,7 @@ struct bench {
 struct flood {
 	struct ccx_flood *skel;
 	int prog_fd;
+	uint32_t flow_id;
 	uint64_t seq;
 };
 
@@ -56,18 +59,19 @@ struct result {
 	double produce_s, drain_s; /* producer's time; from its start to the last row */
 };
 
-static int flood_open(struct flood *f, const struct collector *c)
+static const char *const shared_names[3] = {"events", "counters", "sk_infos"};
+
+/* Loads the flood program on the maps of a collector (collect_shared_fds()' order). */
+static int flood_open(struct flood *f, const int fds[3])
 {
-	static const char *const names[3] = {"events", "counters", "sk_infos"};
-	int fds[3], r;
+	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->skel = ccx_flood__open();
 	if (!f->skel)
 		return -errno;
-	collect_shared_fds(c, fds);
 	for (int i = 0; i < 3; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(f->skel->obj, names[i]);
+		struct bpf_map *m = bpf_object__find_map_by_name(f->skel->obj, shared_names[i]);
 
 		r = m ? bpf_map__reuse_fd(m, fds[i]) : -ENOENT;
 		if (r < 0)
@@ -89,7 +93,7 @@ static int flood_run(struct flood *f, uint32_t count)
 {
 	struct ccx_flood_args a = {
 	    .count = count,
-	    .flow_id = 0,
+	    .flow_id = f->flow_id,
 	    .lport_base = FLOOD_PORT_BASE,
 	    .nports = FLOOD_NPORTS,
 	    .rport = CCX_PORT_BASE,
@@ -135,6 +139,99 @@ static void *produce(void *arg)
 	p->t_end_ns = sys_mono_ns();
 	atomic_store(&p->done, true);
 	return NULL;
+}
+
+/* The shared maps of a running ccexp (its collector's events, counters and sk_infos), taken
+ * from its file descriptors; waits up to 10 s for them to appear. Returns 0 or -errno. */
+static int maps_of_pid(int pid, int fds[3])
+{
+	static const enum bpf_map_type types[3] = {BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_PERCPU_ARRAY,
+						   BPF_MAP_TYPE_SK_STORAGE};
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	char dir[64], link[PATH_MAX + 64], target[64];
+
+	if (pidfd < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	for (int tries = 0; tries < 200; tries++) {
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		int found = 0;
+
+		fds[0] = fds[1] = fds[2] = -1;
+		while (d && (de = readdir(d)) && found < 3) {
+			struct bpf_map_info info;
+			__u32 len = sizeof(info);
+			ssize_t n;
+			int fd;
+
+			snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = 0;
+			if (strcmp(target, "anon_inode:bpf-map") != 0)
+				continue;
+			fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+			memset(&info, 0, sizeof(info));
+			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+				if (fd >= 0)
+					close(fd);
+				continue;
+			}
+			for (int i = 0; i < 3; i++) {
+				if (fds[i] < 0 && info.type == types[i] &&
+				    !strcmp(info.name, shared_names[i])) {
+					fds[i] = fd;
+					fd = -1;
+					found++;
+				}
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+		if (d)
+			closedir(d);
+		if (found == 3) {
+			close(pidfd);
+			return 0;
+		}
+		for (int i = 0; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		usleep(50000);
+	}
+	close(pidfd);
+	return -ENOENT;
+}
+
+/* Offers `burst` events in one program run to the collector of the ccexp process `pid`. */
+static int flood_pid(int pid, uint32_t burst, uint32_t flow_id)
+{
+	struct flood f;
+	int fds[3], r;
+
+	r = maps_of_pid(pid, fds);
+	if (r < 0) {
+		fprintf(stderr, "the maps of ccexp pid %d: %s\n", pid, strerror(-r));
+		return 1;
+	}
+	r = flood_open(&f, fds);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	if (r < 0) {
+		fprintf(stderr, "load the flood program: %s\n", strerror(-r));
+		return 1;
+	}
+	f.flow_id = flow_id;
+	r = flood_run(&f, burst);
+	ccx_flood__destroy(f.skel);
+	if (r < 0) {
+		fprintf(stderr, "run the flood program: %s\n", strerror(-r));
+		return 1;
+	}
+	printf("offered %u events to pid %d (flow id %u)\n", burst, pid, flow_id);
+	return 0;
 }
 
 /* Data rows of a CSV file as it is on disk: its lines but the header. */
@@ -200,7 +297,10 @@ static int measure(struct bench *b, double rate_ev_s, double seconds, uint32_t b
 		remove_outdir(outdir);
 		return r;
 	}
-	r = flood_open(&f, &col);
+	int fds[3];
+
+	collect_shared_fds(&col, fds);
+	r = flood_open(&f, fds);
 	if (r < 0) {
 		fprintf(stderr, "load the flood program: %s\n", strerror(-r));
 		goto out;
@@ -332,23 +432,26 @@ static int bench(struct bench *b, double seconds, int ringbuf_kb)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ccx_flood [--seconds S] [--ringbuf-kb K] | --check-drops\n");
+	fprintf(out, "usage: ccx_flood [--seconds S] [--ringbuf-kb K]\n"
+		     "       ccx_flood --check-drops\n"
+		     "       ccx_flood --into-pid PID [--burst N] [--flow-id ID]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"seconds", required_argument, NULL, 's'},
-	    {"ringbuf-kb", required_argument, NULL, 'k'},
-	    {"check-drops", no_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"seconds", required_argument, NULL, 's'}, {"ringbuf-kb", required_argument, NULL, 'k'},
+	    {"check-drops", no_argument, NULL, 'c'},   {"into-pid", required_argument, NULL, 'p'},
+	    {"burst", required_argument, NULL, 'b'},   {"flow-id", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},	       {0},
 	};
 	static struct bench b;
 	const char *hz_source;
 	double seconds = 3;
 	int ringbuf_kb = 16384, opt, r;
 	bool test = false;
+	uint32_t burst = 200000, flow_id = 0;
+	int pid = 0;
 	char root[PATH_MAX - 64];
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -361,6 +464,15 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			test = true;
+			break;
+		case 'p':
+			pid = atoi(optarg);
+			break;
+		case 'b':
+			burst = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			flow_id = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'h':
 			usage(stdout);
@@ -376,6 +488,8 @@ int main(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		ccx_test_skip("needs root: BPF programs and a cgroup");
+	if (pid > 0)
+		return flood_pid(pid, burst, flow_id);
 	if (kernel_hz(&b.hz, &hz_source) < 0)
 		ccx_test_skip("the kernel's HZ is unknown");
 	if (cgroup2_mount(root, sizeof(root)) < 0)
