@@ -62,9 +62,24 @@ static void put_bytes(struct csv *c, const char *s, size_t n)
 	c->len += n;
 }
 
+/* Room for `n` more bytes, counted as written: the caller fills them. NULL after an error. */
+static char *room(struct csv *c, size_t n)
+{
+	char *p;
+
+	if (!reserve(c, n))
+		return NULL;
+	p = c->buf + c->len;
+	c->len += n;
+	return p;
+}
+
 static void put_char(struct csv *c, char ch)
 {
-	put_bytes(c, &ch, 1);
+	char *p = room(c, 1);
+
+	if (p)
+		*p = ch;
 }
 
 static void sep(struct csv *c)
@@ -196,25 +211,52 @@ void csv_str(struct csv *c, const char *s)
 	put_field(c, s ? s : "");
 }
 
+/* "00" to "99": two digits per division. */
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
 /* The decimal digits of v, ending at `end`; returns where they start. By hand rather than
  * with printf: the collector writes a dozen numbers per event, and at a million events a
  * second the format parsing was most of its time. */
 static char *u64_digits(uint64_t v, char *end)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		const char *d = digit_pairs + 2 * (v % 100);
+
+		v /= 100;
+		*--end = d[1];
+		*--end = d[0];
+	}
+	if (v >= 10) {
+		*--end = digit_pairs[2 * v + 1];
+		*--end = digit_pairs[2 * v];
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
+}
+
+/* A short field (at most NUM_COPY bytes) from tmp[NUM_COPY, 2 * NUM_COPY): copied as a whole
+ * NUM_COPY bytes, which the compiler does in a few moves, and only the field's bytes counted.
+ * What lies past them in buf is overwritten by what comes next. */
+#define NUM_COPY 32
+static void put_short(struct csv *c, const char *p, const char *end)
+{
+	if (!reserve(c, NUM_COPY))
+		return;
+	memcpy(c->buf + c->len, p, NUM_COPY);
+	c->len += end - p;
 }
 
 static void put_u64(struct csv *c, uint64_t v, bool minus)
 {
-	char buf[24], *end = buf + sizeof(buf), *p = u64_digits(v, end);
+	char tmp[2 * NUM_COPY], *end = tmp + NUM_COPY, *p = u64_digits(v, end);
 
 	if (minus)
 		*--p = '-';
-	put_bytes(c, p, end - p);
+	put_short(c, p, end);
 }
 
 void csv_u64(struct csv *c, uint64_t v)
@@ -254,7 +296,7 @@ static bool put_fixed_fast(struct csv *c, double v, int decimals)
 	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 	static const uint64_t ipow10[] = {1,	  10,	   100,	     1000,	10000,
 					  100000, 1000000, 10000000, 100000000, 1000000000};
-	char buf[48], *end = buf + sizeof(buf), *p = end;
+	char tmp[2 * NUM_COPY], *end = tmp + NUM_COPY, *p = end;
 	double a = fabs(v), scaled, whole, frac;
 	uint64_t n, ip, fp;
 
@@ -274,11 +316,11 @@ static bool put_fixed_fast(struct csv *c, double v, int decimals)
 		*--p = (char)('0' + fp % 10);
 	if (decimals)
 		*--p = '.';
-	p = u64_digits(ip, p);
+	p = u64_digits(ip, p); /* at most 13 digits and 9 decimals: fits in NUM_COPY */
 	/* A negative value that rounds to zero is written without its sign (see below). */
 	if (signbit(v) && n)
 		*--p = '-';
-	put_bytes(c, p, end - p);
+	put_short(c, p, end);
 	return true;
 }
 
