@@ -57,6 +57,7 @@ struct result {
 	double rate_ev_s, seconds;
 	uint64_t seen, dropped, received, rows, rows_on_disk, offered;
 	double produce_s, drain_s; /* producer's time; from its start to the last row */
+	double drain_cpu_s; /* the draining thread's own CPU time: what load cannot inflate */
 };
 
 static const char *const shared_names[3] = {"events", "counters", "sk_infos"};
@@ -234,6 +235,14 @@ static int flood_pid(int pid, uint32_t burst, uint32_t flow_id)
 	return 0;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* Data rows of a CSV file as it is on disk: its lines but the header. */
 static long rows_on_disk(const char *path)
 {
@@ -284,7 +293,7 @@ static int measure(struct bench *b, double rate_ev_s, double seconds, uint32_t b
 	struct collector col;
 	struct flood f;
 	pthread_t th;
-	uint64_t t_last_ns;
+	uint64_t t_last_ns, cpu0_ns;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -306,6 +315,7 @@ static int measure(struct bench *b, double rate_ev_s, double seconds, uint32_t b
 		goto out;
 	}
 	p.f = &f;
+	cpu0_ns = thread_cpu_ns();
 	if (burst) {
 		p.t_start_ns = sys_mono_ns();
 		r = flood_run(&f, burst);
@@ -324,6 +334,7 @@ static int measure(struct bench *b, double rate_ev_s, double seconds, uint32_t b
 	while (collect_poll(&col, 0) > 0)
 		;
 	t_last_ns = sys_mono_ns();
+	res->drain_cpu_s = (thread_cpu_ns() - cpu0_ns) / 1e9;
 	if (!r)
 		r = collect_counters(&col, cnt);
 	if (!r) {
@@ -358,13 +369,14 @@ out:;
 
 static void print_result(const char *label, const struct result *x)
 {
-	printf("  %-10s offered %9.0f ev/s  written %9.0f rows/s  seen %9llu  received %9llu  "
-	       "dropped %8llu  rows %9llu  seen=received+dropped: %s\n",
+	printf("  %-9s offered %8.0f/s  written %8.0f rows/s  drain CPU %4.0f ns/row  "
+	       "seen %9llu = received %9llu + dropped %8llu: %s  rows %9llu\n",
 	       label, x->produce_s > 0 ? x->seen / x->produce_s : 0,
-	       x->drain_s > 0 ? x->rows_on_disk / x->drain_s : 0, (unsigned long long)x->seen,
+	       x->drain_s > 0 ? x->rows_on_disk / x->drain_s : 0,
+	       x->received ? x->drain_cpu_s / x->received * 1e9 : 0, (unsigned long long)x->seen,
 	       (unsigned long long)x->received, (unsigned long long)x->dropped,
-	       (unsigned long long)x->rows_on_disk,
-	       x->seen == x->received + x->dropped ? "yes" : "NO");
+	       x->seen == x->received + x->dropped ? "yes" : "NO",
+	       (unsigned long long)x->rows_on_disk);
 }
 
 /* The test: a 64 KiB ring buffer nobody drains while 200000 events are offered must count

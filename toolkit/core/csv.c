@@ -159,6 +159,7 @@ static int init_writer(struct csv *c, const char *const *cols)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->flush_bytes = CSV_FLUSH_BYTES;
 	if (!cols || !cols[0])
 		return -EINVAL;
 	for (; cols[c->ncols]; c->ncols++)
@@ -204,6 +205,11 @@ int csv_open(struct csv *c, const char *path, const char *const *cols)
 	if (r < 0)
 		drop_writer(c);
 	return r;
+}
+
+void csv_set_flush_bytes(struct csv *c, size_t bytes)
+{
+	c->flush_bytes = bytes;
 }
 
 void csv_str(struct csv *c, const char *s)
@@ -351,7 +357,7 @@ int csv_end_row(struct csv *c)
 	put_char(c, '\n');
 	c->col = 0;
 	c->row_start = c->len;
-	if (c->row_start >= CSV_FLUSH_BYTES)
+	if (c->row_start >= c->flush_bytes)
 		csv_flush(c);
 	if (fields != c->ncols)
 		return -EINVAL;
