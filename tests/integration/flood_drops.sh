@@ -26,7 +26,6 @@ link = { backend = "none"; };
 flows = ( { name = "idle"; cc = "cubic"; cmd = "sleep 2"; server_cmd = "sleep 2"; } );
 collect = { ringbuf_kb = 64; };
 CFG
-before=$(leftovers)
 "$CCEXP" -q run -o "$tmp/out" "$tmp/drops.cfg" >"$tmp/out.log" 2>&1 &
 pid=$!
 # Flow id 1 belongs to no flow of this config: the events are received and counted, not
@@ -37,7 +36,7 @@ wait "$pid"
 rc=$?
 check "ccexp run exits 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || cat "$tmp/out.log"
-check "nothing of the run is left" [ -z "$(new_leftovers "$before")" ]
+check "nothing of the run is left" [ -z "$(leftovers "$(run_prefix "$tmp/out")")" ]
 
 export PYTHONPATH=$here
 python3 - "$tmp/out" "$offered" <<'PY' || fail=1
