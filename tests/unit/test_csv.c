@@ -192,6 +192,32 @@ static void test_numbers_match_printf(void)
 	CHECK(csv_close(&c) == 0);
 }
 
+/* A writer told to write in 64 KiB pieces keeps rows until then, and writes whole rows only. */
+static void test_flush_bytes(void)
+{
+	static const char *const cols[] = {"n", "text", NULL};
+	const off_t header = (off_t)strlen("n,text\n");
+	char path[256];
+	struct stat st;
+	struct csv c;
+	int i = 0;
+
+	path_in_tmp(path, sizeof(path), "flush.csv");
+	CHECK(csv_open(&c, path, cols) == 0);
+	csv_set_flush_bytes(&c, 64 << 10);
+	/* Rows until the one that crosses 64 KiB: the buffer empties then. */
+	do {
+		csv_i64(&c, i++);
+		csv_str(&c, "some forty bytes of text in every row..");
+		CHECK(csv_end_row(&c) == 0);
+		if (c.row_start > 60000 && c.row_start < (64 << 10))
+			CHECK(stat(path, &st) == 0 && st.st_size == header);
+	} while (c.row_start && i < 100000);
+	CHECK(stat(path, &st) == 0 && st.st_size >= header + (64 << 10) && c.len == 0);
+	CHECK(csv_close(&c) == 0);
+	unlink(path);
+}
+
 static void test_field_count(void)
 {
 	static const char *const cols[] = {"t_s", "flow", NULL};
@@ -712,6 +738,7 @@ int main(void)
 	test_mem();
 	test_numbers();
 	test_numbers_match_printf();
+	test_flush_bytes();
 	test_field_count();
 	test_open_errors();
 	test_write_error();
