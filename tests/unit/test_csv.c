@@ -1,6 +1,7 @@
 /* Unit tests of the CSV writer (quoting, number formats, row accounting, write errors, whole
  * rows after SIGKILL) and of the reader (columns by name, quoted fields, cut last rows). */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -99,6 +100,122 @@ static void test_numbers(void)
 				  "1.235,2,0.000,-1.50,1000000.0,0,12.000000\n"
 				  ",,,18446744073709551615,-9223372036854775808,-42,0\n");
 	free(got);
+}
+
+/* printf's "%.*f", less the sign of a value that rounds to zero: what csv_double must write. */
+static void printf_fixed(char *out, size_t len, double v, int decimals)
+{
+	const char *p = out;
+
+	snprintf(out, len, "%.*f", decimals, v);
+	if (*p == '-' && !strpbrk(p, "123456789"))
+		memmove(out, out + 1, strlen(out));
+}
+
+/* One number per row, against the C library's own formatting: the writer formats numbers by
+ * hand (for speed) and must give the same bytes everywhere, ties and near-ties included. */
+static void test_numbers_match_printf(void)
+{
+	static const char *const cols[] = {"x", NULL};
+	static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e12};
+	char want[400];
+	unsigned long seed = 12345;
+	int mismatches = 0;
+	struct csv c;
+
+	CHECK(csv_open_mem(&c, cols) == 0);
+	for (int i = 0; i < 400000 && mismatches < 5; i++) {
+		size_t from = c.row_start;
+		int decimals = i % 12;
+		double v;
+		uint64_t u;
+
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		u = seed >> 11;
+		switch (i % 6) {
+		case 0: /* what a run writes: times and rates */
+			v = (double)u / (1ul << 53) * 1e4;
+			break;
+		case 1: /* a tie in decimal, nudged by an ulp either way or not at all */
+			v = ((double)(u % 100000000) + 0.5) / pow10[decimals];
+			v = (u >> 40) % 3 == 0 ? v
+					       : nextafter(v, (u >> 40) % 3 == 1 ? 0 : INFINITY);
+			break;
+		case 2: /* any magnitude, either sign */
+			v = ldexp((double)u / (1ul << 53), (int)(u % 160) - 80) *
+			    ((u & 1) ? -1 : 1);
+			break;
+		case 3: /* small negative values that round to zero */
+			v = -(double)u / (1ul << 53) / pow10[decimals];
+			break;
+		case 4: /* near the fast path's bound */
+			v = ldexp(1.0 + (double)(u % 1000) / 1000, 40) / pow10[decimals] *
+			    (i & 1 ? 1 : -1);
+			break;
+		default: /* whole numbers, halves and quarters */
+			v = (double)(u % 1000000) / 4;
+			break;
+		}
+		csv_double(&c, v, decimals);
+		csv_end_row(&c);
+		printf_fixed(want, sizeof(want) - 1, v, decimals);
+		strcat(want, "\n");
+		if (c.row_start - from != strlen(want) ||
+		    memcmp(c.buf + from, want, strlen(want))) {
+			fprintf(stderr, "csv_double(%.17g, %d): got \"%.*s\", printf \"%s\"\n", v,
+				decimals, (int)(c.row_start - from), c.buf + from, want);
+			mismatches++;
+		}
+		/* Keep the buffer small: only the rows' bytes matter. */
+		c.len = c.row_start = 0;
+	}
+	for (int i = 0; i < 100000 && mismatches < 5; i++) {
+		int64_t s;
+
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		s = (int64_t)seed >> (i % 64);
+		csv_i64(&c, s);
+		csv_end_row(&c);
+		snprintf(want, sizeof(want), "%" PRId64 "\n", s);
+		csv_u64(&c, (uint64_t)s);
+		csv_end_row(&c);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%" PRIu64 "\n",
+			 (uint64_t)s);
+		if (c.row_start != strlen(want) || memcmp(c.buf, want, strlen(want))) {
+			fprintf(stderr, "integer %" PRId64 ": got \"%.*s\", printf \"%s\"\n", s,
+				(int)c.row_start, c.buf, want);
+			mismatches++;
+		}
+		c.len = c.row_start = 0;
+	}
+	CHECK(mismatches == 0);
+	CHECK(csv_close(&c) == 0);
+}
+
+/* A writer told to write in 64 KiB pieces keeps rows until then, and writes whole rows only. */
+static void test_flush_bytes(void)
+{
+	static const char *const cols[] = {"n", "text", NULL};
+	const off_t header = (off_t)strlen("n,text\n");
+	char path[256];
+	struct stat st;
+	struct csv c;
+	int i = 0;
+
+	path_in_tmp(path, sizeof(path), "flush.csv");
+	CHECK(csv_open(&c, path, cols) == 0);
+	csv_set_flush_bytes(&c, 64 << 10);
+	/* Rows until the one that crosses 64 KiB: the buffer empties then. */
+	do {
+		csv_i64(&c, i++);
+		csv_str(&c, "some forty bytes of text in every row..");
+		CHECK(csv_end_row(&c) == 0);
+		if (c.row_start > 60000 && c.row_start < (64 << 10))
+			CHECK(stat(path, &st) == 0 && st.st_size == header);
+	} while (c.row_start && i < 100000);
+	CHECK(stat(path, &st) == 0 && st.st_size >= header + (64 << 10) && c.len == 0);
+	CHECK(csv_close(&c) == 0);
+	unlink(path);
 }
 
 static void test_field_count(void)
@@ -620,6 +737,8 @@ int main(void)
 	test_quoting();
 	test_mem();
 	test_numbers();
+	test_numbers_match_printf();
+	test_flush_bytes();
 	test_field_count();
 	test_open_errors();
 	test_write_error();

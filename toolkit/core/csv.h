@@ -21,12 +21,16 @@ struct csv {
 	int err;	    /* first write error, -errno; nothing is written after it */
 	unsigned long rows; /* data rows written, the header not counted */
 	int ncols;
-	int col; /* fields written in the current row */
+	int col;	    /* fields written in the current row */
+	size_t flush_bytes; /* whole rows go to the kernel once this much is buffered */
 };
 
 /* Creates (truncates) `path` and writes the header; `cols` is NULL-terminated.
  * Returns 0 or -errno. */
 int csv_open(struct csv *c, const char *path, const char *const *cols);
+/* Hands rows to the kernel in writes of about `bytes` (4 KiB by default): fewer, larger
+ * writes for a writer that flushes on a timer of its own. */
+void csv_set_flush_bytes(struct csv *c, size_t bytes);
 /* The same writer with no file: every row stays in c->buf, the whole ones in
  * [0, c->row_start), for a file that is replaced in one go (path_replace_file). csv_close
  * frees them. Returns 0 or -ENOMEM. */

@@ -150,6 +150,9 @@ static const struct csv_spec csv_specs[CSV_COUNT] = {
     [CSV_VEGAS] = {"timeline/vegas.csv", cc_cols},
 };
 
+/* collect_poll() flushes every 500 ms: at high event rates, fewer and larger writes. */
+#define EVENT_CSV_FLUSH_BYTES (64 << 10)
+
 #define GOODPUT_WINDOW_S 2.0 /* a point may arrive this late and still land in its interval */
 
 static uint32_t conn_slot(const struct collector *c, uint32_t flow_id, uint16_t client_port)
@@ -307,6 +310,7 @@ static void write_cc(struct collector *c, const struct ccx_event *e, struct conn
 			return;
 		}
 		c->csv_open[which] = true;
+		csv_set_flush_bytes(f, EVENT_CSV_FLUSH_BYTES);
 	}
 	row_start(f, t_s, c, e, t, true);
 	csv_str(f, decision_name(e->args[0]));
@@ -530,6 +534,7 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 				goto fail;
 			}
 			c->csv_open[i] = true;
+			csv_set_flush_bytes(&c->csv[i], EVENT_CSV_FLUSH_BYTES);
 		}
 		r = path_fmt(path, sizeof(path), "%s/timeline/throughput.csv", outdir);
 		if (!r)
