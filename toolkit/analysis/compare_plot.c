@@ -432,6 +432,16 @@ static int mpoint_cmp(const void *a, const void *b)
 	return (p->x > q->x) - (p->x < q->x);
 }
 
+/* The first point after the line of p[i]. */
+static size_t j_end(const struct mpoint *p, size_t np, size_t i)
+{
+	size_t j = i;
+
+	while (j < np && p[j].line == p[i].line)
+		j++;
+	return j;
+}
+
 /*
  * Chart 1: a metric of each flow against the first varied setting whose values are all
  * numbers (else the first setting, its values in order as categories): the mean over the
@@ -445,6 +455,7 @@ static int chart_metric(const struct cmp *c, const char *name, const char *metri
 	int cs = col(t, "scope"), cf = col(t, "flow"), cm = col(t, "metric"), cn = col(t, "n"),
 	    cmean = col(t, "mean"), clo = col(t, "ci95_low"), chi = col(t, "ci95_high");
 	int xs = -1, r = 0;
+	double dodge;
 	char **lines = NULL, **cats = NULL;
 	size_t nlines = 0, ncats = 0, np = 0;
 	struct mpoint *p = NULL;
@@ -520,6 +531,15 @@ static int chart_metric(const struct cmp *c, const char *name, const char *metri
 	}
 	qsort(p, np, sizeof(*p), mpoint_cmp);
 	{
+		double lo = p[0].x, hi = p[0].x;
+
+		for (size_t i = 1; i < np; i++) {
+			lo = fmin(lo, p[i].x);
+			hi = fmax(hi, p[i].x);
+		}
+		dodge = (hi > lo ? hi - lo : 1) * 0.012;
+	}
+	{
 		const char *xname = t->hdr[c->set0 + (xs < 0 ? 0 : xs)];
 		char what[512];
 
@@ -533,11 +553,10 @@ static int chart_metric(const struct cmp *c, const char *name, const char *metri
 		put_q(o.gp, ylabel, '\'');
 		fprintf(o.gp, " against ");
 		put_q(o.gp, xname, '\'');
-		fprintf(o.gp, ": mean of each flow over its runs, bars: 95%% CI (Student''s t), "
-			      "labels: n runs'\n"
+		fprintf(o.gp, ": mean over the runs, bars: 95%% CI (Student''s t)'\n"
 			      "set xlabel '");
 		put_q(o.gp, xname, '\'');
-		fprintf(o.gp, "%s'\nset ylabel '", xs < 0 ? "" : " (unit as in its name)");
+		fputs("'\nset ylabel '", o.gp);
 		put_q(o.gp, ylabel, '\'');
 		fputs("'\nset yrange [0:*]\nset offsets graph 0.05, graph 0.12, graph 0.08, 0\n",
 		      o.gp);
@@ -556,19 +575,33 @@ static int chart_metric(const struct cmp *c, const char *name, const char *metri
 	for (size_t i = 0; i < np;) {
 		int line = p[i].line;
 		int blk = gp_block(&o, "%s of line %d: x mean ci95_low ci95_high n", metric, line);
+		bool same_n = true;
 
-		for (; i < np && p[i].line == line; i++)
-			fprintf(o.dat, "%.6g %.6f %.6f %.6f %ld\n", p[i].x, p[i].mean, p[i].lo,
-				p[i].hi, p[i].n);
-		fprintf(o.gp,
-			"%s\tdata index %d using 1:2:3:4 with yerrorlines lt %d pt 7 ps 1.2 "
-			"title '",
-			sep, blk, lt((size_t)line));
+		for (size_t k = i; k < np && p[k].line == line; k++)
+			same_n &= p[k].n == p[i].n;
+
+		for (size_t k = i; k < np && p[k].line == line; k++)
+			fprintf(o.dat, "%.6g %.6f %.6f %.6f %ld\n", p[k].x, p[k].mean, p[k].lo,
+				p[k].hi, p[k].n);
+		/* Lines at one x are set a little apart so their bars do not hide each other. */
+		fprintf(
+		    o.gp,
+		    "%s\tdata index %d using ($1+%.6g):2:3:4 with yerrorlines lt %d pt 7 ps 1.2 "
+		    "title '",
+		    sep, blk, dodge * (line - (double)(nlines - 1) / 2), lt((size_t)line));
 		put_q(o.gp, lines[line], '\'');
+		/* One n for the whole line goes in its title; else each point says its own. */
+		if (same_n) {
+			fprintf(o.gp, " (n=%ld per point)'", p[i].n);
+			i = j_end(p, np, i);
+			sep = ", \\\n";
+			continue;
+		}
 		fprintf(o.gp,
-			"', \\\n\tdata index %d using 1:2:(sprintf('n=%%d', int($5))) with labels "
-			"offset char 1.2,0.7 left tc lt %d notitle",
-			blk, lt((size_t)line));
+			"', \\\n\tdata index %d using ($1+%.6g):2:(sprintf('n=%%d', int($5))) with "
+			"labels offset char 0.8,0.6 left tc lt %d notitle",
+			blk, dodge * (line - (double)(nlines - 1) / 2), lt((size_t)line));
+		i = j_end(p, np, i);
 		sep = ", \\\n";
 	}
 	fputc('\n', o.gp);
@@ -1018,8 +1051,7 @@ static int chart_cdf(const struct cmp *c, struct run_data *rd, const char *forma
  * bin's mean with the 25th-75th percentile band, in three panels on one time axis. */
 static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char *formats)
 {
-	static const char *const what[3] = {"goodput (Mbit/s), all flows",
-					    "cwnd (segments), mean per connection",
+	static const char *const what[3] = {"goodput (Mbit/s)", "cwnd (segments)",
 					    "smoothed RTT (ms)"};
 	size_t nb = 0;
 	double *x = malloc((c->nruns + 1) * sizeof(*x));
@@ -1071,12 +1103,14 @@ static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char
 			}
 		}
 	free(x);
-	fprintf(o.gp,
-		"set multiplot layout 3,1 title 'per group: median over its runs of each %.0f ms "
-		"bin, band: 25th-75th percentile of the runs'\n"
-		"set lmargin at screen 0.09\nset rmargin at screen 0.97\nset xrange [0:*]\n"
-		"set key off\n",
-		SERIES_BIN_S * 1000);
+	fprintf(
+	    o.gp,
+	    "set multiplot layout 3,1 title \"goodput (sum of the flows), cwnd (mean per "
+	    "connection) and smoothed RTT per group:\\nmedian over its runs of each %.0f ms bin, "
+	    "band: 25th-75th percentile of the runs\"\n"
+	    "set lmargin at screen 0.09\nset rmargin at screen 0.97\nset xrange [0:*]\n"
+	    "set key off\n",
+	    SERIES_BIN_S * 1000);
 	for (int m = 0; m < 3; m++) {
 		const char *sep = "plot \\\n";
 
@@ -1144,17 +1178,16 @@ static int chart_box(const struct cmp *c, const char *formats)
 		r = -ENOMEM;
 	if (r)
 		goto out;
-	fputs("set title 'goodput per group and flow over its runs: box: quartiles, whiskers: "
-	      "1.5 IQR, dots: the runs'\n"
-	      "set ylabel 'goodput (Mbit/s)'\nset xlabel ''\nset key off\nset yrange [0:*]\n"
-	      "set style boxplot nooutliers\nset boxwidth 0.5\nset xtics (",
+	fputs("set ylabel 'goodput (Mbit/s)'\nset key off\nset yrange [0:*]\n"
+	      "set boxwidth 0.5\nset xtics (",
 	      o.gp);
 	for (size_t k = 0; k < nboxes; k++) {
 		char *nl = strchr(boxes[k], '\n');
-		int g = atoi(boxes[k]), b;
+		int g = atoi(boxes[k]), b, q;
+		double vals[1024];
 		size_t n = 0;
 
-		b = gp_block(&o, "goodput_mbit of group %d, flow %s", g, nl + 1);
+		b = gp_block(&o, "goodput_mbit of group %d, flow %s: x goodput_mbit", g, nl + 1);
 		for (size_t i = 0; i < t->nrows; i++) {
 			double v;
 
@@ -1164,10 +1197,23 @@ static int chart_box(const struct cmp *c, const char *formats)
 			    !parse_num(cell(t, i, cv), &v))
 				continue;
 			fprintf(o.dat, "%zu %.6f\n", k + 1, v);
+			if (n < sizeof(vals) / sizeof(vals[0]))
+				vals[n] = v;
 			n++;
 		}
 		if (!n)
 			fprintf(o.dat, "%zu NaN\n", k + 1);
+		/* gnuplot's own boxplot draws fewer than a handful of points as outliers only:
+		 * the box is computed here, quartiles as numpy's default. */
+		n = n < sizeof(vals) / sizeof(vals[0]) ? n : sizeof(vals) / sizeof(vals[0]);
+		q = gp_block(&o, "box of group %d, flow %s: x min p25 median p75 max n", g, nl + 1);
+		if (n)
+			fprintf(o.dat, "%zu %.6f %.6f %.6f %.6f %.6f %zu\n", k + 1,
+				stats_percentile(vals, n, 0), stats_percentile(vals, n, 25),
+				stats_percentile(vals, n, 50), stats_percentile(vals, n, 75),
+				stats_percentile(vals, n, 100), n);
+		else
+			fprintf(o.dat, "%zu NaN NaN NaN NaN NaN 0\n", k + 1);
 		fprintf(o.gp, "%s\"", k ? ", " : "");
 		for (int s = 0; g < c->ngroups && s < c->nset; s++) {
 			put_q(o.gp, c->g[g].vals[s], '"');
@@ -1177,21 +1223,22 @@ static int chart_box(const struct cmp *c, const char *formats)
 		put_q(o.gp, nl + 1, '"');
 		fprintf(o.gp, "\\nn=%zu\" %zu", n, k + 1);
 		fprintf(pf,
-			"%s\tdata index %d using 1:2 with boxplot lt %d fs transparent solid 0.3 "
-			"notitle, \\\n"
+			"%s\tdata index %d using 1:3:2:6:5 with candlesticks whiskerbars 0.6 lt %d "
+			"fs transparent solid 0.3 notitle, \\\n"
+			"\tdata index %d using 1:4:4:4:4 with candlesticks lt %d lw 3 notitle, \\\n"
 			"\tdata index %d using 1:2 with points pt 7 ps 1.1 lc rgb 'black' notitle",
-			sep, b, lt(k), b);
+			sep, q, lt(k), q, lt(k), b);
 		sep = ", \\\n";
 	}
-	fprintf(o.gp, ")\nset xrange [0.4:%zu.6]\n", nboxes);
-	if (c->nset) {
-		fputs("set label 1 'tick labels: ", o.gp);
-		for (int s = 0; s < c->nset; s++) {
-			put_q(o.gp, c->groups.hdr[c->set0 + s], '\'');
-			fputs(", ", o.gp);
-		}
-		fputs("flow, runs' at screen 0.01, screen 0.02 left\n", o.gp);
+	fprintf(o.gp, ")\nset xrange [0.4:%zu.6]\nset bmargin %d\n", nboxes, c->nset + 4);
+	fputs("set title \"goodput per group and flow over its runs: box: 25th-75th percentile, "
+	      "bar: median, whiskers: min-max, dots: the runs\\nunder each box: ",
+	      o.gp);
+	for (int s = 0; s < c->nset; s++) {
+		put_q(o.gp, c->groups.hdr[c->set0 + s], '"');
+		fputs(", ", o.gp);
 	}
+	fputs("flow, runs (n)\"\n", o.gp);
 	if (fclose(pf) != 0)
 		r = -ENOMEM;
 	pf = NULL;
