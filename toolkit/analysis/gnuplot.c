@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,53 +47,70 @@ int gnuplot_find(const char *prog, char *out, size_t size)
 	return -ENOENT;
 }
 
-/* A PNG is whole when it ends with its IEND chunk: length 0, "IEND", the chunk's CRC. A
- * gnuplot killed mid-write or a full disk leaves a file without it (or an empty one).
- * Returns 0, or -errno with why. */
-static int png_complete(const char *rundir, const char *chart, char *why, size_t len)
+/* Whether a chart file ends as its format ends: a PNG with its IEND chunk (length 0, "IEND",
+ * the chunk's CRC), an SVG with its closing tag, a PDF with its %%EOF marker. A gnuplot
+ * killed mid-write or a full disk leaves a file without it (or an empty one). */
+static bool tail_complete(const unsigned char *tail, size_t n, const char *ext)
 {
 	static const unsigned char iend[12] = {0,   0,	 0,    0,    'I',  'E',
 					       'N', 'D', 0xae, 0x42, 0x60, 0x82};
-	unsigned char tail[12];
-	char path[PATH_MAX];
+
+	while (strcmp(ext, "png") != 0 && n > 0 && strchr(" \t\r\n", tail[n - 1]))
+		n--;
+	if (strcmp(ext, "png") == 0)
+		return n >= sizeof(iend) && !memcmp(tail + n - sizeof(iend), iend, sizeof(iend));
+	if (strcmp(ext, "svg") == 0)
+		return n >= 6 && !memcmp(tail + n - 6, "</svg>", 6);
+	return n >= 5 && !memcmp(tail + n - 5, "%%EOF", 5);
+}
+
+int gnuplot_output_complete(const char *path, const char *shown, char *why, size_t len)
+{
+	const char *ext = strrchr(path, '.');
+	unsigned char tail[64];
 	struct stat st;
+	ssize_t got = 0;
+	size_t want;
 	int fd, r = 0;
 
-	if (snprintf(path, sizeof(path), "%s/plots/%s.png", rundir, chart) >= (int)sizeof(path)) {
-		snprintf(why, len, "plots/%s.png: %s", chart, strerror(ENAMETOOLONG));
-		return -ENAMETOOLONG;
-	}
+	ext = ext ? ext + 1 : "";
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		snprintf(why, len, "gnuplot made no plots/%s.png: %s", chart, strerror(-r));
-	} else if (st.st_size == 0) {
-		r = -EIO;
-		snprintf(why, len, "plots/%s.png is empty", chart);
-	} else if (st.st_size < (off_t)sizeof(tail) ||
-		   pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) !=
-		       (ssize_t)sizeof(tail) ||
-		   memcmp(tail, iend, sizeof(tail))) {
-		r = -EIO;
-		snprintf(why, len, "plots/%s.png is cut short (%lld bytes, no IEND chunk)", chart,
-			 (long long)st.st_size);
+		snprintf(why, len, "gnuplot made no %s: %s", shown, strerror(-r));
+		goto out;
 	}
+	if (st.st_size == 0) {
+		r = -EIO;
+		snprintf(why, len, "%s is empty", shown);
+		goto out;
+	}
+	want = st.st_size < (off_t)sizeof(tail) ? (size_t)st.st_size : sizeof(tail);
+	got = pread(fd, tail, want, st.st_size - (off_t)want);
+	if (got != (ssize_t)want || !tail_complete(tail, want, ext)) {
+		r = -EIO;
+		snprintf(why, len, "%s is cut short (%lld bytes, no %s)", shown,
+			 (long long)st.st_size,
+			 !strcmp(ext, "png")   ? "IEND chunk"
+			 : !strcmp(ext, "svg") ? "closing </svg>"
+					       : "%%EOF");
+	}
+out:
 	if (fd >= 0)
 		close(fd);
 	return r;
 }
 
-/* Runs `gnuplot plots/<chart>.gp` in rundir and checks the PNG it made; on failure logs
- * what gnuplot said and puts the reason in why. */
-int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, char *why,
-		   size_t whylen)
+/* Runs `gnuplot script` in dir; on failure logs what gnuplot said and puts the reason in
+ * why. */
+int gnuplot_run(const char *gnuplot, const char *rundir, const char *script, char *why,
+		size_t whylen)
 {
-	char script[NAME_MAX + 16], err[GNUPLOT_ERR_MAX];
+	char err[GNUPLOT_ERR_MAX];
 	size_t nerr = 0;
 	int pfd[2], status;
 	pid_t pid;
 
-	snprintf(script, sizeof(script), "plots/%s.gp", chart);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return log_err_errno(-errno, "pipe for gnuplot");
 	pid = fork();
@@ -107,7 +125,7 @@ int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, c
 		/* Only async-signal-safe calls from here: the parent may have threads. */
 		static const char chdir_failed[] = "ccexp: cannot change into the results folder\n";
 		static const char exec_failed[] = "ccexp: cannot execute gnuplot\n";
-		char *const argv[] = {(char *)"gnuplot", script, NULL};
+		char *const argv[] = {(char *)"gnuplot", (char *)script, NULL};
 		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		if (devnull >= 0)
@@ -147,15 +165,8 @@ int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, c
 		}
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		int r = png_complete(rundir, chart, why, whylen);
-
 		if (nerr)
 			log_debug("gnuplot %s: %s", script, err);
-		if (r < 0) {
-			log_err("%s/%s (gnuplot exited 0)", rundir, why);
-			return r;
-		}
-		log_info("%s/plots/%s.png", rundir, chart);
 		return 0;
 	}
 	/* gnuplot's own last line says most (e.g. "No space left on device"). */
@@ -177,4 +188,29 @@ int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, c
 		log_err("gnuplot %s (in %s) was killed by signal %d%s%s", script, rundir,
 			WTERMSIG(status), nerr ? ":\n" : "", err);
 	return -EIO;
+}
+
+/* Runs `gnuplot plots/<chart>.gp` in rundir and checks the PNG it made. */
+int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, char *why,
+		   size_t whylen)
+{
+	char script[NAME_MAX + 16], shown[NAME_MAX + 16], path[PATH_MAX];
+	int r;
+
+	snprintf(script, sizeof(script), "plots/%s.gp", chart);
+	snprintf(shown, sizeof(shown), "plots/%s.png", chart);
+	r = gnuplot_run(gnuplot, rundir, script, why, whylen);
+	if (r < 0)
+		return r;
+	if (snprintf(path, sizeof(path), "%s/%s", rundir, shown) >= (int)sizeof(path)) {
+		snprintf(why, whylen, "%s: %s", shown, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	r = gnuplot_output_complete(path, shown, why, whylen);
+	if (r < 0) {
+		log_err("%s/%s (gnuplot exited 0)", rundir, why);
+		return r;
+	}
+	log_info("%s/%s", rundir, shown);
+	return 0;
 }

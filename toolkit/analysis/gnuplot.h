@@ -18,4 +18,14 @@ int gnuplot_find(const char *prog, char *out, size_t size);
 int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, char *why,
 		   size_t whylen);
 
+/* Runs `gnuplot script` with cwd = dir (scripts read their data by relative paths).
+ * Returns 0 when gnuplot exited 0, else -errno with the reason in why (its exit status and
+ * last line, or the signal that killed it), and what gnuplot said logged. */
+int gnuplot_run(const char *gnuplot, const char *dir, const char *script, char *why, size_t whylen);
+
+/* Whether the chart file at path is whole, by its extension: a PNG ends with its IEND
+ * chunk, an SVG with </svg>, a PDF with %%EOF. Returns 0, or -errno with why (naming the
+ * file as `shown`): missing, empty or cut short. */
+int gnuplot_output_complete(const char *path, const char *shown, char *why, size_t len);
+
 #endif
