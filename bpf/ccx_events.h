@@ -123,8 +123,10 @@ struct ccx_event {
 	__u64 bytes_acked;
 	__u64 bytes_received;
 	__u64 pacing_rate; /* bytes/s */
+	__u32 mss_cache;   /* the current MSS (bytes), for SACKed data in bytes */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct ccx_event) == 112, "ccx_event layout");
+_Static_assert(sizeof(struct ccx_event) == 120, "ccx_event layout");
 
 /* Per-CPU counters, indexed by enum ccx_event_type. */
 struct ccx_counter {

@@ -67,6 +67,8 @@ static __always_inline void ccx_fill_tcp(struct ccx_event *e, const struct tcp_s
 	e->bytes_acked = tp->bytes_acked;
 	e->bytes_received = tp->bytes_received;
 	e->pacing_rate = tp->inet_conn.icsk_inet.sk.sk_pacing_rate;
+	e->mss_cache = tp->mss_cache;
+	e->pad2 = 0;
 }
 
 /* One CCX_EV_CC event for a ccexp socket (one with an sk_infos entry). bpf_get_socket_cookie()

@@ -50,6 +50,8 @@ static long emit_one(__u32 i, void *data)
 	e->bytes_acked = n * 1448;
 	e->bytes_received = 0;
 	e->pacing_rate = 125000000 + (n & 4095) * 1000;
+	e->mss_cache = 1448;
+	e->pad2 = 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -199,8 +199,17 @@ static int write_goodput(void *arg, long bin, const double *bytes)
 	return r;
 }
 
-/* A (t_s, bytes_acked) point of a sender: the bytes since its previous point go to the
- * throughput intervals between the two, and the intervals older than the window are written. */
+/* The data a sender knows delivered: cumulatively ACKed plus SACKed now, in bytes, as
+ * tcp_info's delivered counts segments. A cumulative ACK after loss recovery moves bytes that
+ * were already SACKed from one term to the other, so it makes no jump. */
+static uint64_t delivered_bytes(const struct ccx_event *e)
+{
+	return e->bytes_acked + (uint64_t)e->sacked_out * e->mss_cache;
+}
+
+/* A (t_s, delivered bytes) point of a sender: the bytes since its previous point go to the
+ * throughput intervals between the two, and the intervals older than the window are written.
+ * A point below the last (SACKed data reneged, or a late event) adds nothing. */
 static void add_point(struct collector *c, struct conn_track *t, double t_s, uint64_t acked)
 {
 	if (!t->have_point) {
@@ -386,7 +395,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_str(f, state_name(e->args[1]));
 		end_row(c, CSV_STATE, e->type);
 		if (t && e->side == CCX_SIDE_SENDER)
-			add_point(c, t, t_s, e->bytes_acked);
+			add_point(c, t, t_s, delivered_bytes(e));
 		if (t && e->args[1] == TCP_STATE_CLOSE) {
 			t->closed[e->side & 1] = true;
 			if (e->side == CCX_SIDE_SENDER) {
@@ -416,7 +425,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_double(f, e->pacing_rate * 8 / 1e6, 3);
 		end_row(c, CSV_CWND, e->type);
 		if (t)
-			add_point(c, t, t_s, e->bytes_acked);
+			add_point(c, t, t_s, delivered_bytes(e));
 		if (t && e->srtt_us) {
 			if (!t->srtt_n || e->srtt_us < t->srtt_min_us)
 				t->srtt_min_us = e->srtt_us;
