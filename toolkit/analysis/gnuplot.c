@@ -82,17 +82,18 @@ static int png_complete(const char *rundir, const char *chart, char *why, size_t
 	return r;
 }
 
-/* Runs `gnuplot plots/<chart>.gp` in rundir and checks the PNG it made; on failure logs
- * what gnuplot said and puts the reason in why. */
-int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, char *why,
-		   size_t whylen)
+int gnuplot_start(struct gnuplot_job *job, const char *gnuplot, const char *rundir,
+		  const char *chart)
 {
-	char script[NAME_MAX + 16], err[GNUPLOT_ERR_MAX];
-	size_t nerr = 0;
-	int pfd[2], status;
+	char *script = job->script;
+	int pfd[2];
 	pid_t pid;
 
-	snprintf(script, sizeof(script), "plots/%s.gp", chart);
+	job->pid = -1;
+	job->fd = -1;
+	job->rundir = rundir;
+	job->chart = chart;
+	snprintf(job->script, sizeof(job->script), "plots/%s.gp", chart);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return log_err_errno(-errno, "pipe for gnuplot");
 	pid = fork();
@@ -122,9 +123,22 @@ int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, c
 		_exit(127);
 	}
 	close(pfd[1]);
+	job->pid = pid;
+	job->fd = pfd[0];
+	return 0;
+}
+
+int gnuplot_finish(struct gnuplot_job *job, char *why, size_t whylen)
+{
+	const char *rundir = job->rundir, *chart = job->chart, *script = job->script;
+	char err[GNUPLOT_ERR_MAX];
+	size_t nerr = 0;
+	pid_t pid = job->pid;
+	int status;
+
 	for (;;) {
 		char buf[512];
-		ssize_t n = read(pfd[0], buf, sizeof(buf));
+		ssize_t n = read(job->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -134,7 +148,8 @@ int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, c
 		for (ssize_t i = 0; i < n && nerr < sizeof(err) - 1; i++)
 			err[nerr++] = buf[i];
 	}
-	close(pfd[0]);
+	close(job->fd);
+	job->fd = -1;
 	err[nerr] = '\0';
 	while (nerr > 0 && (err[nerr - 1] == '\n' || err[nerr - 1] == ' '))
 		err[--nerr] = '\0';
