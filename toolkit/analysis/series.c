@@ -343,8 +343,9 @@ long flow_bins(FILE *f, const struct sample *v, size_t n, bool srtt, double dt_s
 			hi = bin[m];
 		vals[m++] = x;
 	}
-	if (m && (unsigned long long)(hi - lo) < 4 * (unsigned long long)m + 4096)
-		span = (size_t)(hi - lo) + 1;
+	/* In unsigned arithmetic: the distance of far-apart bins does not fit a long long. */
+	if (m && (unsigned long long)hi - (unsigned long long)lo < 4 * (unsigned long long)m + 4096)
+		span = (size_t)((unsigned long long)hi - (unsigned long long)lo) + 1;
 	first = calloc(span + 1, sizeof(*first));
 	if (!first)
 		goto nomem;
