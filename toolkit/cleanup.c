@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "run/results.h"
 #include "kernel/kernel.h"
+#include "kernel/netns.h"
 #include "kernel/sys.h"
 #include "kernel/topology.h"
 #include "core/json.h"
@@ -138,11 +139,8 @@ static void clean_netns(struct cleanup_ctx *cx)
 			cx->spared++;
 			continue;
 		}
-		if (!cx->dry_run) {
-			const char *const argv[] = {"ip", "netns", "del", de->d_name, NULL};
-
-			r = sys_run(argv);
-		}
+		if (!cx->dry_run)
+			r = netns_del(de->d_name);
 		report(cx, "netns", de->d_name, r);
 	}
 	closedir(d);

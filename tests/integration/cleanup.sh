@@ -79,6 +79,8 @@ cat "$tmp/cleanup.log"
 check "ccexp cleanup exits 0" [ "$rc" = 0 ]
 check "cleanup removed the killed run's objects" [ -z "$(leftovers "$prefix")" ]
 check "cleanup reported what it removed" grep -q "removed netns $prefix-snd" "$tmp/cleanup.log"
+check "cleanup unmounted the killed run's namespaces" \
+	bash -c "! grep -q '/run/netns/$prefix-' /proc/self/mountinfo"
 check "cleanup spared the live run" [ -n "$(leftovers "$live_prefix")" ]
 check "the killed run's flow processes are gone" no_process "$out"
 # meta.json said "running" when ccexp died; cleanup marks it killed and lists the CSV files

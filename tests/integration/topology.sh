@@ -41,7 +41,14 @@ run_bg routed tc "rate_mbit = 50.0; queue_pkts = 100;"
 if [ -n "$p" ]; then
 	for ns in snd rtr rcv; do
 		check "routed: $p-$ns in ip netns list" bash -c "ip netns list | grep -q '^$p-$ns\b'"
+		# As ip netns add leaves it: a namespace of its own, bind-mounted (nsfs) on its name.
+		check "routed: /run/netns/$p-$ns is an nsfs mount" \
+			[ "$(findmnt -no FSTYPE "/run/netns/$p-$ns")" = nsfs ]
+		check "routed: $p-$ns is not the host's namespace" \
+			[ "$(stat -Lc %i "/run/netns/$p-$ns")" != "$(stat -Lc %i /proc/1/ns/net)" ]
 	done
+	check "routed: /run/netns is a shared mount point" \
+		grep -q shared <<<"$(findmnt -no PROPAGATION /run/netns)"
 	end routed "$p-snd" "$p-s" 02:cc:00:00:01:01 198.18.0.1/24 198.18.0.2 02:cc:00:00:01:02
 	end routed "$p-rtr" "$p-rs" 02:cc:00:00:01:02 198.18.0.2/24 198.18.0.1 02:cc:00:00:01:01
 	end routed "$p-rtr" "$p-rr" 02:cc:00:00:02:01 198.19.0.1/24 198.19.0.2 02:cc:00:00:02:02
@@ -58,6 +65,8 @@ fi
 wait "$pid"
 check "routed: ccexp run exits 0" [ $? = 0 ]
 check "routed: nothing of the run is left" [ -z "$(leftovers "$p")" ]
+check "routed: no mount of the run's namespaces is left" \
+	bash -c "! grep -q '/run/netns/$p-' /proc/self/mountinfo"
 
 run_bg direct none ""
 if [ -n "$p" ]; then

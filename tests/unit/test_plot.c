@@ -9,6 +9,7 @@
 #include "ccx_test.h"
 #include "core/log.h"
 #include "analysis/plot.h"
+#include "analysis/series.h"
 
 static char tmpdir[] = "/tmp/ccx-test-plot-XXXXXX";
 
@@ -508,6 +509,77 @@ static bool have_gnuplot(void)
 	return found;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Quantile of sorted values, interpolated between neighbours, as the chart's band means it. */
+static double ref_quantile(const float *v, size_t n, double p)
+{
+	double pos = p * (double)(n - 1);
+	size_t lo = (size_t)pos;
+
+	if (lo + 1 >= n)
+		return v[n - 1];
+	return v[lo] + (v[lo + 1] - v[lo]) * (pos - (double)lo);
+}
+
+/* flow_bins' per-bin median, 10th and 90th percentile and count against a sort of each bin's
+ * values, for times on a grid (bins filled by counting) and times far apart (bins by a sort),
+ * with ties, one-value bins and NaN values (left out). */
+static void test_flow_bins(void)
+{
+	for (int scattered = 0; scattered < 2; scattered++) {
+		enum { N = 3000, BINS = 40 };
+		static struct sample v[N];
+		static float ref[N];
+		char *text = NULL, *line, *save;
+		size_t len = 0, lines = 0;
+		unsigned int seed = 7;
+		FILE *f = open_memstream(&text, &len);
+
+		CHECK(f != NULL);
+		if (!f)
+			return;
+		for (size_t i = 0; i < N; i++) {
+			seed = seed * 1103515245u + 12345u;
+			long bin = (long)(seed >> 16) % BINS;
+
+			v[i].t_s = (scattered ? bin * 1e7 : (double)bin) * 0.01 + 0.001;
+			v[i].v = (seed >> 8) % 7 == 0 ? NAN : (float)((seed >> 4) % 50) / 4.0f;
+			v[i].srtt_ms = 0;
+		}
+		v[N - 1].t_s = (scattered ? (BINS + 3) * 1e7 : BINS + 3) * 0.01;
+		v[N - 1].v = 2.5f;
+		CHECK(flow_bins(f, v, N, false, 0.01) > 0);
+		fclose(f);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			double t, med, p10, p90;
+			size_t k, m = 0;
+
+			CHECK(sscanf(line, "%lf %lf %lf %lf %zu", &t, &med, &p10, &p90, &k) == 5);
+			for (size_t i = 0; i < N; i++)
+				if (!isnan(v[i].v) &&
+				    fabs(v[i].t_s - t) < 0.005 * (scattered ? 1e7 : 1))
+					ref[m++] = v[i].v;
+			qsort(ref, m, sizeof(*ref), cmp_float);
+			CHECK_MSG(k == m && m > 0, "bin at %g: %zu values, expected %zu", t, k, m);
+			if (k != m || !m)
+				continue;
+			CHECK_MSG(fabs(med - ref_quantile(ref, m, 0.5)) < 1e-4 &&
+				      fabs(p10 - ref_quantile(ref, m, 0.1)) < 1e-4 &&
+				      fabs(p90 - ref_quantile(ref, m, 0.9)) < 1e-4,
+				  "bin at %g: %g %g %g", t, med, p10, p90);
+			lines++;
+		}
+		CHECK_MSG(lines == BINS + 1, "%zu bins written, expected %d", lines, BINS + 1);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const char *src = getenv("CCX_SOURCE_DIR");
@@ -523,6 +595,7 @@ int main(void)
 	fprintf(stderr, "results folders in %s\n", tmpdir);
 	log_verbosity = 2;
 
+	test_flow_bins();
 	make_run(fixture, "nv-vs-cubic-small", "run-1", rundir, sizeof(rundir));
 	CHECK(plot_run_dir(rundir, false) == 0);
 	check_scripts(rundir);

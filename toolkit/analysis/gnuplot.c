@@ -101,16 +101,19 @@ out:
 	return r;
 }
 
-/* Runs `gnuplot script` in dir; on failure logs what gnuplot said and puts the reason in
- * why. */
-int gnuplot_run(const char *gnuplot, const char *rundir, const char *script, char *why,
-		size_t whylen)
+int gnuplot_start_script(struct gnuplot_job *job, const char *gnuplot, const char *dir,
+			 const char *script)
 {
-	char err[GNUPLOT_ERR_MAX];
-	size_t nerr = 0;
-	int pfd[2], status;
+	int pfd[2];
 	pid_t pid;
 
+	job->pid = -1;
+	job->fd = -1;
+	job->rundir = dir;
+	job->chart = NULL;
+	if (snprintf(job->script, sizeof(job->script), "%s", script) >= (int)sizeof(job->script))
+		return log_err_errno(-ENAMETOOLONG, "gnuplot script %s", script);
+	script = job->script;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return log_err_errno(-errno, "pipe for gnuplot");
 	pid = fork();
@@ -131,7 +134,7 @@ int gnuplot_run(const char *gnuplot, const char *rundir, const char *script, cha
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
-		if (chdir(rundir) < 0) {
+		if (chdir(dir) < 0) {
 			(void)!write(STDERR_FILENO, chdir_failed, sizeof(chdir_failed) - 1);
 			_exit(127);
 		}
@@ -140,9 +143,22 @@ int gnuplot_run(const char *gnuplot, const char *rundir, const char *script, cha
 		_exit(127);
 	}
 	close(pfd[1]);
+	job->pid = pid;
+	job->fd = pfd[0];
+	return 0;
+}
+
+int gnuplot_wait(struct gnuplot_job *job, char *why, size_t whylen)
+{
+	const char *rundir = job->rundir, *script = job->script;
+	char err[GNUPLOT_ERR_MAX];
+	size_t nerr = 0;
+	pid_t pid = job->pid;
+	int status;
+
 	for (;;) {
 		char buf[512];
-		ssize_t n = read(pfd[0], buf, sizeof(buf));
+		ssize_t n = read(job->fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -152,7 +168,8 @@ int gnuplot_run(const char *gnuplot, const char *rundir, const char *script, cha
 		for (ssize_t i = 0; i < n && nerr < sizeof(err) - 1; i++)
 			err[nerr++] = buf[i];
 	}
-	close(pfd[0]);
+	close(job->fd);
+	job->fd = -1;
 	err[nerr] = '\0';
 	while (nerr > 0 && (err[nerr - 1] == '\n' || err[nerr - 1] == ' '))
 		err[--nerr] = '\0';
@@ -190,27 +207,47 @@ int gnuplot_run(const char *gnuplot, const char *rundir, const char *script, cha
 	return -EIO;
 }
 
-/* Runs `gnuplot plots/<chart>.gp` in rundir and checks the PNG it made. */
-int gnuplot_render(const char *gnuplot, const char *rundir, const char *chart, char *why,
-		   size_t whylen)
+int gnuplot_run(const char *gnuplot, const char *dir, const char *script, char *why, size_t whylen)
 {
-	char script[NAME_MAX + 16], shown[NAME_MAX + 16], path[PATH_MAX];
+	struct gnuplot_job job;
+	int r = gnuplot_start_script(&job, gnuplot, dir, script);
+
+	if (r < 0) {
+		snprintf(why, whylen, "could not start gnuplot: %s", strerror(-r));
+		return r;
+	}
+	return gnuplot_wait(&job, why, whylen);
+}
+
+int gnuplot_start(struct gnuplot_job *job, const char *gnuplot, const char *rundir,
+		  const char *chart)
+{
+	char script[NAME_MAX + 16];
 	int r;
 
 	snprintf(script, sizeof(script), "plots/%s.gp", chart);
-	snprintf(shown, sizeof(shown), "plots/%s.png", chart);
-	r = gnuplot_run(gnuplot, rundir, script, why, whylen);
+	r = gnuplot_start_script(job, gnuplot, rundir, script);
+	job->chart = chart;
+	return r;
+}
+
+int gnuplot_finish(struct gnuplot_job *job, char *why, size_t whylen)
+{
+	char shown[NAME_MAX + 16], path[PATH_MAX];
+	int r = gnuplot_wait(job, why, whylen);
+
 	if (r < 0)
 		return r;
-	if (snprintf(path, sizeof(path), "%s/%s", rundir, shown) >= (int)sizeof(path)) {
+	snprintf(shown, sizeof(shown), "plots/%s.png", job->chart);
+	if (snprintf(path, sizeof(path), "%s/%s", job->rundir, shown) >= (int)sizeof(path)) {
 		snprintf(why, whylen, "%s: %s", shown, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
 	r = gnuplot_output_complete(path, shown, why, whylen);
 	if (r < 0) {
-		log_err("%s/%s (gnuplot exited 0)", rundir, why);
+		log_err("%s/%s (gnuplot exited 0)", job->rundir, why);
 		return r;
 	}
-	log_info("%s/%s", rundir, shown);
+	log_info("%s/%s", job->rundir, shown);
 	return 0;
 }

@@ -227,15 +227,55 @@ int group_by(const struct sample *v, size_t n, size_t nkeys, const unsigned int 
 	return 0;
 }
 
-/* Linear-interpolated quantile of sorted values. */
-static double quantile(const float *v, size_t n, double p)
+/* The k-th smallest of v[0..n) (0-based), leaving smaller ones before it and larger after
+ * (quickselect): a bin's quantiles in linear time, where sorting the whole flow was
+ * O(n log n) and most of a many-connection chart's time. */
+static float select_kth(float *v, size_t n, size_t k)
+{
+	long lo = 0, hi = (long)n - 1;
+
+	while (lo < hi) {
+		float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+		float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		long i = lo, j = hi;
+
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				float t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		if ((long)k <= j)
+			hi = j;
+		else if ((long)k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+/* Linear-interpolated quantile of the values, as from sorted ones; reorders v. */
+static double quantile(float *v, size_t n, double p)
 {
 	double pos = p * (double)(n - 1);
 	size_t lo = (size_t)pos;
+	float below, above;
 
 	if (lo + 1 >= n)
-		return v[n - 1];
-	return v[lo] + (v[lo + 1] - v[lo]) * (pos - (double)lo);
+		return select_kth(v, n, n - 1);
+	below = select_kth(v, n, lo);
+	above = v[lo + 1];
+	for (size_t i = lo + 2; i < n; i++)
+		if (v[i] < above)
+			above = v[i];
+	return below + (above - below) * (pos - (double)lo);
 }
 
 struct binned {
@@ -252,28 +292,16 @@ static int cmp_binned(const void *a, const void *b)
 	return (x->v > y->v) - (x->v < y->v);
 }
 
-/* Writes a flow's block: per bin of dt_s, "t median p10 p90 connections". Returns the
- * number of lines written, or -ENOMEM. */
-long flow_bins(FILE *f, const struct sample *v, size_t n, bool srtt, double dt_s)
+/* flow_bins for times too scattered for a counting sort. */
+static long flow_bins_sorted(FILE *f, const long long *bin, float *vals, size_t m, double dt_s)
 {
-	struct binned *b = malloc((n ? n : 1) * sizeof(*b));
-	float *vals = malloc((n ? n : 1) * sizeof(*vals));
-	size_t m = 0;
+	struct binned *b = malloc(m * sizeof(*b));
 	long lines = 0;
 
-	if (!b || !vals) {
-		free(b);
-		free(vals);
+	if (!b)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		float x = sample_value(&v[i], srtt);
-
-		if (isnan(x))
-			continue;
-		b[m].bin = llround(v[i].t_s / dt_s);
-		b[m++].v = x;
-	}
+	for (size_t i = 0; i < m; i++)
+		b[i] = (struct binned){.bin = bin[i], .v = vals[i]};
 	qsort(b, m, sizeof(*b), cmp_binned);
 	for (size_t i = 0; i < m;) {
 		size_t j = i, k = 0;
@@ -286,8 +314,79 @@ long flow_bins(FILE *f, const struct sample *v, size_t n, bool srtt, double dt_s
 		i = j;
 	}
 	free(b);
+	return lines;
+}
+
+/* Writes a flow's block: per bin of dt_s, "t median p10 p90 connections". The values go
+ * into their bins by a counting sort (a flow's samples span few bins per sample), or by
+ * a sort when times are so scattered that the bins would outnumber the samples by far.
+ * Returns the number of lines written, or -ENOMEM. */
+long flow_bins(FILE *f, const struct sample *v, size_t n, bool srtt, double dt_s)
+{
+	long long *bin = malloc((n ? n : 1) * sizeof(*bin));
+	float *vals = malloc((n ? n : 1) * sizeof(*vals));
+	size_t m = 0, *first = NULL, span = 0;
+	long long lo = 0, hi = 0;
+	long lines = 0;
+
+	if (!bin || !vals)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		float x = sample_value(&v[i], srtt);
+
+		if (isnan(x))
+			continue;
+		bin[m] = llround(v[i].t_s / dt_s);
+		if (!m || bin[m] < lo)
+			lo = bin[m];
+		if (!m || bin[m] > hi)
+			hi = bin[m];
+		vals[m++] = x;
+	}
+	/* In unsigned arithmetic: the distance of far-apart bins does not fit a long long. */
+	if (m && (unsigned long long)hi - (unsigned long long)lo < 4 * (unsigned long long)m + 4096)
+		span = (size_t)((unsigned long long)hi - (unsigned long long)lo) + 1;
+	first = calloc(span + 1, sizeof(*first));
+	if (!first)
+		goto nomem;
+	if (m && !span) {
+		lines = flow_bins_sorted(f, bin, vals, m, dt_s);
+		goto out;
+	}
+	{
+		float *by_bin = malloc((m ? m : 1) * sizeof(*by_bin));
+
+		if (!by_bin)
+			goto nomem;
+		for (size_t i = 0; i < m; i++)
+			first[bin[i] - lo + 1]++;
+		for (size_t b = 0; b < span; b++)
+			first[b + 1] += first[b];
+		for (size_t i = 0; i < m; i++)
+			by_bin[first[bin[i] - lo]++] = vals[i];
+		/* first[b] is now the end of bin b, and so the start of bin b + 1. */
+		for (size_t b = 0, start = 0; b < span; start = first[b++]) {
+			size_t k = first[b] - start;
+			float *x = by_bin + start;
+
+			if (!k)
+				continue;
+			fprintf(f, "%.6g %.6g %.6g %.6g %zu\n", (double)(lo + (long long)b) * dt_s,
+				quantile(x, k, 0.5), quantile(x, k, 0.1), quantile(x, k, 0.9), k);
+			lines++;
+		}
+		free(by_bin);
+	}
+out:
+	free(first);
+	free(bin);
 	free(vals);
 	return lines;
+nomem:
+	free(first);
+	free(bin);
+	free(vals);
+	return -ENOMEM;
 }
 
 /* The sum of all flows' goodput per sample interval: times go on a grid of dt_s (the median

@@ -4,6 +4,7 @@
 #include "kernel/kernel.h"
 #include "core/log.h"
 #include "kernel/netlink.h"
+#include "kernel/netns.h"
 #include "kernel/sys.h"
 
 #include <errno.h>
@@ -109,13 +110,13 @@ static void wiring_close(struct wiring *w)
  * and `ccexp cleanup` see it; then its socket and loopback. */
 static int add_netns(struct wiring *w, int i, const char *ns, bool *made)
 {
-	const char *const argv[] = {"ip", "netns", "add", ns, NULL};
 	char path[PATH_MAX];
 	int r;
 
-	r = sys_run(argv);
+	r = netns_add(ns);
 	if (r < 0)
-		return r;
+		return log_err_errno(r, "create network namespace %s", ns);
+	log_debug("created network namespace %s", ns);
 	*made = true;
 	snprintf(path, sizeof(path), "/run/netns/%s", ns);
 	w->fd[i] = open(path, O_RDONLY | O_CLOEXEC);
@@ -320,10 +321,11 @@ void topology_destroy(struct topology *t)
 	for (int i = 0; i < 3; i++) {
 		if (!t->have_ns[i])
 			continue;
-		const char *const argv[] = {"ip", "netns", "del", ns[i], NULL};
-
 		/* Deleting a namespace takes its veth ends, and so the peers, with it. */
-		sys_run(argv);
+		int r = netns_del(ns[i]);
+
+		if (r < 0)
+			log_err_errno(r, "remove network namespace %s", ns[i]);
 		t->have_ns[i] = false;
 	}
 	if (t->have_state) {

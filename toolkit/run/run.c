@@ -470,9 +470,32 @@ static void self_cpu_us(int64_t out[2])
 	out[1] = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 }
 
+/* A connection the built-in sender gave up draining (ETIMEDOUT): it left the socket to the
+ * kernel, which may take minutes more, so neither side's CLOSE is worth waiting for. */
+static bool sender_gave_up(const struct traffic *tr, const struct conn_track *ct)
+{
+	for (int i = 0; i < tr->nconns; i++)
+		if (tr->snd[i].flow_id == ct->flow_id && tr->snd[i].client_port == ct->client_port)
+			return tr->snd[i].error == ETIMEDOUT;
+	return false;
+}
+
+/* Whether a CLOSE may still come that the results need. */
+static bool closes_pending(const struct run *run)
+{
+	for (int i = 0; i < run->col.nconns; i++) {
+		const struct conn_track *ct = &run->col.conns[i];
+
+		if ((!ct->closed[0] || !ct->closed[1]) && !sender_gave_up(&run->tr, ct))
+			return true;
+	}
+	return false;
+}
+
 /* Starts the flows and follows them until they end, a signal comes, or they overrun. */
 static int run_flows(struct run *run)
 {
+	double last_stop_s = 0;
 	uint64_t deadline;
 	int r;
 
@@ -489,8 +512,15 @@ static int run_flows(struct run *run)
 	link_set_t0(&run->lr, run->tr.t0_ns);
 	self_cpu_us(run->cpu_start_us);
 	deadline = run->tr.t0_ns + (uint64_t)((run->exp->duration_s + RUN_OVERTIME_S) * 1e9);
+	for (int i = 0; i < run->exp->nflows; i++)
+		if (run->exp->flows[i].stop_s > last_stop_s)
+			last_stop_s = run->exp->flows[i].stop_s;
 	while (!run_signal) {
-		r = collect_poll(&run->col, 100);
+		/* Once the flows are told to stop, their end is waited for at a finer step: the
+		 * loop notices the senders' exit only when it wakes. */
+		bool ending = sys_mono_ns() >= run->tr.t0_ns + (uint64_t)(last_stop_s * 1e9);
+
+		r = collect_poll(&run->col, ending ? 10 : 100);
 		if (r < 0) {
 			run_fail(run, r, "could not read the ring buffer");
 			return r;
@@ -514,8 +544,7 @@ static int run_flows(struct run *run)
 		traffic_stop(&run->tr, RUN_STOP_GRACE_MS);
 	}
 	/* The last CLOSE transitions come after the processes exit (FIN handshakes). */
-	for (int waited = 0; waited < RUN_CLOSE_WAIT_MS && !collect_all_closed(&run->col);
-	     waited += 50)
+	for (int waited = 0; waited < RUN_CLOSE_WAIT_MS && closes_pending(run); waited += 50)
 		collect_poll(&run->col, 50);
 	collect_poll(&run->col, 0);
 	return 0;
