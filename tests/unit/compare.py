@@ -166,6 +166,19 @@ def main():
         check("the terminal table shows each group with n",
               all(f"group {g}:" in so for g in range(4)) and "(n=2)" in so, so)
 
+        print("== run folders of a sweep given one by one, and a run named twice")
+        out = os.path.join(tmp, "single")
+        picked = [d for d in sorted(run_of) if run_of[d]["repeat"] == "1"][:2]
+        rc, so, se = compare(tmp, "-o", out, *picked, picked[0])
+        check("exit 0", rc == 0, se)
+        r = rows(os.path.join(out, "runs.csv"))
+        check("runs.csv: each run once, its repeat from the sweep's points.csv",
+              sorted(x["run"] for x in r) == picked and all(x["repeat"] == "1" for x in r),
+              str(r))
+        rc, so, se = compare(tmp, "-o", os.path.join(tmp, "twice"), sweep, picked[0])
+        check("a sweep and one of its runs: 8 runs", rc == 0 and
+              len(rows(os.path.join(tmp, "twice", "runs.csv"))) == 8, se)
+
         print("== --by flows.b.cc: two groups of 4")
         out = os.path.join(tmp, "by")
         rc, so, se = compare(tmp, "--by", "flows.b.cc", "-o", out, sweep)

@@ -119,7 +119,7 @@ static char *xstrdup(const char *s)
 	char *d = strdup(s);
 
 	if (!d) {
-		log_err("ccexp compare: out of memory");
+		log_err("compare: out of memory");
 		exit(CCX_EXIT_FAILURE);
 	}
 	return d;
@@ -129,7 +129,7 @@ static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p) {
-		log_err("ccexp compare: out of memory");
+		log_err("compare: out of memory");
 		exit(CCX_EXIT_FAILURE);
 	}
 	return p;
@@ -182,7 +182,7 @@ static int read_sweep(struct cmp *c, const char *dir)
 		return log_err_errno(-EINVAL, "%s/points.csv", dir);
 	r = csv_reader_open(&in, p);
 	if (r < 0)
-		return log_err_errno(r, "ccexp compare: %s", p);
+		return log_err_errno(r, "compare: %s", p);
 	r = csv_read_header(&in, cols, 5);
 	if (r < 0) {
 		csv_reader_close(&in);
@@ -248,7 +248,7 @@ static int read_meta(struct crun *r)
 		return log_err_errno(-EINVAL, "%s/meta.json", r->dir);
 	n = path_read_whole(p, META_MAX, &text);
 	if (n < 0)
-		return log_err_errno(-EINVAL, "ccexp compare: %s", p);
+		return log_err_errno(-EINVAL, "compare: %s", p);
 	v = format_version(text);
 	if (v < 0) {
 		log_err("%s: no format_version: not a ccexp results folder's meta.json", p);
@@ -269,6 +269,34 @@ static int read_meta(struct crun *r)
 	return 0;
 }
 
+/* A run folder given by itself that is runs/<run_id> of a sweep folder: its repeat index from
+ * that sweep's points.csv; 0 otherwise. */
+static int repeat_in_sweep(const char *dir)
+{
+	struct csv_col cols[] = {{"repeat"}, {"run_dir"}};
+	const char *base = strrchr(dir, '/');
+	char sweep[PATH_MAX], p[PATH_MAX], want[PATH_MAX];
+	struct csv_reader in;
+	uint64_t rep = 0;
+	int r;
+
+	if (!base || base - dir < 5 || strncmp(base - 5, "/runs", 5) ||
+	    path_fmt(sweep, sizeof(sweep), "%.*s", (int)(base - 5 - dir), dir) < 0 ||
+	    path_fmt(p, sizeof(p), "%s/points.csv", sweep) < 0 ||
+	    path_fmt(want, sizeof(want), "runs%s", base) < 0 || !is_file(sweep, "points.csv") ||
+	    csv_reader_open(&in, p) < 0)
+		return 0;
+	r = csv_read_header(&in, cols, 2);
+	while (r == 0 && (r = csv_next_row(&in)) == 1) {
+		if (!strcmp(csv_field(&in, cols[1].idx), want) &&
+		    csv_field_u64(&in, cols[0].idx, &rep) && rep <= INT_MAX)
+			break;
+		r = 0;
+	}
+	csv_reader_close(&in);
+	return r == 1 ? (int)rep : 0;
+}
+
 /* Each PATH: a sweep folder (points.csv) or a run folder (meta.json). */
 static int read_paths(struct cmp *c, int npaths, char **paths)
 {
@@ -278,27 +306,26 @@ static int read_paths(struct cmp *c, int npaths, char **paths)
 		int r;
 
 		if (!realpath(paths[i], abs) || stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			log_err("ccexp compare: %s: not a folder%s%s", paths[i], errno ? ": " : "",
+			log_err("compare: %s: not a folder%s%s", paths[i], errno ? ": " : "",
 				errno ? strerror(errno) : "");
 			return -EINVAL;
 		}
 		if (is_file(abs, "points.csv")) {
 			r = read_sweep(c, abs);
 		} else if (is_file(abs, "meta.json")) {
-			add_run(c, abs, 0, "");
+			add_run(c, abs, repeat_in_sweep(abs), "");
 			r = 0;
 		} else {
-			log_err(
-			    "ccexp compare: %s: not a results folder (neither a run's meta.json "
-			    "nor a sweep's points.csv in it)",
-			    paths[i]);
+			log_err("compare: %s: not a results folder (neither a run's meta.json "
+				"nor a sweep's points.csv in it)",
+				paths[i]);
 			r = -EINVAL;
 		}
 		if (r < 0)
 			return r;
 	}
 	if (!c->nruns) {
-		log_err("ccexp compare: no runs in the folders given");
+		log_err("compare: no runs in the folders given");
 		return -EINVAL;
 	}
 	return 0;
@@ -333,7 +360,7 @@ static int read_runs(struct cmp *c)
 		r->included = (status_ok(r->status) || c->include_failed) && r->has_cfg &&
 			      is_file(r->dir, "meta.json");
 		if (!r->included)
-			log_err("ccexp compare: %s: %s, left out%s", r->dir, r->status,
+			log_err("compare: %s: %s, left out%s", r->dir, r->status,
 				status_ok(r->status) || c->include_failed
 				    ? " (no config.cfg)"
 				    : " (--include-failed keeps it)");
@@ -341,7 +368,7 @@ static int read_runs(struct cmp *c)
 			kept++;
 	}
 	if (!kept) {
-		log_err("ccexp compare: none of the %zu runs is complete", c->nruns);
+		log_err("compare: none of the %zu runs is complete", c->nruns);
 		return -EINVAL;
 	}
 	return 0;
@@ -396,7 +423,7 @@ static int choose_by(struct cmp *c, const char *by_arg)
 			for (size_t i = 0; i < c->nruns && !known; i++)
 				known = c->runs[i].has_cfg && cfg_flat_get(&c->runs[i].cfg, t);
 			if (!known) {
-				log_err("ccexp compare: --by %s: no run's config has this setting "
+				log_err("compare: --by %s: no run's config has this setting "
 					"(a path as in a sweep: link.queue_bdp, flows.NAME.cc)",
 					t);
 				r = -EINVAL;
@@ -406,7 +433,7 @@ static int choose_by(struct cmp *c, const char *by_arg)
 		}
 		free(list);
 		if (!r && !c->nby) {
-			log_err("ccexp compare: --by: no setting given");
+			log_err("compare: --by: no setting given");
 			r = -EINVAL;
 		}
 		return r;
@@ -512,10 +539,9 @@ static int match_flows(const struct cmp *c)
 		if (!same) {
 			char *a = flow_names(first), *b = flow_names(r);
 
-			log_err(
-			    "ccexp compare: the runs' flows cannot be matched: %s has flows (%s), "
-			    "%s has (%s); compare runs of the same flows",
-			    first->dir, a, r->dir, b);
+			log_err("compare: the runs' flows cannot be matched: %s has flows (%s), "
+				"%s has (%s); compare runs of the same flows",
+				first->dir, a, r->dir, b);
 			free(a);
 			free(b);
 			return -EINVAL;
@@ -535,14 +561,14 @@ static int read_summary(struct crun *r)
 	if (path_fmt(p, sizeof(p), "%s/summary.csv", r->dir) < 0)
 		return log_err_errno(-EINVAL, "%s/summary.csv", r->dir);
 	if (!is_file(r->dir, "summary.csv")) {
-		log_info("ccexp compare: %s: no summary.csv (an older run): computing it", r->dir);
+		log_info("compare: %s: no summary.csv (an older run): computing it", r->dir);
 		rc = summary_write(r->dir);
 		if (rc < 0)
 			return log_err_errno(rc, "%s: the summary could not be made", r->dir);
 	}
 	rc = csv_reader_open(&in, p);
 	if (rc < 0)
-		return log_err_errno(rc, "ccexp compare: %s", p);
+		return log_err_errno(rc, "compare: %s", p);
 	rc = csv_read_header(&in, cols, 5);
 	while (rc == 0 && (rc = csv_next_row(&in)) == 1) {
 		struct metric *m;
@@ -664,7 +690,7 @@ static int replace(const struct cmp *c, struct csv *o, const char *name)
 	if (!r)
 		r = path_replace_file(p, o->buf, o->row_start);
 	if (r < 0)
-		log_err_errno(r, "ccexp compare: write %s/%s", c->outdir, name);
+		log_err_errno(r, "compare: write %s/%s", c->outdir, name);
 	csv_close(o);
 	return r;
 }
@@ -911,7 +937,7 @@ static int write_all(struct cmp *c)
 	int r = make_outdir(c->outdir, &made);
 
 	if (r < 0)
-		return log_err_errno(r, "ccexp compare: make %s", c->outdir);
+		return log_err_errno(r, "compare: make %s", c->outdir);
 	r = write_runs_csv(c);
 	if (!r)
 		r = write_compare_csv(c);
@@ -994,7 +1020,7 @@ int cmd_compare(int argc, char **argv)
 		if (status_ok(r->status))
 			goto out;
 		/* A failed run kept by --include-failed may have too little for a summary. */
-		log_err("ccexp compare: %s: %s and without a summary, left out", r->dir, r->status);
+		log_err("compare: %s: %s and without a summary, left out", r->dir, r->status);
 		r->included = false;
 	}
 	make_groups(&c);
