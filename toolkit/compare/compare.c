@@ -23,8 +23,10 @@
 
 /*
  * The charts of a comparison (analysis/compare_plot.c, drawn from the files written here).
- * Weak until that file is linked in: without it, compare writes its CSV files only.
- * Returns 0, or -errno when a chart was not drawn.
+ * Returns 0, or -errno when a chart was not drawn. Weak until that file is merged: compare
+ * then writes its CSV files only. TO CONNECT: include "analysis/compare_plot.h" instead and
+ * drop this declaration, since a weak reference does not pull compare_plot.o out of the
+ * ccx_core static library (the chart code would silently never run).
  */
 int compare_plot(const char *outdir, const char *const *formats) __attribute__((weak));
 
