@@ -222,6 +222,33 @@ def main():
         groups = list(by_point.values()) + [{old}]
         check_groups("sweep + old run", out, groups, settings)
 
+        print("== one run: one group, no setting columns")
+        out = os.path.join(tmp, "one")
+        rc, so, se = compare(tmp, "-o", out, os.path.join(fx, "other-flows"))
+        g = rows(os.path.join(out, "groups.csv"))
+        check("exit 0, groups.csv: group 0, n = 1, sd and interval empty",
+              rc == 0 and list(g[0])[:2] == ["group", "scope"] and
+              all(r["group"] == "0" and r["n"] in ("0", "1") and r["sd"] == "" and
+                  r["ci95_low"] == "" for r in g), se)
+
+        print("== a knob written with its side groups under its sweep path")
+        knob = []
+        for i, text in enumerate(['{ value = 20; side = "sender"; }', "40"]):
+            d = os.path.join(tmp, f"knob{i}")
+            shutil.copytree(os.path.join(fx, "other-flows"), d)
+            cfg = os.path.join(d, "config.cfg")
+            body = open(cfg).read().replace('start_s = 0.5; }',
+                                            'start_s = 0.5; sockops = { init_cwnd_pkts = '
+                                            + text + '; }; }')
+            open(cfg, "w").write(body)
+            knob.append(d)
+        out = os.path.join(tmp, "knob")
+        rc, so, se = compare(tmp, "-o", out, *knob)
+        r = rows(os.path.join(out, "runs.csv"))
+        check("runs.csv: flows.y.sockops.init_cwnd_pkts 20 and 40, two groups",
+              rc == 0 and [x.get("flows.y.sockops.init_cwnd_pkts") for x in r] == ["20", "40"]
+              and [x["group"] for x in r] == ["0", "1"], str(r))
+
         print("== refusals: exit 2, no output folder")
         os.mkdir(os.path.join(tmp, "empty"))
         newer = os.path.join(fx, "newer")

@@ -451,9 +451,17 @@ static int choose_by(struct cmp *c, const char *by_arg)
 		for (size_t k = 0; k < r->cfg.n; k++) {
 			const char *p = r->cfg.items[k].path;
 
-			if (strcmp(p, "experiment.seed") && index_of(c->by, c->nby, p) < 0 &&
-			    varies(c, p))
+			size_t len = strlen(p);
+			bool knob = len > 6 && !strcmp(p + len - 6, ".value");
+			char *named = knob ? strndup(p, len - 6) : NULL;
+
+			/* A knob's value already grouping under its sweep path. */
+			if (named && index_of(c->by, c->nby, named) < 0 && varies(c, named))
+				add_by(c, named);
+			else if (!named && strcmp(p, "experiment.seed") &&
+				 index_of(c->by, c->nby, p) < 0 && varies(c, p))
 				add_by(c, p);
+			free(named);
 		}
 	}
 	return 0;

@@ -137,8 +137,15 @@ out:
 
 const char *cfg_flat_get(const struct cfg_flat *f, const char *path)
 {
+	size_t len = strlen(path);
+
 	for (size_t i = 0; i < f->n; i++)
 		if (!strcmp(f->items[i].path, path))
+			return f->items[i].value;
+	/* A knob written { value = ...; side = ...; } is named without ".value" in a sweep. */
+	for (size_t i = 0; i < f->n; i++)
+		if (!strncmp(f->items[i].path, path, len) &&
+		    !strcmp(f->items[i].path + len, ".value"))
 			return f->items[i].value;
 	return NULL;
 }

@@ -27,7 +27,8 @@ struct cfg_flat {
  * either way.
  */
 int cfg_flat_read(const char *path, struct cfg_flat *f, char *err, size_t errlen);
-/* The value at `path`, NULL when the config does not give it. */
+/* The value at `path` (a knob's `value` when path names a knob written with its side), NULL
+ * when the config does not give it. */
 const char *cfg_flat_get(const struct cfg_flat *f, const char *path);
 void cfg_flat_free(struct cfg_flat *f);
 
