@@ -37,6 +37,16 @@ int compare_plot(const char *outdir, const char *const *formats) __attribute__((
 /* One row of a run's summary.csv; `flow` is FLOW#CONN for a connection. */
 struct metric {
 	char *scope, *flow, *name, *value;
+	size_t key; /* its (scope, flow, name) in cmp.keys */
+};
+
+/* The distinct (scope, flow, metric) of all runs, in the order first met, found through an
+ * open-addressing hash: a run of hundreds of connections has thousands of them. */
+struct keys {
+	const struct metric **first; /* the first row of each key */
+	size_t n;
+	size_t *slot; /* key index + 1, 0 when empty; nslots a power of two */
+	size_t nslots;
 };
 
 struct crun {
@@ -64,6 +74,7 @@ struct cmp {
 	bool include_failed;
 	const char *formats[FORMATS_MAX + 1];
 	char outdir[PATH_MAX];
+	struct keys keys;
 };
 
 static void compare_usage(FILE *out)
@@ -560,6 +571,64 @@ static int match_flows(const struct cmp *c)
 	return 0;
 }
 
+static uint64_t key_hash(const struct metric *m)
+{
+	const char *parts[] = {m->scope, m->flow, m->name};
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < 3; i++)
+		for (const char *p = parts[i];; p++) {
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+			if (!*p)
+				break;
+		}
+	return h;
+}
+
+static bool same_key(const struct metric *a, const struct metric *b)
+{
+	return !strcmp(a->name, b->name) && !strcmp(a->flow, b->flow) &&
+	       !strcmp(a->scope, b->scope);
+}
+
+/* The slot where m's key is, or the empty one where it goes. */
+static size_t *key_slot(const struct keys *k, const struct metric *m)
+{
+	size_t i = key_hash(m) & (k->nslots - 1);
+
+	while (k->slot[i] && !same_key(k->first[k->slot[i] - 1], m))
+		i = (i + 1) & (k->nslots - 1);
+	return &k->slot[i];
+}
+
+/* Sets m->key, adding the key when it is new. */
+static void key_of(struct keys *k, struct metric *m)
+{
+	size_t *slot;
+
+	if (2 * (k->n + 1) > k->nslots) {
+		struct keys big = {.first = k->first, .n = k->n};
+
+		big.nslots = k->nslots ? 2 * k->nslots : 1024;
+		big.slot = calloc(big.nslots, sizeof(*big.slot));
+		if (!big.slot) {
+			log_err("compare: out of memory");
+			exit(CCX_EXIT_FAILURE);
+		}
+		for (size_t i = 0; i < k->n; i++)
+			*key_slot(&big, k->first[i]) = i + 1;
+		free(k->slot);
+		*k = big;
+	}
+	slot = key_slot(k, m);
+	if (!*slot) {
+		k->first = xrealloc(k->first, (k->n + 1) * sizeof(*k->first));
+		k->first[k->n++] = m;
+		*slot = k->n;
+	}
+	m->key = *slot - 1;
+}
+
 /* A run's summary.csv into r->m; made from its saved files first when it has none. */
 static int read_summary(struct crun *r)
 {
@@ -601,6 +670,15 @@ static int read_summary(struct crun *r)
 	return rc < 0 ? -EINVAL : 0;
 }
 
+/* A metric's value; false when it has none. */
+static bool parse_value(const struct metric *m, double *v)
+{
+	char *end;
+
+	*v = strtod(m->value, &end);
+	return *m->value && !*end && isfinite(*v);
+}
+
 /* The group's values of one metric (runs without one left out), into x; returns n. */
 static size_t group_values(const struct cmp *c, int g, const struct metric *key, double *x)
 {
@@ -612,16 +690,10 @@ static size_t group_values(const struct cmp *c, int g, const struct metric *key,
 		if (!r->included || r->group != g)
 			continue;
 		for (size_t k = 0; k < r->nm; k++) {
-			const struct metric *m = &r->m[k];
-			char *end;
-			double v;
-
-			if (strcmp(m->scope, key->scope) || strcmp(m->flow, key->flow) ||
-			    strcmp(m->name, key->name))
+			if (!same_key(&r->m[k], key))
 				continue;
-			v = strtod(m->value, &end);
-			if (*m->value && !*end && isfinite(v))
-				x[n++] = v;
+			if (parse_value(&r->m[k], &x[n]))
+				n++;
 			break;
 		}
 	}
@@ -747,7 +819,7 @@ static int write_compare_csv(const struct cmp *c)
 	return replace(c, &o, "compare.csv");
 }
 
-/* The group's first run; its metrics give the rows' order. */
+/* The group's first run. */
 static const struct crun *first_of(const struct cmp *c, int g)
 {
 	for (size_t i = 0; i < c->nruns; i++)
@@ -756,21 +828,74 @@ static const struct crun *first_of(const struct cmp *c, int g)
 	return NULL;
 }
 
-/* Metric rows of a group: those of its first run, then any other run adds. */
-static bool seen_before(const struct cmp *c, int g, const struct crun *upto, const struct metric *m)
+static void put_agg(struct csv *o, const struct metric *m, const struct agg *a)
 {
-	for (const struct crun *r = first_of(c, g); r && r <= upto; r++) {
+	csv_str(o, m->scope);
+	csv_str(o, m->flow);
+	csv_str(o, m->name);
+	csv_i64(o, (int64_t)a->n);
+	csv_double(o, a->mean, 6);
+	csv_double(o, a->sd, 6);
+	csv_double(o, a->mean - a->half, 6);
+	csv_double(o, a->mean + a->half, 6);
+	csv_double(o, a->median, 6);
+	csv_double(o, a->min, 6);
+	csv_double(o, a->max, 6);
+	csv_end_row(o);
+}
+
+/* One group's rows, the keys in the order first met: a key is listed when a run of the group
+ * has its row, even without a value. x[key * n + j] is the j-th run's value, NaN for none. */
+static int group_rows(const struct cmp *c, int g, struct csv *o)
+{
+	size_t nk = c->keys.n, n = 0, j = 0;
+	double *x, *v;
+	bool *listed;
+
+	for (size_t i = 0; i < c->nruns; i++)
+		n += c->runs[i].included && c->runs[i].group == g;
+	x = malloc((nk * n + 1) * sizeof(*x));
+	v = malloc((n + 1) * sizeof(*v));
+	listed = calloc(nk + 1, sizeof(*listed));
+	if (!x || !v || !listed) {
+		free(x);
+		free(v);
+		free(listed);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nk * n; i++)
+		x[i] = NAN;
+	for (size_t i = 0; i < c->nruns; i++) {
+		const struct crun *r = &c->runs[i];
+
 		if (!r->included || r->group != g)
 			continue;
 		for (size_t k = 0; k < r->nm; k++) {
-			if (r == upto && &r->m[k] == m)
-				return false;
-			if (!strcmp(r->m[k].scope, m->scope) && !strcmp(r->m[k].flow, m->flow) &&
-			    !strcmp(r->m[k].name, m->name))
-				return true;
+			const struct metric *m = &r->m[k];
+
+			listed[m->key] = true;
+			if (!parse_value(m, &x[m->key * n + j]))
+				x[m->key * n + j] = NAN;
 		}
+		j++;
 	}
-	return false;
+	for (size_t k = 0; k < nk; k++) {
+		size_t nv = 0;
+		struct agg a;
+
+		if (!listed[k])
+			continue;
+		for (j = 0; j < n; j++)
+			if (!isnan(x[k * n + j]))
+				v[nv++] = x[k * n + j];
+		aggregate(v, nv, &a);
+		put_lead(o, c, first_of(c, g), false);
+		put_agg(o, c->keys.first[k], &a);
+	}
+	free(x);
+	free(v);
+	free(listed);
+	return 0;
 }
 
 static int write_groups_csv(const struct cmp *c)
@@ -778,39 +903,16 @@ static int write_groups_csv(const struct cmp *c)
 	static const char *const head[] = {"group", NULL};
 	static const char *const tail[] = {"scope",    "flow",	    "metric", "n",   "mean", "sd",
 					   "ci95_low", "ci95_high", "median", "min", "max",  NULL};
-	double *x = xrealloc(NULL, c->nruns * sizeof(*x));
 	struct csv o;
 	int r = open_table(c, head, tail, &o);
 
-	for (int g = 0; r == 0 && g < c->ngroups; g++) {
-		for (size_t i = 0; i < c->nruns; i++) {
-			const struct crun *run = &c->runs[i];
-
-			for (size_t k = 0; run->included && run->group == g && k < run->nm; k++) {
-				const struct metric *m = &run->m[k];
-				struct agg a;
-
-				if (seen_before(c, g, run, m))
-					continue;
-				aggregate(x, group_values(c, g, m, x), &a);
-				put_lead(&o, c, run, false);
-				csv_str(&o, m->scope);
-				csv_str(&o, m->flow);
-				csv_str(&o, m->name);
-				csv_i64(&o, (int64_t)a.n);
-				csv_double(&o, a.mean, 6);
-				csv_double(&o, a.sd, 6);
-				csv_double(&o, a.mean - a.half, 6);
-				csv_double(&o, a.mean + a.half, 6);
-				csv_double(&o, a.median, 6);
-				csv_double(&o, a.min, 6);
-				csv_double(&o, a.max, 6);
-				csv_end_row(&o);
-			}
-		}
+	for (int g = 0; r == 0 && g < c->ngroups; g++)
+		r = group_rows(c, g, &o);
+	if (r < 0) {
+		csv_close(&o);
+		return log_err_errno(r, "compare: groups.csv");
 	}
-	free(x);
-	return r < 0 ? r : replace(c, &o, "groups.csv");
+	return replace(c, &o, "groups.csv");
 }
 
 /* "mean +- half (n)" of one metric of one group, or "-". */
@@ -819,7 +921,10 @@ static void cell(const struct cmp *c, int g, const char *scope, const char *flow
 {
 	struct metric key = {(char *)scope, (char *)flow, (char *)metric, NULL};
 	double *x = xrealloc(NULL, c->nruns * sizeof(*x));
-	size_t n = group_values(c, g, &key, x);
+	size_t n;
+
+	memset(x, 0, c->nruns * sizeof(*x));
+	n = group_values(c, g, &key, x);
 	double half = stats_ci95_half(x, n);
 
 	if (!n)
@@ -913,6 +1018,8 @@ static void free_cmp(struct cmp *c)
 	free(c->swept);
 	free(c->by);
 	free(c->runs);
+	free(c->keys.first);
+	free(c->keys.slot);
 }
 
 /* Makes the output folder (with its parents); *made says whether it was not there. */
@@ -1033,6 +1140,9 @@ int cmd_compare(int argc, char **argv)
 		log_err("compare: %s: %s and without a summary, left out", r->dir, r->status);
 		r->included = false;
 	}
+	for (size_t i = 0; i < c.nruns; i++)
+		for (size_t k = 0; c.runs[i].included && k < c.runs[i].nm; k++)
+			key_of(&c.keys, &c.runs[i].m[k]);
 	make_groups(&c);
 	if (write_all(&c) < 0) {
 		rc = CCX_EXIT_FAILURE;
