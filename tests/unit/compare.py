@@ -260,10 +260,17 @@ def main():
              "flows cannot be matched"),
             ("an unknown --by setting", ["--by", "link.no_such", sweep], "--by link.no_such"),
             ("an unknown --format", ["--format", "gif", sweep], "gif"),
+            ("-o naming a file", [sweep], "is not a folder"),
         ]
         for i, (what, args, msg) in enumerate(cases):
             out = os.path.join(tmp, f"refused{i}")
+            if what == "-o naming a file":
+                out = os.path.join(fx, "sweep", "points.csv")
+            before = open(out).read() if os.path.isfile(out) else None
             rc, so, se = compare(tmp, "-o", out, *args)
+            if before is not None:
+                check(f"{what}: the file is untouched", open(out).read() == before)
+                out = os.path.join(tmp, f"refused{i}")
             check(f"{what}: exit 2, says '{msg}', no output folder",
                   rc == 2 and msg in se and not os.path.exists(out), f"rc {rc}: {se.strip()}")
         left = [n for n in os.listdir(tmp) if n.startswith("compare-")]

@@ -555,8 +555,10 @@ static int match_flows(const struct cmp *c)
 			continue;
 		}
 		same = r->cfg.nflows == first->cfg.nflows;
+		/* Names are unique within a config: the same count and each found is the same set.
+		 */
 		for (size_t k = 0; same && k < r->cfg.nflows; k++)
-			same = !strcmp(r->cfg.flows[k], first->cfg.flows[k]);
+			same = index_of(first->cfg.flows, first->cfg.nflows, r->cfg.flows[k]) >= 0;
 		if (!same) {
 			char *a = flow_names(first), *b = flow_names(r);
 
@@ -1115,6 +1117,10 @@ int cmd_compare(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("no PATH: give run folders or sweep folders");
 	if (out) {
+		struct stat st;
+
+		if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+			return usage_error("-o %s: exists and is not a folder", out);
 		if (path_fmt(c.outdir, sizeof(c.outdir), "%s", out) < 0)
 			return usage_error("-o %s: the path is too long", out);
 	} else {
