@@ -212,6 +212,31 @@ def main():
         with open(meta, "w") as f:
             f.write(text)
 
+        print("== a sweep with a run missing: listed with its point's values, left out")
+        part = os.path.join(tmp, "part")
+        shutil.copytree(sweep, part)
+        prow = rows(os.path.join(part, "points.csv"))
+        gone = prow[2]
+        shutil.rmtree(os.path.join(part, gone["run_dir"]))
+        missing_dir = os.path.join(part, "runs", gone["point_id"] + "-r" + gone["repeat"])
+        gone.update(status="missing", run_dir="", exit_code="", started="", ended="")
+        with open(os.path.join(part, "points.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(prow[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(prow)
+        out = os.path.join(tmp, "part-out")
+        rc, so, se = compare(tmp, "-o", out, part)
+        check("exit 0, stderr names the missing run", rc == 0 and missing_dir in se, se)
+        r = {x["run"]: x for x in rows(os.path.join(out, "runs.csv"))}
+        m = r.get(missing_dir, {})
+        mates = [x for x in r.values() if x["run"] != missing_dir and
+                 x["link.queue_bdp"] == gone["link.queue_bdp"] and
+                 x["flows.b.cc"] == gone["flows.b.cc"]]
+        check("runs.csv: missing, included 0, its point's values and group",
+              m.get("status") == "missing" and m.get("included") == "0" and
+              m.get("link.queue_bdp") == gone["link.queue_bdp"] and len(mates) == 1 and
+              m.get("group") == mates[0]["group"], str(m))
+
         print("== an older run without a summary is read (its summary is made)")
         old = os.path.join(fx, "old-run")
         out = os.path.join(tmp, "old")

@@ -56,8 +56,9 @@ struct crun {
 	bool included;
 	bool has_cfg;
 	struct cfg_flat cfg;
-	const char **vals; /* the grouping settings' values ("" when not given) */
-	int group;	   /* -1: in no group */
+	struct cfg_flat pts; /* its values in points.csv, for a run without a config */
+	const char **vals;   /* the grouping settings' values ("" when not given) */
+	int group;	     /* -1: in no group */
 	struct metric *m;
 	size_t nm;
 };
@@ -188,7 +189,8 @@ static int read_sweep(struct cmp *c, const char *dir)
 	struct csv_col cols[] = {{"point_id"}, {"repeat"}, {"seed"}, {"status"}, {"run_dir"}};
 	struct csv_reader in;
 	char p[PATH_MAX];
-	int r;
+	char **header = NULL;
+	int nheader, r;
 
 	r = path_fmt(p, sizeof(p), "%s/points.csv", dir);
 	if (r < 0)
@@ -201,13 +203,20 @@ static int read_sweep(struct cmp *c, const char *dir)
 		csv_reader_close(&in);
 		return -EINVAL;
 	}
-	for (int k = cols[2].idx + 1; k < cols[3].idx; k++)
-		if (index_of(c->swept, c->nswept, csv_field(&in, k)) < 0) {
+	nheader = cols[3].idx > cols[2].idx ? cols[3].idx - cols[2].idx - 1 : 0;
+	header = xrealloc(NULL, (nheader + 1) * sizeof(*header));
+	for (int k = 0; k < nheader; k++) {
+		const char *name = csv_field(&in, cols[2].idx + 1 + k);
+
+		header[k] = xstrdup(name);
+		if (index_of(c->swept, c->nswept, name) < 0) {
 			c->swept = xrealloc(c->swept, (c->nswept + 1) * sizeof(*c->swept));
-			c->swept[c->nswept++] = xstrdup(csv_field(&in, k));
+			c->swept[c->nswept++] = xstrdup(name);
 		}
+	}
 	while ((r = csv_next_row(&in)) == 1) {
 		const char *run_dir = csv_field(&in, cols[4].idx);
+		struct crun *run;
 		uint64_t rep = 0;
 		char rd[PATH_MAX];
 
@@ -226,9 +235,18 @@ static int read_sweep(struct cmp *c, const char *dir)
 			log_err("%s:%lu: the run's path is too long", p, in.line);
 			break;
 		}
-		add_run(c, rd, (int)rep, csv_field(&in, cols[3].idx));
+		run = add_run(c, rd, (int)rep, csv_field(&in, cols[3].idx));
+		for (int k = cols[2].idx + 1; run && k < cols[3].idx; k++)
+			if (cfg_flat_add(&run->pts, header[k - cols[2].idx - 1],
+					 csv_field(&in, k)) < 0) {
+				log_err("compare: out of memory");
+				exit(CCX_EXIT_FAILURE);
+			}
 	}
 	csv_reader_close(&in);
+	for (int k = 0; k < nheader; k++)
+		free(header[k]);
+	free(header);
 	return r < 0 ? -EINVAL : 0;
 }
 
@@ -372,13 +390,13 @@ static int read_runs(struct cmp *c)
 		}
 		r->included = (status_ok(r->status) || c->include_failed) && r->has_cfg &&
 			      is_file(r->dir, "meta.json");
-		if (!r->included)
-			log_err("compare: %s: %s, left out%s", r->dir, r->status,
-				status_ok(r->status) || c->include_failed
-				    ? " (no config.cfg)"
-				    : " (--include-failed keeps it)");
-		else
+		if (r->included)
 			kept++;
+		else if (!is_file(r->dir, "meta.json"))
+			log_err("compare: %s: %s, left out (no results folder)", r->dir, r->status);
+		else
+			log_err("compare: %s: %s, left out%s", r->dir, r->status,
+				!r->has_cfg ? " (no config.cfg)" : " (--include-failed keeps it)");
 	}
 	if (!kept) {
 		log_err("compare: none of the %zu runs is complete", c->nruns);
@@ -389,7 +407,7 @@ static int read_runs(struct cmp *c)
 
 static const char *value_of(const struct crun *r, const char *path)
 {
-	const char *v = r->has_cfg ? cfg_flat_get(&r->cfg, path) : NULL;
+	const char *v = cfg_flat_get(r->has_cfg ? &r->cfg : &r->pts, path);
 
 	return v ? v : "";
 }
@@ -509,7 +527,7 @@ static void make_groups(struct cmp *c)
 	for (size_t i = 0; i < c->nruns; i++) {
 		struct crun *r = &c->runs[i];
 
-		for (size_t j = 0; j < c->nruns && r->group < 0 && r->has_cfg; j++) {
+		for (size_t j = 0; j < c->nruns && r->group < 0; j++) {
 			size_t k = 0;
 
 			while (c->runs[j].included && k < c->nby &&
@@ -1012,6 +1030,7 @@ static void free_cmp(struct cmp *c)
 		free(r->vals);
 		free(r->dir);
 		cfg_flat_free(&r->cfg);
+		cfg_flat_free(&r->pts);
 	}
 	for (size_t k = 0; k < c->nswept; k++)
 		free(c->swept[k]);

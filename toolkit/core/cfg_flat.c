@@ -12,10 +12,8 @@
 #include "core/cfg_read.h"
 #include "core/cfg_text.h"
 
-static int add_item(struct cfg_flat *f, const char *path, const config_setting_t *s)
+int cfg_flat_add(struct cfg_flat *f, const char *path, const char *value)
 {
-	char *value;
-
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 32;
 		struct cfg_flat_item *items = realloc(f->items, cap * sizeof(*items));
@@ -25,16 +23,24 @@ static int add_item(struct cfg_flat *f, const char *path, const config_setting_t
 		f->items = items;
 		f->cap = cap;
 	}
-	value = cfg_value_text(s);
 	f->items[f->n].path = strdup(path);
-	f->items[f->n].value = value;
-	if (!value || !f->items[f->n].path) {
-		free(value);
+	f->items[f->n].value = strdup(value);
+	if (!f->items[f->n].path || !f->items[f->n].value) {
 		free(f->items[f->n].path);
+		free(f->items[f->n].value);
 		return -ENOMEM;
 	}
 	f->n++;
 	return 0;
+}
+
+static int add_item(struct cfg_flat *f, const char *path, const config_setting_t *s)
+{
+	char *value = cfg_value_text(s);
+	int r = value ? cfg_flat_add(f, path, value) : -ENOMEM;
+
+	free(value);
+	return r;
 }
 
 static int add_flow(struct cfg_flat *f, const char *name)

@@ -27,6 +27,9 @@ struct cfg_flat {
  * either way.
  */
 int cfg_flat_read(const char *path, struct cfg_flat *f, char *err, size_t errlen);
+/* Adds a setting by hand (values known from elsewhere, e.g. points.csv). Returns 0 or
+ * -ENOMEM. */
+int cfg_flat_add(struct cfg_flat *f, const char *path, const char *value);
 /* The value at `path` (a knob's `value` when path names a knob written with its side), NULL
  * when the config does not give it. */
 const char *cfg_flat_get(const struct cfg_flat *f, const char *path);
