@@ -336,6 +336,7 @@ static int read_paths(struct cmp *c, int npaths, char **paths)
 		struct stat st;
 		int r;
 
+		errno = 0;
 		if (!realpath(paths[i], abs) || stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			log_err("compare: %s: not a folder%s%s", paths[i], errno ? ": " : "",
 				errno ? strerror(errno) : "");
@@ -388,8 +389,10 @@ static int read_runs(struct cmp *c)
 			}
 			r->has_cfg = true;
 		}
-		r->included = (status_ok(r->status) || c->include_failed) && r->has_cfg &&
-			      is_file(r->dir, "meta.json");
+		/* A run still running has no final files yet, even with --include-failed. */
+		r->included =
+		    (status_ok(r->status) || (c->include_failed && strcmp(r->status, "running"))) &&
+		    r->has_cfg && is_file(r->dir, "meta.json");
 		if (r->included)
 			kept++;
 		else if (!is_file(r->dir, "meta.json"))
@@ -444,6 +447,9 @@ static void add_by(struct cmp *c, const char *path)
  * differs between repeats by design, so it never groups. */
 static int choose_by(struct cmp *c, const char *by_arg)
 {
+	char **seen = NULL; /* the paths looked at */
+	size_t nseen = 0;
+
 	if (by_arg) {
 		char *list = xstrdup(by_arg), *save = NULL;
 		int r = 0;
@@ -472,27 +478,30 @@ static int choose_by(struct cmp *c, const char *by_arg)
 	for (size_t k = 0; k < c->nswept; k++)
 		if (varies(c, c->swept[k]))
 			add_by(c, c->swept[k]);
+	/* Each path is looked at once: a sweep's runs mostly share theirs. */
 	for (size_t i = 0; i < c->nruns; i++) {
 		const struct crun *r = &c->runs[i];
 
-		if (!r->included)
-			continue;
-		for (size_t k = 0; k < r->cfg.n; k++) {
-			const char *p = r->cfg.items[k].path;
-
+		for (size_t k = 0; r->included && k < r->cfg.n; k++) {
+			char *p = xstrdup(r->cfg.items[k].path);
 			size_t len = strlen(p);
-			bool knob = len > 6 && !strcmp(p + len - 6, ".value");
-			char *named = knob ? strndup(p, len - 6) : NULL;
 
-			/* A knob's value already grouping under its sweep path. */
-			if (named && index_of(c->by, c->nby, named) < 0 && varies(c, named))
-				add_by(c, named);
-			else if (!named && strcmp(p, "experiment.seed") &&
-				 index_of(c->by, c->nby, p) < 0 && varies(c, p))
+			/* A knob's value groups under its sweep path, without ".value". */
+			if (len > 6 && !strcmp(p + len - 6, ".value"))
+				p[len - 6] = '\0';
+			if (index_of(seen, nseen, p) >= 0) {
+				free(p);
+				continue;
+			}
+			seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+			seen[nseen++] = p;
+			if (strcmp(p, "experiment.seed") && varies(c, p))
 				add_by(c, p);
-			free(named);
 		}
 	}
+	for (size_t k = 0; k < nseen; k++)
+		free(seen[k]);
+	free(seen);
 	return 0;
 }
 
