@@ -68,6 +68,8 @@ static const struct subcommand subcommands[] = {
     {"sweep", cmd_sweep,
      "run a set of runs (repeats, a sweep of settings); resumes where it stopped"},
     {"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
+    {"compare", cmd_compare,
+     "compare runs and sweeps: groups by the settings that differ, repeats with 95% CIs"},
     {"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
 };
 
@@ -82,7 +84,8 @@ static void usage(FILE *out)
 		     "  ccexp list\n"
 		     "  ccexp run configs/examples/quickstart.cfg\n"
 		     "  ccexp sweep --dry-run configs/examples/sweep.cfg\n"
-		     "  ccexp plot results/quickstart/<run-id>\n");
+		     "  ccexp plot results/quickstart/<run-id>\n"
+		     "  ccexp compare results/sweep-example/sweep-sweep\n");
 }
 
 int main(int argc, char **argv)

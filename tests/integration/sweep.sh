@@ -175,6 +175,28 @@ ok = (s["status"] == "complete" and s["runs"] == 8 and s["counts"]["complete"] =
       and s["parameters"][0]["values"] == ["0.5", "2.0"] and s["ended"] >= s["started"])
 sys.exit(0 if ok else 1)' "$out/sweep.json"
 check "sweep.cfg is the config as given" cmp -s "$tmp/s.cfg" "$out/sweep.cfg"
+
+echo "== ccexp compare on the sweep: 4 groups of 2 repeats"
+"$CCEXP" compare -o "$tmp/cmp" "$out" >"$tmp/cmp.out" 2>"$tmp/cmp.err"
+rc=$?
+cat "$tmp/cmp.out" "$tmp/cmp.err"
+check "compare: exit 0 (3: charts not drawn)" [ "$rc" = 0 -o "$rc" = 3 ]
+# Each point's flow goodput: the mean over its two runs of bytes x 8 / life, from flows.csv.
+check "compare: groups.csv has the 4 points, n = 2, flow goodput means from flows.csv" python3 -c "$py_points"'
+per_point = {}
+for p in rows:
+    flows = list(csv.DictReader(open(sys.argv[1] + "/" + p["run_dir"] + "/flows.csv")))
+    for f in flows:
+        g = int(f["bytes"]) * 8 / (float(f["end_s"]) - float(f["start_s"])) / 1e6
+        per_point.setdefault((p["link.queue_bdp"], p["flows.b.cc"], f["flow"]), []).append(g)
+got = {(r["link.queue_bdp"], r["flows.b.cc"], r["flow"]): r
+       for r in csv.DictReader(open(sys.argv[2] + "/groups.csv"))
+       if r["scope"] == "flow" and r["metric"] == "goodput_mbit"}
+ok = set(got) == set(per_point) and len({r["group"] for r in got.values()}) == 4
+for k, xs in per_point.items():
+    ok = ok and int(got[k]["n"]) == 2 == len(xs)
+    ok = ok and abs(float(got[k]["mean"]) - sum(xs) / 2) < 1e-3 * sum(xs)
+sys.exit(0 if ok else 1)' "$out" "$tmp/cmp"
 one=$(find "$out/runs" -mindepth 1 -maxdepth 1 | head -1)
 "$CCEXP" -q run -o "$tmp/alone" "$one/config.cfg" >"$tmp/alone.log" 2>&1
 check "a run's config.cfg runs alone with ccexp run, and is saved again as it was" \

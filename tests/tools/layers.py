@@ -5,10 +5,10 @@ import os
 import re
 import sys
 
-# Top to bottom. The subcommands (toolkit/*.c, run/ and sweep/) sit above everything, as one
-# layer.
-LAYERS = ["", "run", "sweep", "analysis", "link", "kernel", "core"]
-TOP = {"", "run", "sweep"}
+# Top to bottom. The subcommands (toolkit/*.c, run/, sweep/ and compare/) sit above everything,
+# as one layer.
+LAYERS = ["", "run", "sweep", "compare", "analysis", "link", "kernel", "core"]
+TOP = {"", "run", "sweep", "compare"}
 
 
 def layer_of(folder):
