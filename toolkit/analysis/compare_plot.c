@@ -1062,6 +1062,11 @@ static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nruns; i++)
 		nb = rd[i].nb > nb ? rd[i].nb : nb;
+	/* No run has a timeline (folders kept without their CSV files): no chart. */
+	if (!nb) {
+		free(x);
+		return 1;
+	}
 	r = gp_begin(c, &o, "timeseries",
 		     "goodput, cwnd and srtt over time per group: median over the repeats, "
 		     "25th-75th percentile band",
@@ -1134,8 +1139,11 @@ static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char
 			fprintf(o.gp, " (n=%zu runs)'", c->g[g].nruns);
 			sep = ", \\\n";
 		}
+		/* A panel no run has data for says so (a NaN plot is an error to gnuplot). */
 		if (!strcmp(sep, "plot \\\n"))
-			fputs("plot NaN notitle", o.gp);
+			fputs("set label 99 'no data' at graph 0.5, graph 0.5 center\n"
+			      "set yrange [0:1]\nplot 2 notitle\nunset label 99\nset yrange [*:*]",
+			      o.gp);
 		fputc('\n', o.gp);
 	}
 	fputs("unset multiplot\n", o.gp);
