@@ -126,7 +126,7 @@ static void check_scripts(const char *rundir)
 		goto out;
 
 	/* One line per flow in order of appearance, and their sum. */
-	CHECK_HAS(thr, "set title 'nv-vs-cubic-small (run run-1): goodput per flow'");
+	CHECK_HAS(thr, "set title 'nv-vs-cubic-small (run run-1): goodput per flow, ");
 	CHECK_HAS(thr, "set ylabel 'goodput (Mbit/s)'");
 	CHECK_HAS(thr, "data = 'plots/throughput.dat'");
 	CHECK_HAS(thr, "data index 0 using 1:2 with lines lt 1 title 'nv'");
@@ -247,7 +247,7 @@ static void test_variations(const char *fixture)
 	make_run(fixture, "elsewhere", "r2", rundir, sizeof(rundir));
 	CHECK(plot_run_dir(rundir, false) == 0);
 	s = read_in(rundir, "plots/throughput.gp");
-	CHECK_HAS(s, "set title 'nv-vs-cubic-small (run r2): goodput per flow'");
+	CHECK_HAS(s, "set title 'nv-vs-cubic-small (run r2): goodput per flow, ");
 	free(s);
 
 	/* Names are quoted for gnuplot, CSV quotes are read, extra columns and CRLF line ends
@@ -267,7 +267,7 @@ static void test_variations(const char *fixture)
 	remove_in(rundir, "config.cfg"); /* the name then comes from the folder */
 	CHECK(plot_run_dir(rundir, false) == 0);
 	s = read_in(rundir, "plots/throughput.gp");
-	CHECK_HAS(s, "set title 'it''s (run odd): goodput per flow'");
+	CHECK_HAS(s, "set title 'it''s (run odd): goodput per flow, per 100 ms interval'");
 	CHECK_HAS(s, "with lines lt 1 title 'o''neil jr'");
 	CHECK_HAS(s, "with lines lt 2 title 'quoted'");
 	CHECK(count(s, "with lines") == 3);
@@ -276,6 +276,49 @@ static void test_variations(const char *fixture)
 	CHECK_HAS(s, "with lines lt 1 title 'a b#0'");
 	free(s);
 	CHECK(!exists_in(rundir, "plots/srtt.gp"));
+
+	/* The goodput lines are each flow's mean over plots.goodput_window_ms (100 by default),
+	 * centred: 0 and 100 Mbit/s in turn every 10 ms draw as 50 (the ends' cut windows aside),
+	 * and the total is the sum of the smoothed flows; a window of 0 keeps the intervals. */
+	make_run(fixture, "variants", "smooth", rundir, sizeof(rundir));
+	{
+		char csv[8192];
+		size_t len = (size_t)snprintf(csv, sizeof(csv), "t_s,flow,goodput_mbit\n");
+
+		for (int i = 1; i <= 100; i++)
+			len += (size_t)snprintf(csv + len, sizeof(csv) - len,
+						"%.3f,a,%d\n%.3f,b,10\n", i * 0.01,
+						i % 2 ? 0 : 100, i * 0.01);
+		write_in(rundir, "timeline/throughput.csv", csv);
+	}
+	write_in(rundir, "config.cfg",
+		 "experiment = { name = \"smooth\"; duration_s = 1.0; };\n"
+		 "link = { backend = \"tun\"; rate_mbit = 100.0; };\n"
+		 "flows = ( { name = \"a\"; cc = \"cubic\"; }, { name = \"b\"; cc = \"reno\"; } );\n");
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/throughput.gp");
+	CHECK_HAS(s, "goodput per flow, mean over 100 ms (plots.goodput_window_ms)'");
+	free(s);
+	s = read_in(rundir, "plots/throughput.dat");
+	/* a's block at 0.5 s: 11 values centred there, 5 of 100 and 6 of 0 or the reverse */
+	CHECK_MSG(s && (strstr(s, "\n0.500000 45.4545\n") || strstr(s, "\n0.500000 54.5455\n")),
+		  "a at 0.5 s not smoothed: %.300s", s ? s : "");
+	CHECK_MSG(s && (strstr(s, "\n0.5 55.4545\n") || strstr(s, "\n0.5 64.5455\n")),
+		  "total at 0.5 s not the smoothed sum");
+	free(s);
+	write_in(rundir, "config.cfg",
+		 "experiment = { name = \"smooth\"; duration_s = 1.0; };\n"
+		 "link = { backend = \"tun\"; rate_mbit = 100.0; };\n"
+		 "flows = ( { name = \"a\"; cc = \"cubic\"; }, { name = \"b\"; cc = \"reno\"; } );\n"
+		 "plots = { goodput_window_ms = 0; };\n");
+	CHECK(plot_run_dir(rundir, false) == 0);
+	s = read_in(rundir, "plots/throughput.dat");
+	CHECK_MSG(s && strstr(s, "\n0.500000 100\n") && strstr(s, "\n0.510000 0\n"),
+		  "a with window 0 not raw");
+	free(s);
+	s = read_in(rundir, "plots/throughput.gp");
+	CHECK_HAS(s, "goodput per flow, per 10 ms interval'");
+	free(s);
 
 	/* A header without a needed column is an error, but the other charts are drawn. */
 	make_run(fixture, "variants", "bad-header", rundir, sizeof(rundir));

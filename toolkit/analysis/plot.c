@@ -77,6 +77,7 @@ struct chart {
 	const char *tpl;
 	char *plots;	  /* the plot command, built by the chart's function */
 	const char *dt_s; /* throughput only */
+	const char *smooth; /* throughput only: how its lines are smoothed, in words */
 	const char *per;  /* cwnd and srtt: a line per "connection" or per "flow ..." */
 };
 
@@ -123,6 +124,7 @@ static int write_script(const char *rundir, const struct run_names *rn, const st
 	    {"@NAME@", rn->name_q},
 	    {"@RUN@", rn->run_q},
 	    {"@DT_S@", ch->dt_s ? ch->dt_s : "1"},
+	    {"@SMOOTH@", ch->smooth ? ch->smooth : ""},
 	    {"@PLOTS@", ch->plots},
 	    {"@PER@", ch->per ? ch->per : "connection"},
 	};
@@ -521,6 +523,29 @@ static int read_per_conn_max(const char *rundir)
 	return v;
 }
 
+/* The setting plots.goodput_window_ms of the saved config.cfg (docs/config.md). */
+#define GOODPUT_WINDOW_MS_DEFAULT 100.0
+
+static double read_goodput_window_ms(const char *rundir)
+{
+	double v = GOODPUT_WINDOW_MS_DEFAULT;
+	char path[PATH_MAX];
+	long long i;
+	config_t cfg;
+
+	if (snprintf(path, sizeof(path), "%s/config.cfg", rundir) >= (int)sizeof(path))
+		return v;
+	config_init(&cfg);
+	if (config_read_file(&cfg, path) == CONFIG_TRUE) {
+		if (config_lookup_int64(&cfg, "plots.goodput_window_ms", &i) == CONFIG_TRUE)
+			v = (double)i;
+		else if (config_lookup_float(&cfg, "plots.goodput_window_ms", &v) != CONFIG_TRUE)
+			v = GOODPUT_WINDOW_MS_DEFAULT;
+	}
+	config_destroy(&cfg);
+	return v >= 0 ? v : GOODPUT_WINDOW_MS_DEFAULT;
+}
+
 /*
  * The cwnd chart (and the srtt chart when cwnd.csv has srtt_us) from timeline/cwnd.csv,
  * with the retransmits of events/retrans.csv. Returns 1 when there is no cwnd.csv. A broken
@@ -604,8 +629,11 @@ static int throughput_row(const struct csv_reader *in, void *arg)
 
 /* The throughput chart from timeline/throughput.csv, through plots/throughput.dat (a block
  * per flow and one of the total). Returns 1 when there is no such file. */
-static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size)
+static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, size_t dt_size,
+			    char *smooth_buf, size_t smooth_size)
 {
+	double window_ms = read_goodput_window_ms(rundir);
+	size_t w;
 	struct throughput_scan ts = {.cols = {{"t_s"}, {"flow"}, {"goodput_mbit"}}};
 	struct sample *by = NULL;
 	unsigned int *ident = NULL;
@@ -641,8 +669,21 @@ static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, 
 	for (size_t i = 0; i < ts.flows.n; i++)
 		ident[i] = (unsigned int)i;
 	r = group_by(ts.rows, ts.nrows, ts.flows.n, ident, &by, &first);
-	if (!r)
-		r = sb_open(&sb);
+	if (r < 0)
+		goto out;
+	/* Each flow's line, and so their total, is the mean over a window centred on each
+	 * interval: the raw intervals follow the ACKs' timing (docs/csv-format.md). */
+	w = dt_s > 0 ? (size_t)llround(window_ms / 1000 / dt_s) : 1;
+	if (w > 1) {
+		for (size_t k = 0; k < ts.flows.n; k++)
+			smooth_centred(by + first[k], first[k + 1] - first[k], w);
+		snprintf(smooth_buf, smooth_size, ", mean over %.6g ms (plots.goodput_window_ms)",
+			 (double)w * dt_s * 1000);
+	} else {
+		snprintf(smooth_buf, smooth_size, ", per %.6g ms interval", dt_s * 1000);
+	}
+	ch->smooth = smooth_buf;
+	r = sb_open(&sb);
 	if (r < 0)
 		goto out;
 	if (ts.nrows == 0) {
@@ -670,7 +711,7 @@ static int chart_throughput(const char *rundir, struct chart *ch, char *dt_buf, 
 	if (d.blocks > 1) {
 		int blk = dat_block(&d, "total of all flows", NULL, NULL);
 
-		r = write_total(d.f, ts.rows, ts.nrows, dt_s);
+		r = write_total(d.f, by, ts.nrows, dt_s);
 		if (r < 0)
 			goto out;
 		fprintf(sb.f,
@@ -780,7 +821,7 @@ int plot_run_dir_report(const char *rundir, bool render, struct plot_report *rep
 	};
 	const size_t ncharts = sizeof(charts) / sizeof(charts[0]);
 	struct run_names rn = {0};
-	char dir[PATH_MAX], dt_buf[32], gnuplot[PATH_MAX];
+	char dir[PATH_MAX], dt_buf[32], smooth_buf[96], gnuplot[PATH_MAX];
 	struct gnuplot_job jobs[sizeof(charts) / sizeof(charts[0])];
 	int r, ret = 0, started[sizeof(charts) / sizeof(charts[0])];
 
@@ -799,7 +840,8 @@ int plot_run_dir_report(const char *rundir, bool render, struct plot_report *rep
 
 	/* A chart whose CSV is missing is skipped (r == 1); a broken CSV is an error, but the
 	 * other charts are still drawn. */
-	r = chart_throughput(rundir, &charts[0], dt_buf, sizeof(dt_buf));
+	r = chart_throughput(rundir, &charts[0], dt_buf, sizeof(dt_buf), smooth_buf,
+			     sizeof(smooth_buf));
 	if (r == 1)
 		log_info("%s: no timeline/throughput.csv, no throughput chart", rundir);
 	else if (r < 0)

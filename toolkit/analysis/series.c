@@ -414,3 +414,30 @@ int write_total(FILE *f, const struct sample *v, size_t n, double dt_s)
 	free(b);
 	return 0;
 }
+
+void smooth_centred(struct sample *v, size_t n, size_t w)
+{
+	size_t half = w / 2;
+	double sum = 0, *raw;
+
+	if (n < 2 || half == 0)
+		return;
+	raw = malloc(n * sizeof(*raw));
+	if (!raw)
+		return; /* unsmoothed: the chart stays right, only noisier */
+	for (size_t i = 0; i < n; i++)
+		raw[i] = v[i].v;
+	/* The window [i - half, i + half], cut at both ends, slid one value at a time. */
+	for (size_t i = 0; i <= half && i < n; i++)
+		sum += raw[i];
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = i > half ? i - half : 0, hi = i + half < n ? i + half : n - 1;
+
+		v[i].v = (float)(sum / (double)(hi - lo + 1));
+		if (i + half + 1 < n)
+			sum += raw[i + half + 1];
+		if (i >= half)
+			sum -= raw[i - half];
+	}
+	free(raw);
+}

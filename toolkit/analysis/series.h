@@ -62,6 +62,9 @@ long flow_bins(FILE *f, const struct sample *v, size_t n, bool srtt, double dt_s
 /* The sum of all flows' goodput per sample interval: times go on a grid of dt_s (the median
  * sample interval) so that small timer jitter does not split one interval's rows. */
 int write_total(FILE *f, const struct sample *v, size_t n, double dt_s);
+/* Replaces each of v[0..n-1].v (one series, in time order) by the mean of the w values
+ * centred on it (w rounded up to odd; fewer at the ends, where the window is cut). */
+void smooth_centred(struct sample *v, size_t n, size_t w);
 /* Writes a name into a comment line, which a line end in it would end. */
 void put_comment_name(FILE *f, const char *s);
 

@@ -50,7 +50,7 @@ static const char *const flow_keys[] = {"name",
 static const char *const knob_group_keys[] = {"value", "side", NULL};
 static const char *const collect_keys[] = {"level", "sample_interval_ms", "rtt_samples",
 					   "ringbuf_kb", NULL};
-static const char *const plots_keys[] = {"per_connection_max", NULL};
+static const char *const plots_keys[] = {"per_connection_max", "goodput_window_ms", NULL};
 static const char *const summary_keys[] = {"warmup_s", NULL};
 
 /* The `side` of a knob's group form, and the sockets it stands for. */
@@ -482,7 +482,9 @@ static int load_collect(struct loader *ld, const config_setting_t *root, struct 
 static int check_plots(struct loader *ld, const config_setting_t *root)
 {
 	config_setting_t *g, *s;
+	char a[32];
 	long long v;
+	double w;
 	int r;
 
 	r = get_group(ld, root, "plots", false, &g);
@@ -492,7 +494,14 @@ static int check_plots(struct loader *ld, const config_setting_t *root)
 	if (r < 0)
 		return r;
 	r = get_int(ld, g, "per_connection_max", false, 1, 1000, &v, &s);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	r = get_number(ld, g, "goodput_window_ms", false, &w, &s);
+	if (r <= 0)
+		return r;
+	if (!(w >= 0 && w <= 60000))
+		return fail(ld, s, "must be 0..60000 (got %s)", num_str(w, a, sizeof(a)));
+	return 0;
 }
 
 /* Checked here so a typo fails before the run; the summary reads it from the saved config. */
