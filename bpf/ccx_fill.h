@@ -36,7 +36,9 @@ struct {
 
 #define CCX_RTT_NONE 0x7fffffffu
 
-/* Same accounting as sockops.bpf.c's reserve(): every attempt is seen, failures dropped. */
+/* Every attempt is seen, failures dropped. The counters are per CPU, but a program in process
+ * context (sockops at connect, a struct_ops call) can be interrupted on its CPU by one in
+ * softirq (an ACK's tcp_probe): the adds are atomic so that neither loses the other's. */
 static __always_inline struct ccx_event *ccx_reserve(__u32 type)
 {
 	struct ccx_counter *cnt;
@@ -45,10 +47,10 @@ static __always_inline struct ccx_event *ccx_reserve(__u32 type)
 
 	cnt = bpf_map_lookup_elem(&counters, &key);
 	if (cnt)
-		cnt->seen++;
+		__sync_fetch_and_add(&cnt->seen, 1);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e && cnt)
-		cnt->dropped++;
+		__sync_fetch_and_add(&cnt->dropped, 1);
 	return e;
 }
 
