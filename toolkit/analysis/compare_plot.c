@@ -1437,7 +1437,7 @@ int compare_plot(const char *outdir, const char *const *formats, struct plot_rep
 			ret = ret ?: -EIO;
 		} else {
 			note(rep, names[i], true, "%s", "");
-			log_info("%s/%s.{%s}", c.dir, names[i], fmtlist);
+			log_info("%s/%s: %s", c.dir, names[i], fmtlist);
 		}
 	}
 	r = 0;
