@@ -1053,7 +1053,7 @@ static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char
 {
 	static const char *const what[3] = {"goodput (Mbit/s)", "cwnd (segments)",
 					    "smoothed RTT (ms)"};
-	size_t nb = 0;
+	size_t nb = 0, kmax = 1; /* bins in the longest run; 1 + the last with data */
 	double *x = malloc((c->nruns + 1) * sizeof(*x));
 	struct gpout o = {0};
 	int r, blk[3][256];
@@ -1097,6 +1097,8 @@ static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char
 				}
 				if (!n)
 					continue;
+				if (k + 1 > kmax)
+					kmax = k + 1;
 				if (!any)
 					blk[m][g] =
 					    gp_block(&o, "%s of group %d: t_s median p25 p75 runs",
@@ -1113,9 +1115,10 @@ static int chart_timeseries(const struct cmp *c, struct run_data *rd, const char
 	    "set multiplot layout 3,1 title \"goodput (sum of the flows), cwnd (mean per "
 	    "connection) and smoothed RTT per group:\\nmedian over its runs of each %.0f ms bin, "
 	    "band: 25th-75th percentile of the runs\"\n"
-	    "set lmargin at screen 0.09\nset rmargin at screen 0.97\nset xrange [0:*]\n"
-	    "set key off\n",
-	    SERIES_BIN_S * 1000);
+	    "set lmargin at screen 0.09\nset rmargin at screen 0.97\n"
+	    "# one time axis for the three panels, whatever each one's data covers\n"
+	    "set xrange [0:%.3f]\nset key off\n",
+	    SERIES_BIN_S * 1000, (double)kmax * SERIES_BIN_S);
 	for (int m = 0; m < 3; m++) {
 		const char *sep = "plot \\\n";
 
