@@ -274,6 +274,25 @@ def main():
               rc == 0 and [x.get("flows.y.sockops.init_cwnd_pkts") for x in r] == ["20", "40"]
               and [x["group"] for x in r] == ["0", "1"], str(r))
 
+        print("== plots.formats in the runs' configs: the charts' formats without --format")
+        fmt = os.path.join(tmp, "fmt-run")
+        shutil.copytree(os.path.join(fx, "other-flows"), fmt)
+        with open(os.path.join(fmt, "config.cfg"), "a") as f:
+            f.write('plots = { formats = ["svg"]; };\n')
+        out = os.path.join(tmp, "fmt")
+        rc, so, se = compare(tmp, "-o", out, fmt)
+        charts = os.listdir(os.path.join(out, "charts")) if os.path.isdir(
+            os.path.join(out, "charts")) else []
+        check("svg charts and no png", rc == 0 and any(n.endswith(".svg") for n in charts)
+              and not any(n.endswith(".png") for n in charts), f"rc {rc}: {charts} {se}")
+        out = os.path.join(tmp, "fmt-png")
+        rc, so, se = compare(tmp, "-o", out, "--format", "png", fmt)
+        charts = os.listdir(os.path.join(out, "charts")) if os.path.isdir(
+            os.path.join(out, "charts")) else []
+        check("--format png wins over plots.formats",
+              rc == 0 and any(n.endswith(".png") for n in charts)
+              and not any(n.endswith(".svg") for n in charts), f"rc {rc}: {charts}")
+
         print("== refusals: exit 2, no output folder")
         os.mkdir(os.path.join(tmp, "empty"))
         newer = os.path.join(fx, "newer")

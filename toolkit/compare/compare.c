@@ -1011,11 +1011,12 @@ static void print_table(const struct cmp *c)
 	printf("mean +- half-width of the 95%% t interval over n runs; files in %s\n", c->outdir);
 }
 
-static int parse_formats(struct cmp *c, const char *list)
+/* A list like "png,pdf" into c->formats. Returns 0, or -EINVAL with the usage shown. */
+static int parse_formats(struct cmp *c, const char *list, const char *what)
 {
 	static const char *const known[] = {"png", "svg", "pdf"};
 	char *s = xstrdup(list), *save = NULL;
-	int n = 0, r = -1;
+	int n = 0, r = 0;
 
 	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int k = 0;
@@ -1023,7 +1024,8 @@ static int parse_formats(struct cmp *c, const char *list)
 		while (k < FORMATS_MAX && strcmp(known[k], t))
 			k++;
 		if (k == FORMATS_MAX) {
-			r = usage_error("--format %s: unknown format (png, svg, pdf)", t);
+			usage_error("%s %s: unknown format (png, svg, pdf)", what, t);
+			r = -EINVAL;
 			break;
 		}
 		for (int j = 0; j < n && k < FORMATS_MAX; j++)
@@ -1033,10 +1035,33 @@ static int parse_formats(struct cmp *c, const char *list)
 			c->formats[n++] = known[k];
 	}
 	free(s);
-	if (r < 0 && !n)
-		r = usage_error("--format: no format given");
+	if (!r && !n) {
+		usage_error("%s: no format given", what);
+		r = -EINVAL;
+	}
 	c->formats[n] = NULL;
 	return r;
+}
+
+/* Without --format: the runs' `plots.formats` (the first run that gives it; a config array
+ * as cfg_flat writes one, e.g. ["png", "pdf"]), else png. */
+static int formats_from_runs(struct cmp *c)
+{
+	for (size_t i = 0; i < c->nruns; i++) {
+		const struct crun *r = &c->runs[i];
+		const char *v = r->has_cfg ? cfg_flat_get(&r->cfg, "plots.formats") : NULL;
+		char list[64];
+		size_t n = 0;
+
+		if (!r->included || !v)
+			continue;
+		for (const char *p = v; *p && n < sizeof(list) - 1; p++)
+			if (!strchr("[]\" \t", *p))
+				list[n++] = *p;
+		list[n] = '\0';
+		return parse_formats(c, list, "plots.formats");
+	}
+	return 0;
 }
 
 static void free_cmp(struct cmp *c)
@@ -1132,6 +1157,7 @@ int cmd_compare(int argc, char **argv)
 	struct cmp c = {.formats = {"png", NULL}};
 	const char *out = NULL, *by = NULL;
 	int opt, rc = CCX_EXIT_USAGE;
+	bool format_given = false;
 
 	optind = 1;
 	opterr = 0;
@@ -1144,8 +1170,9 @@ int cmd_compare(int argc, char **argv)
 			by = optarg;
 			break;
 		case O_FORMAT:
-			if (parse_formats(&c, optarg) >= 0)
+			if (parse_formats(&c, optarg, "--format") < 0)
 				return CCX_EXIT_USAGE;
+			format_given = true;
 			break;
 		case O_FAILED:
 			c.include_failed = true;
@@ -1176,7 +1203,8 @@ int cmd_compare(int argc, char **argv)
 	}
 	/* Everything is read and checked before the output folder is made. */
 	if (read_paths(&c, argc - optind, argv + optind) < 0 || read_runs(&c) < 0 ||
-	    choose_by(&c, by) < 0 || match_flows(&c) < 0)
+	    choose_by(&c, by) < 0 || match_flows(&c) < 0 ||
+	    (!format_given && formats_from_runs(&c) < 0))
 		goto out;
 	for (size_t i = 0; i < c.nruns; i++) {
 		struct crun *r = &c.runs[i];

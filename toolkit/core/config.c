@@ -50,7 +50,8 @@ static const char *const flow_keys[] = {"name",
 static const char *const knob_group_keys[] = {"value", "side", NULL};
 static const char *const collect_keys[] = {"level", "sample_interval_ms", "rtt_samples",
 					   "ringbuf_kb", NULL};
-static const char *const plots_keys[] = {"per_connection_max", "goodput_window_ms", NULL};
+static const char *const plots_keys[] = {"per_connection_max", "goodput_window_ms", "formats",
+					  NULL};
 static const char *const summary_keys[] = {"warmup_s", NULL};
 
 /* The `side` of a knob's group form, and the sockets it stands for. */
@@ -497,10 +498,23 @@ static int check_plots(struct loader *ld, const config_setting_t *root)
 	if (r < 0)
 		return r;
 	r = get_number(ld, g, "goodput_window_ms", false, &w, &s);
-	if (r <= 0)
+	if (r < 0)
 		return r;
-	if (!(w >= 0 && w <= 60000))
+	if (r > 0 && !(w >= 0 && w <= 60000))
 		return fail(ld, s, "must be 0..60000 (got %s)", num_str(w, a, sizeof(a)));
+	/* The formats of `ccexp compare`'s charts (docs/compare.md) */
+	s = config_setting_get_member(g, "formats");
+	if (!s)
+		return 0;
+	if (!config_setting_is_array(s) || config_setting_length(s) == 0)
+		return fail(ld, s, "must be an array of formats, e.g. [\"png\", \"pdf\"]");
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *f = config_setting_get_string_elem(s, i);
+
+		if (!f || !*f || !words_contain("png svg pdf", f))
+			return fail(ld, s, "%s%s%s: unknown format (png, svg, pdf)", f ? "\"" : "",
+				    f ? f : "not a string", f ? "\"" : "");
+	}
 	return 0;
 }
 
