@@ -72,7 +72,7 @@ case_cfg app 50.0 10.0 2.0 slow ""
 case_cfg cwnd 20.0 10.0 0.5 bulk ""
 
 python3 - "$tmp" <<'PY'
-import json, sys
+import json, os, sys
 from ccx_results import check, rows, done
 
 tmp = sys.argv[1]
@@ -135,6 +135,18 @@ for case in ["rwnd", "sndbuf", "app", "cwnd"]:
         check("cwnd: network limited with retransmissions",
               r["limit"] == "cwnd" and int(r["retrans"]) > 0 and "loss" in r["verdict"],
               r["verdict"])
+    # The chart's data: the mean share of the forced limit over the time bins.
+    try:
+        dat = [[float(x) for x in l.split()] for l in open(f"{out}/plots/limits.dat")
+               if l.strip() and not l.startswith("#")]
+    except OSError as e:
+        dat = []
+    layer = {"cwnd": lambda v: v[1], "rwnd": lambda v: v[2] - v[1],
+             "sndbuf": lambda v: v[3] - v[2], "app": lambda v: 100 - v[3]}[r["limit"] or "cwnd"]
+    mean = sum(layer(v) for v in dat) / len(dat) if dat else 0
+    check(f"{case}: plots/limits.png drawn",
+          os.path.exists(f"{out}/plots/limits.png") and os.path.getsize(f"{out}/plots/limits.png") > 0)
+    check(f"{case}: the chart's mean {r['limit']} share is above 50 %", mean > 50, f"{mean:.0f}")
     log = open(f"{out}.log").read()
     check(f"{case}: ccexp run prints the verdict", f"why: {r['verdict']}" in log)
 done()
