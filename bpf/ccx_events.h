@@ -125,8 +125,20 @@ struct ccx_event {
 	__u64 pacing_rate; /* bytes/s */
 	__u32 mss_cache;   /* the current MSS (bytes), for SACKed data in bytes */
 	__u32 pad2;
+	/* What limited the sender (docs/diagnosis.md), zero for request sockets. The kernel's
+	 * chrono accounting in jiffies, the running chrono included, as tcp_get_info_chrono_stats
+	 * sums it: busy with no other limit, receive-window limited, send-buffer limited (their
+	 * sum is tcpi_busy_time). */
+	__u32 chrono_busy_j;
+	__u32 chrono_rwnd_j;
+	__u32 chrono_sndbuf_j;
+	__u32 app_limited;  /* tp->app_limited: nonzero while the rate sampler marks app-limited */
+	__u32 delivered_ce; /* packets delivered with an ECN CE mark */
+	__u32 dsack_dups;   /* DSACKed segments: spurious retransmissions */
+	__u32 reord_seen;   /* reordering events seen */
+	__u32 pad3;
 };
-_Static_assert(sizeof(struct ccx_event) == 120, "ccx_event layout");
+_Static_assert(sizeof(struct ccx_event) == 152, "ccx_event layout");
 
 /* Per-CPU counters, indexed by enum ccx_event_type. */
 struct ccx_counter {

@@ -54,6 +54,33 @@ static __always_inline struct ccx_event *ccx_reserve(__u32 type)
 	return e;
 }
 
+#define CCX_TCP_CHRONO_BUSY	      1
+#define CCX_TCP_CHRONO_RWND_LIMITED   2
+#define CCX_TCP_CHRONO_SNDBUF_LIMITED 3
+
+/* The limit accounting: chrono_stat[] holds finished periods only, so the one running since
+ * chrono_start is added, in the kernel's tcp_jiffies32 (the low 32 bits of jiffies). */
+static __always_inline void ccx_fill_why(struct ccx_event *e, const struct tcp_sock *tp)
+{
+	__u32 running = (__u32)bpf_jiffies64() - tp->chrono_start;
+	__u8 type = tp->chrono_type;
+
+	e->chrono_busy_j = tp->chrono_stat[0];
+	e->chrono_rwnd_j = tp->chrono_stat[1];
+	e->chrono_sndbuf_j = tp->chrono_stat[2];
+	if (type == CCX_TCP_CHRONO_BUSY)
+		e->chrono_busy_j += running;
+	else if (type == CCX_TCP_CHRONO_RWND_LIMITED)
+		e->chrono_rwnd_j += running;
+	else if (type == CCX_TCP_CHRONO_SNDBUF_LIMITED)
+		e->chrono_sndbuf_j += running;
+	e->app_limited = tp->app_limited;
+	e->delivered_ce = tp->delivered_ce;
+	e->dsack_dups = tp->dsack_dups;
+	e->reord_seen = tp->reord_seen;
+	e->pad3 = 0;
+}
+
 static __always_inline void ccx_fill_tcp(struct ccx_event *e, const struct tcp_sock *tp)
 {
 	e->snd_cwnd = tp->snd_cwnd;
@@ -71,6 +98,7 @@ static __always_inline void ccx_fill_tcp(struct ccx_event *e, const struct tcp_s
 	e->pacing_rate = tp->inet_conn.icsk_inet.sk.sk_pacing_rate;
 	e->mss_cache = tp->mss_cache;
 	e->pad2 = 0;
+	ccx_fill_why(e, tp);
 }
 
 /* One CCX_EV_CC event for a ccexp socket (one with an sk_infos entry). bpf_get_socket_cookie()

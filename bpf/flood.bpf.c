@@ -52,6 +52,9 @@ static long emit_one(__u32 i, void *data)
 	e->pacing_rate = 125000000 + (n & 4095) * 1000;
 	e->mss_cache = 1448;
 	e->pad2 = 0;
+	e->chrono_busy_j = (__u32)(n >> 2);
+	e->chrono_rwnd_j = e->chrono_sndbuf_j = 0;
+	e->app_limited = e->delivered_ce = e->dsack_dups = e->reord_seen = e->pad3 = 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* `ccexp plot`: gnuplot scripts and charts for a results folder, from its saved CSV files. */
 #include "analysis/plot.h"
+#include "analysis/limits_plot.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -23,19 +24,7 @@ extern const char ccx_plot_tpl_style[];
 extern const char ccx_plot_tpl_throughput[];
 extern const char ccx_plot_tpl_cwnd[];
 extern const char ccx_plot_tpl_srtt[];
-
-/* Writes `s` as the inside of a single-quoted gnuplot string. */
-static void gp_quote_inner(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("''", f);
-		else if ((unsigned char)*s < 0x20)
-			fputc('?', f); /* a newline would end the command */
-		else
-			fputc(*s, f);
-	}
-}
+extern const char ccx_plot_tpl_limits[];
 
 /* Line type of the i-th series: the 16 styles of plots/style.gp.in, then again. */
 static int series_lt(size_t i)
@@ -818,6 +807,7 @@ int plot_run_dir_report(const char *rundir, bool render, struct plot_report *rep
 	    {.name = "throughput", .tpl = ccx_plot_tpl_throughput},
 	    {.name = "cwnd", .tpl = ccx_plot_tpl_cwnd},
 	    {.name = "srtt", .tpl = ccx_plot_tpl_srtt},
+	    {.name = "limits", .tpl = ccx_plot_tpl_limits},
 	};
 	const size_t ncharts = sizeof(charts) / sizeof(charts[0]);
 	struct run_names rn = {0};
@@ -853,6 +843,13 @@ int plot_run_dir_report(const char *rundir, bool render, struct plot_report *rep
 		log_info("%s: no timeline/cwnd.csv, no cwnd and srtt charts", rundir);
 	else if (r < 0)
 		report_fail(rep, "cwnd", "timeline/cwnd.csv: %s", strerror(-r));
+	if (r < 0)
+		ret = ret ?: r;
+	r = chart_limits(rundir, &charts[3].plots);
+	if (r == 1)
+		log_info("%s: timeline/cwnd.csv has no chrono columns, no limits chart", rundir);
+	else if (r < 0)
+		report_fail(rep, "limits", "timeline/cwnd.csv: %s", strerror(-r));
 	if (r < 0)
 		ret = ret ?: r;
 

@@ -441,3 +441,15 @@ void smooth_centred(struct sample *v, size_t n, size_t w)
 	}
 	free(raw);
 }
+
+void gp_quote_inner(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("''", f);
+		else if ((unsigned char)*s < 0x20)
+			fputc('?', f); /* a newline would end the command */
+		else
+			fputc(*s, f);
+	}
+}

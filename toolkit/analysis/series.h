@@ -67,5 +67,7 @@ int write_total(FILE *f, const struct sample *v, size_t n, double dt_s);
 void smooth_centred(struct sample *v, size_t n, size_t w);
 /* Writes a name into a comment line, which a line end in it would end. */
 void put_comment_name(FILE *f, const char *s);
+/* Writes `s` as the inside of a single-quoted gnuplot string. */
+void gp_quote_inner(FILE *f, const char *s);
 
 #endif

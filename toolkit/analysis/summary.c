@@ -3,6 +3,7 @@
 
 #include "core/config.h"
 #include "core/csv.h"
+#include "core/diagnosis.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/path.h"
@@ -36,6 +37,9 @@ struct sconn {
 	char cc[CFG_CC_MAX];
 	double start_s, end_s; /* NaN when empty */
 	double bytes, goodput_mbit, retrans, rtos;
+	/* flows.csv's limit accounting (docs/diagnosis.md); life_ms NaN in older folders */
+	struct diag_ms why;
+	double spurious_retrans;
 	size_t n, cap; /* cwnd.csv samples */
 	double *t_s, *srtt_ms;
 	uint64_t *acked; /* bytes_acked */
@@ -248,12 +252,26 @@ static int index_conns(struct summary *s)
 
 static int read_flows_csv(struct summary *s)
 {
-	struct csv_col cols[] = {{"flow"},  {"conn"},	      {"cc"},	   {"start_s"}, {"end_s"},
-				 {"bytes"}, {"goodput_mbit"}, {"retrans"}, {"rtos"}};
+	struct csv_col cols[] = {
+	    {"flow"},
+	    {"conn"},
+	    {"cc"},
+	    {"start_s"},
+	    {"end_s"},
+	    {"bytes"},
+	    {"goodput_mbit"},
+	    {"retrans"},
+	    {"rtos"},
+	    /* what limited it, absent in folders from before docs/diagnosis.md */
+	    {"busy_ms", .optional = true},
+	    {"rwnd_limited_ms", .optional = true},
+	    {"sndbuf_limited_ms", .optional = true},
+	    {"app_limited_ms", .optional = true},
+	    {"spurious_retrans", .optional = true}};
 	struct csv_reader in;
 	int r;
 
-	r = open_csv(s, &in, "flows.csv", cols, 9);
+	r = open_csv(s, &in, "flows.csv", cols, 14);
 	if (r == 1)
 		log_info("%s has no flows.csv: no summary", s->rundir);
 	if (r)
@@ -297,6 +315,12 @@ static int read_flows_csv(struct summary *s)
 				      : field_num(&in, cols[6].idx);
 		c->retrans = field_num(&in, cols[7].idx);
 		c->rtos = field_num(&in, cols[8].idx);
+		c->why.busy_ms = field_num(&in, cols[9].idx);
+		c->why.rwnd_ms = field_num(&in, cols[10].idx);
+		c->why.sndbuf_ms = field_num(&in, cols[11].idx);
+		c->why.life_ms = c->why.busy_ms + field_num(&in, cols[12].idx);
+		c->why.retrans = c->retrans;
+		c->spurious_retrans = field_num(&in, cols[13].idx);
 		c->rtt_min_ms = NAN;
 		c->delivered_pkts = NAN;
 		c->ca_cur = -1;
@@ -588,6 +612,33 @@ static void put_ca(struct summary *s, const double *ca_s)
 		put(s, ca_metrics[i], ca_s[i]);
 }
 
+/* A sum that stays NaN until a first known value. */
+static void add_known(double *sum, double v)
+{
+	*sum = (isnan(*sum) ? 0 : *sum) + v;
+}
+
+/* Shares of what limited it (docs/diagnosis.md): of its life for app_limited_pct, of busy
+ * time for the others; its limit in summary.json. */
+static void put_why(struct summary *s, const struct diag_ms *d, double spurious)
+{
+	double busy = d->busy_ms, pct;
+	enum diag_limit l = diag_classify(d, &pct);
+
+	put(s, "busy_ms", busy);
+	put(s, "rwnd_limited_pct", busy > 0 ? 100 * d->rwnd_ms / busy : NAN);
+	put(s, "sndbuf_limited_pct", busy > 0 ? 100 * d->sndbuf_ms / busy : NAN);
+	put(s, "cwnd_limited_pct", busy > 0 ? 100 * diag_cwnd_ms(d) / busy : NAN);
+	put(s, "app_limited_pct", d->life_ms > 0 ? 100 * diag_idle_ms(d) / d->life_ms : NAN);
+	put(s, "spurious_retrans", spurious);
+	char verdict[192] = "";
+
+	if (!isnan(d->life_ms))
+		diag_verdict(d, verdict, sizeof(verdict));
+	json_kv_str(&s->j, "limit", isnan(d->life_ms) ? "" : diag_limit_name(l));
+	json_kv_str(&s->j, "verdict", verdict);
+}
+
 static int put_conn(struct summary *s, const struct sconn *c)
 {
 	double from = c->start_s + s->warmup_s;
@@ -613,6 +664,7 @@ static int put_conn(struct summary *s, const struct sconn *c)
 	put(s, "retrans_rate_pct", retrans_pct(c->retrans, c->delivered_pkts));
 	put(s, "rtos", c->rtos);
 	put_ca(s, c->ca_s);
+	put_why(s, &c->why, c->spurious_retrans);
 	json_object_end(&s->j);
 	return 0;
 }
@@ -752,7 +804,9 @@ static int put_flow(struct summary *s, int f, const struct fairness *fa)
 {
 	const struct sflow *fl = &s->flows[f];
 	double bytes = 0, retrans = 0, delivered = 0, rtos = 0, ca_s[NCA], steady = 0;
-	double end = NAN, from = fl->start_s + s->warmup_s;
+	double end = NAN, from = fl->start_s + s->warmup_s, spurious = NAN;
+	/* The flow's accounting: its connections' summed */
+	struct diag_ms why = {.life_ms = NAN, .busy_ms = NAN, .rwnd_ms = NAN, .sndbuf_ms = NAN};
 	long nconn = 0;
 	int r;
 
@@ -771,6 +825,13 @@ static int put_flow(struct summary *s, int f, const struct fairness *fa)
 		for (int k = 0; k < NCA; k++)
 			if (!isnan(c->ca_s[k]))
 				ca_s[k] = isnan(ca_s[k]) ? c->ca_s[k] : ca_s[k] + c->ca_s[k];
+		if (!isnan(c->why.life_ms)) {
+			add_known(&why.life_ms, c->why.life_ms);
+			add_known(&why.busy_ms, c->why.busy_ms);
+			add_known(&why.rwnd_ms, c->why.rwnd_ms);
+			add_known(&why.sndbuf_ms, c->why.sndbuf_ms);
+			add_known(&spurious, c->spurious_retrans);
+		}
 		keep_max(&end, c->end_s);
 		if (c->n && fl->data_end_s > from)
 			steady += acked_mbit(c, from, fl->data_end_s);
@@ -791,6 +852,8 @@ static int put_flow(struct summary *s, int f, const struct fairness *fa)
 	put(s, "retrans_rate_pct", retrans_pct(retrans, delivered));
 	put(s, "rtos", rtos);
 	put_ca(s, ca_s);
+	why.retrans = retrans;
+	put_why(s, &why, spurious);
 	put(s, "convergence_s", join_convergence_s(s, fa, f));
 	json_object_end(&s->j);
 	return 0;

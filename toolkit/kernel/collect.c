@@ -119,10 +119,12 @@ static const char *const retrans_cols[] = {"t_s",	    "flow",    "conn",	 "side"
 static const char *const state_cols[] = {"t_s",	      "flow",	   "conn", "side",
 					 "old_state", "new_state", NULL};
 static const char *const cwnd_cols[] = {
-    "t_s",	  "flow",	    "conn",	   "cwnd_pkts",	    "ssthresh_pkts",
-    "srtt_us",	  "rtt_min_us",	    "packets_out", "retrans_out",   "lost_out",
-    "sacked_out", "delivered_pkts", "bytes_acked", "total_retrans", "pacing_rate_mbit",
-    NULL};
+    "t_s", "flow", "conn", "cwnd_pkts", "ssthresh_pkts", "srtt_us", "rtt_min_us", "packets_out",
+    "retrans_out", "lost_out", "sacked_out", "delivered_pkts", "bytes_acked", "total_retrans",
+    "pacing_rate_mbit",
+    /* what limited it (docs/diagnosis.md): cumulative since the connection began */
+    "busy_ms", "rwnd_limited_ms", "sndbuf_limited_ms", "app_limited_mark", "spurious_retrans",
+    "reordering_seen", "delivered_ce", NULL};
 static const char *const handshake_cols[] = {"t_s",   "flow",	     "conn",	    "side", "op",
 					     "reply", "client_port", "server_port", NULL};
 static const char *const sockops_cols[] = {"t_s",	  "flow",   "conn",  "side",
@@ -181,6 +183,8 @@ static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint1
 	t->index = c->flow_conns[flow_id]++; /* in order of first event */
 	t->first_t_s = NAN;
 	t->close_t_s = NAN;
+	t->established_t_s = NAN;
+	t->why_t_s = NAN;
 	return t;
 }
 
@@ -232,6 +236,41 @@ static void add_point(struct collector *c, struct conn_track *t, double t_s, uin
 		if (stats_bins_emit_to(&c->goodput, t_s - GOODPUT_WINDOW_S) < 0 && !c->write_error)
 			c->write_error = c->goodput.err;
 	}
+}
+
+/* The kernel's chrono units to ms, as tcp_get_info_chrono_stats converts them (whole us per
+ * jiffy). */
+static double chrono_ms(const struct collector *c, uint32_t j)
+{
+	return c->hz > 0 ? (double)j * (1000000 / c->hz) / 1e3 : NAN;
+}
+
+/* The sender's latest limit accounting; a late event (older than the snapshot) is ignored. */
+static void keep_why(struct conn_track *t, const struct ccx_event *e, double t_s)
+{
+	if (e->side != CCX_SIDE_SENDER || (!isnan(t->why_t_s) && t_s < t->why_t_s))
+		return;
+	t->why_t_s = t_s;
+	t->chrono_j[0] = e->chrono_busy_j;
+	t->chrono_j[1] = e->chrono_rwnd_j;
+	t->chrono_j[2] = e->chrono_sndbuf_j;
+	t->dsack_dups = e->dsack_dups;
+	t->reord_seen = e->reord_seen;
+	t->delivered_ce = e->delivered_ce;
+}
+
+bool collect_why_ms(const struct collector *c, const struct conn_track *t, double *life_ms,
+		    double *busy_ms, double *rwnd_ms, double *sndbuf_ms)
+{
+	double end = isnan(t->close_t_s) ? t->why_t_s : t->close_t_s;
+
+	if (isnan(t->established_t_s) || isnan(t->why_t_s))
+		return false;
+	*life_ms = (end - t->established_t_s) * 1e3;
+	*rwnd_ms = chrono_ms(c, t->chrono_j[1]);
+	*sndbuf_ms = chrono_ms(c, t->chrono_j[2]);
+	*busy_ms = chrono_ms(c, t->chrono_j[0]) + *rwnd_ms + *sndbuf_ms;
+	return true;
 }
 
 /* The first four columns every event file shares. */
@@ -396,6 +435,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		end_row(c, CSV_STATE, e->type);
 		if (t && e->side == CCX_SIDE_SENDER)
 			add_point(c, t, t_s, delivered_bytes(e));
+		if (t && e->side == CCX_SIDE_SENDER && e->args[1] == TCP_STATE_ESTABLISHED)
+			t->established_t_s = t_s;
+		if (t)
+			keep_why(t, e, t_s);
 		if (t && e->args[1] == TCP_STATE_CLOSE) {
 			t->closed[e->side & 1] = true;
 			if (e->side == CCX_SIDE_SENDER) {
@@ -423,9 +466,19 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_u64(f, e->bytes_acked);
 		csv_u64(f, e->total_retrans);
 		csv_double(f, e->pacing_rate * 8 / 1e6, 3);
+		csv_double(
+		    f, chrono_ms(c, e->chrono_busy_j + e->chrono_rwnd_j + e->chrono_sndbuf_j), 3);
+		csv_double(f, chrono_ms(c, e->chrono_rwnd_j), 3);
+		csv_double(f, chrono_ms(c, e->chrono_sndbuf_j), 3);
+		csv_u64(f, e->app_limited != 0);
+		csv_u64(f, e->dsack_dups);
+		csv_u64(f, e->reord_seen);
+		csv_u64(f, e->delivered_ce);
 		end_row(c, CSV_CWND, e->type);
-		if (t)
+		if (t) {
 			add_point(c, t, t_s, delivered_bytes(e));
+			keep_why(t, e, t_s);
+		}
 		if (t && e->srtt_us) {
 			if (!t->srtt_n || e->srtt_us < t->srtt_min_us)
 				t->srtt_min_us = e->srtt_us;

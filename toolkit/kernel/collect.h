@@ -32,6 +32,12 @@ struct conn_track {
 	double last_t_s;
 	uint64_t last_acked;
 	bool have_point;
+	/* What limited the sender (docs/diagnosis.md): its latest snapshot (sample or state
+	 * change), in the kernel's units; why_t_s NaN before the first. */
+	double established_t_s; /* the sender reached ESTABLISHED; NaN before */
+	double why_t_s;
+	uint32_t chrono_j[3]; /* busy, rwnd limited, sndbuf limited (jiffies) */
+	uint32_t dsack_dups, reord_seen, delivered_ce;
 };
 
 enum collect_csv {
@@ -103,5 +109,9 @@ int collect_finish_goodput(struct collector *c);
 /* Frees the per-connection table (and a throughput.csv left unfinished). */
 void collect_free(struct collector *c);
 const char *collect_event_name(int type);
+/* A connection's limit accounting in ms (life from established to close or its latest
+ * snapshot); false when the sender was never seen established. */
+bool collect_why_ms(const struct collector *c, const struct conn_track *t, double *life_ms,
+		    double *busy_ms, double *rwnd_ms, double *sndbuf_ms);
 
 #endif

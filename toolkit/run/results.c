@@ -3,6 +3,7 @@
 #include "run/results.h"
 #include "run/hosts.h"
 #include "core/csv.h"
+#include "core/diagnosis.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/path.h"
@@ -99,11 +100,45 @@ static const char *proc_failure(const struct flow_proc *p, char *buf, size_t len
 	return buf;
 }
 
+/* What limited the connection (docs/diagnosis.md): the sender's chrono accounting at close,
+ * or at its latest sample; empty where the run saw no established sender. */
+static void put_why(struct csv *f, const struct experiment *exp, uint32_t flow_id,
+		    const struct conn_track *t, const struct sender_result *s,
+		    const struct collector *c)
+{
+	const struct flow_spec *fs = &exp->flows[flow_id];
+	struct diag_ms d = {0};
+	char verdict[192];
+	double pct;
+
+	if (!t || !collect_why_ms(c, t, &d.life_ms, &d.busy_ms, &d.rwnd_ms, &d.sndbuf_ms)) {
+		for (int i = 0; i < 10; i++)
+			csv_str(f, "");
+		return;
+	}
+	d.retrans = s && s->connected ? s->total_retrans : t->final_total_retrans;
+	if (fs->sockops.sides[CCX_KNOB_RCVBUF] & CCX_SIDES_RECEIVER)
+		d.rcvbuf_bytes = (uint64_t)fs->sockops.value[CCX_KNOB_RCVBUF];
+	if (fs->sockops.sides[CCX_KNOB_SNDBUF] & CCX_SIDES_SENDER)
+		d.sndbuf_bytes = (uint64_t)fs->sockops.value[CCX_KNOB_SNDBUF];
+	csv_double(f, d.busy_ms, 3);
+	csv_double(f, d.rwnd_ms, 3);
+	csv_double(f, d.sndbuf_ms, 3);
+	csv_double(f, diag_cwnd_ms(&d), 3);
+	csv_double(f, diag_idle_ms(&d), 3);
+	csv_u64(f, t->dsack_dups);
+	csv_u64(f, t->reord_seen);
+	csv_u64(f, t->delivered_ce);
+	csv_str(f, diag_limit_name(diag_classify(&d, &pct)));
+	diag_verdict(&d, verdict, sizeof(verdict));
+	csv_str(f, verdict);
+}
+
 /* One row per connection: what the BPF program saw of it (any program's connection),
  * completed with what the built-in sender read from its own socket where there is one.
  * A cmd flow of which no connection was seen gets one row with an empty conn. */
 static int write_flow_row(struct csv *f, const struct experiment *exp, const struct traffic *tr,
-			  uint32_t flow_id, const struct conn_track *t,
+			  const struct collector *c, uint32_t flow_id, const struct conn_track *t,
 			  const struct sender_result *s)
 {
 	const struct flow_spec *fs = &exp->flows[flow_id];
@@ -185,6 +220,7 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 	else
 		csv_str(f, "ok");
 	put_exit(f, proc);
+	put_why(f, exp, flow_id, t, s, c);
 	return csv_end_row(f);
 }
 
@@ -212,6 +248,16 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 					   "status",
 					   "exit_code",
 					   "exit_signal",
+					   "busy_ms",
+					   "rwnd_limited_ms",
+					   "sndbuf_limited_ms",
+					   "cwnd_limited_ms",
+					   "app_limited_ms",
+					   "spurious_retrans",
+					   "reordering_seen",
+					   "delivered_ce",
+					   "limit",
+					   "verdict",
 					   NULL};
 	char path[PATH_MAX];
 	struct csv f;
@@ -234,7 +280,7 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 					t = &c->conns[i];
 			if (!t)
 				break;
-			r = write_flow_row(&f, exp, tr, (uint32_t)fl, t,
+			r = write_flow_row(&f, exp, tr, c, (uint32_t)fl, t,
 					   find_sender(tr, t->flow_id, t->client_port));
 		}
 		for (int i = 0; i < tr->nconns && r == 0; i++) {
@@ -242,11 +288,11 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 
 			if (s->flow_id == (uint32_t)fl && !exp->flows[fl].cmd[0] &&
 			    (!s->connected || !find_track(c, s->flow_id, s->client_port)))
-				r = write_flow_row(&f, exp, tr, (uint32_t)fl, NULL, s);
+				r = write_flow_row(&f, exp, tr, c, (uint32_t)fl, NULL, s);
 		}
 		/* A program that made no connection the run saw still has its row. */
 		if (k == 0 && exp->flows[fl].cmd[0] && r == 0)
-			r = write_flow_row(&f, exp, tr, (uint32_t)fl, NULL, NULL);
+			r = write_flow_row(&f, exp, tr, c, (uint32_t)fl, NULL, NULL);
 	}
 	int cr = csv_close(&f);
 

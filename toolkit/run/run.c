@@ -103,13 +103,20 @@ static void print_summary(const char *outdir)
 		char *fld[10], *save = NULL, *p = line;
 		int n = 0;
 
+		/* The verdict, the last column, is written without commas (core/diagnosis.h). */
+		char *verdict = strrchr(line, ',');
+
 		if (!strncmp(line, "flow,", 5))
 			continue;
+		if (verdict)
+			*verdict++ = '\0';
 		for (char *tok; n < 10 && (tok = strtok_r(p, ",\n", &save)); p = NULL)
 			fld[n++] = tok;
 		if (n == 10)
 			printf("  flow %-10s conn %s  %-8s %9s Mbit/s %7s retrans\n", fld[0],
 			       fld[1], fld[2], fld[8], fld[9]);
+		if (n == 10 && verdict && verdict[0] && verdict[0] != '\n')
+			printf("    why: %.*s\n", (int)strcspn(verdict, "\n"), verdict);
 	}
 	fclose(f);
 }
