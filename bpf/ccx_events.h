@@ -16,7 +16,7 @@ enum ccx_side {
 
 enum ccx_event_type {
 	CCX_EV_RTO = 0,	      /* RTO_CB: args retransmits, rto_jiffies, expired */
-	CCX_EV_RETRANS = 1,   /* RETRANS_CB: args seq, segs, result */
+	CCX_EV_RETRANS = 1,   /* RETRANS_CB: args seq, segs, result, cause */
 	CCX_EV_STATE = 2,     /* STATE_CB: args old, new */
 	CCX_EV_SAMPLE = 3,    /* tp_btf/tcp_probe, at most one per sample interval */
 	CCX_EV_HANDSHAKE = 4, /* connect, listen, established and the init requests:
@@ -28,6 +28,16 @@ enum ccx_event_type {
 	CCX_EV_CC = 8,	      /* a bundled algorithm's decision: pad = enum ccx_cc_algo,
 			       * args decision, min_rtt_us, base_rtt_us, rate_kbit */
 	CCX_EV_MAX = 9,
+};
+
+/* Why the kernel retransmitted, inferred from the socket at RETRANS_CB (args[3]); how each
+ * is recognised, and which TcpExt counter it matches, is in docs/csv-format.md. */
+enum ccx_retrans_cause {
+	CCX_RETRANS_OTHER = 0, /* none of the signs below (e.g. out of Recovery, no probe due) */
+	CCX_RETRANS_FAST = 1,  /* in Recovery: fast retransmit, RACK or SACK recovery */
+	CCX_RETRANS_RTO = 2,   /* in Loss: the timeout's own retransmit and the ones after it */
+	CCX_RETRANS_TLP = 3,   /* the loss-probe timer is due: a tail loss probe */
+	CCX_RETRANS_CAUSES = 4,
 };
 
 /* The congestion controls ccexp bundles as BPF struct_ops. */

@@ -23,6 +23,8 @@
 #define TCP_BPF_DELACK_MAX    1003
 #define TCP_BPF_RTO_MIN	      1004
 #define TCP_LISTEN_STATE      10
+/* include/net/inet_connection_sock.h: icsk_pending while the loss-probe timer is armed */
+#define ICSK_TIME_LOSS_PROBE 5
 
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
 const volatile __u64 sample_interval_ns = 10000000;
@@ -100,6 +102,36 @@ static __always_inline void emit(struct bpf_sock_ops *skops, __u32 type, __u32 f
 	e->args[2] = a2;
 	e->args[3] = a3;
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* RETRANS_CB comes from __tcp_retransmit_skb with no word on who called it; the socket tells.
+ * tcp_send_loss_probe runs from the write timer while icsk_pending still says LOSS_PROBE and
+ * the timer is due (the RTO path clears icsk_pending first; an armed, not yet due probe
+ * timer can be pending while ACK processing retransmits). Otherwise tcp_enter_loss (an RTO)
+ * leaves the socket in Loss until the lost data is repaired, and tcp_xmit_retransmit_queue
+ * retransmits in Recovery after fast retransmit or RACK marked segments lost. */
+static __always_inline __u32 retrans_cause(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+	__u8 pending, ca_state;
+	__u64 due;
+
+	if (!sk)
+		return CCX_RETRANS_OTHER;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return CCX_RETRANS_OTHER;
+	pending = tp->inet_conn.icsk_pending;
+	due = tp->inet_conn.icsk_retransmit_timer.expires;
+	if (pending == ICSK_TIME_LOSS_PROBE && (__s64)(bpf_jiffies64() - due) >= 0)
+		return CCX_RETRANS_TLP;
+	ca_state = tp->inet_conn.icsk_ca_state;
+	if (ca_state == CCX_TCP_CA_LOSS)
+		return CCX_RETRANS_RTO;
+	if (ca_state == CCX_TCP_CA_RECOVERY)
+		return CCX_RETRANS_FAST;
+	return CCX_RETRANS_OTHER;
 }
 
 static __always_inline bool knob_on(struct ccx_flow_cfg *cfg, int knob, __u8 side)
@@ -266,7 +298,7 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_RETRANS_CB:
 		emit(skops, CCX_EV_RETRANS, cfg->flow_id, side, skops->args[0], skops->args[1],
-		     skops->args[2], 0);
+		     skops->args[2], retrans_cause(skops));
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		/* A listener closing is not a connection's state change. */

@@ -106,6 +106,18 @@ static const char *ca_state_name(uint32_t s)
 	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
+const char *collect_retrans_cause_name(uint32_t cause)
+{
+	static const char *const names[CCX_RETRANS_CAUSES] = {
+	    [CCX_RETRANS_OTHER] = "other",
+	    [CCX_RETRANS_FAST] = "fast",
+	    [CCX_RETRANS_RTO] = "rto",
+	    [CCX_RETRANS_TLP] = "tlp",
+	};
+
+	return cause < CCX_RETRANS_CAUSES ? names[cause] : "other";
+}
+
 struct csv_spec {
 	const char *path;
 	const char *const *cols;
@@ -115,7 +127,7 @@ static const char *const rto_cols[] = {"t_s",	      "flow",	"conn",	   "side",
 				       "retransmits", "rto_ms", "expired", NULL};
 static const char *const retrans_cols[] = {"t_s",	    "flow",    "conn",	 "side",
 					   "seq",	    "segs",    "result", "cwnd_pkts",
-					   "ssthresh_pkts", "srtt_us", NULL};
+					   "ssthresh_pkts", "srtt_us", "cause",	 NULL};
 static const char *const state_cols[] = {"t_s",	      "flow",	   "conn", "side",
 					 "old_state", "new_state", NULL};
 static const char *const cwnd_cols[] = {
@@ -423,9 +435,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_u64(f, e->snd_cwnd);
 		csv_u64(f, e->snd_ssthresh);
 		csv_u64(f, e->srtt_us);
+		csv_str(f, collect_retrans_cause_name(e->args[3]));
 		end_row(c, CSV_RETRANS, e->type);
-		if (t && e->side == CCX_SIDE_SENDER && e->args[2] == 0)
+		if (t && e->side == CCX_SIDE_SENDER && e->args[2] == 0) {
 			t->retrans_segs += e->args[1];
+			t->retrans_cause_segs[e->args[3] < CCX_RETRANS_CAUSES ? e->args[3] : 0] +=
+			    e->args[1];
+		}
 		break;
 	case CCX_EV_STATE:
 		f = &c->csv[CSV_STATE];

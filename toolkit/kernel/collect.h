@@ -24,8 +24,10 @@ struct conn_track {
 	double srtt_sum_us;	       /* over the samples, for the mean */
 	uint32_t srtt_n, srtt_min_us, srtt_max_us;
 	uint64_t retrans_segs; /* sum of segs over sender RETRANS_CB rows with result 0 */
-	bool closed[2];	       /* per side: STATE_CB reached CLOSE */
-	bool established;      /* either side reached ESTABLISHED: the handshake completed */
+	uint64_t
+	    retrans_cause_segs[CCX_RETRANS_CAUSES]; /* retrans_segs by enum ccx_retrans_cause */
+	bool closed[2];				    /* per side: STATE_CB reached CLOSE */
+	bool established; /* either side reached ESTABLISHED: the handshake completed */
 	uint32_t final_total_retrans;
 	uint64_t final_bytes_acked;
 	/* The sender's latest (t_s, bytes_acked), for the throughput timeline */
@@ -113,5 +115,8 @@ const char *collect_event_name(int type);
  * snapshot); false when the sender was never seen established. */
 bool collect_why_ms(const struct collector *c, const struct conn_track *t, double *life_ms,
 		    double *busy_ms, double *rwnd_ms, double *sndbuf_ms);
+
+/* "fast", "rto", "tlp" or "other": the cause column of events/retrans.csv. */
+const char *collect_retrans_cause_name(uint32_t cause);
 
 #endif

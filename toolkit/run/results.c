@@ -134,6 +134,10 @@ static void put_why(struct csv *f, const struct experiment *exp, uint32_t flow_i
 	csv_str(f, verdict);
 }
 
+/* The order of the retrans_<cause> columns of flows.csv. */
+static const uint32_t retrans_cause_order[CCX_RETRANS_CAUSES] = {
+    CCX_RETRANS_FAST, CCX_RETRANS_RTO, CCX_RETRANS_TLP, CCX_RETRANS_OTHER};
+
 /* One row per connection: what the BPF program saw of it (any program's connection),
  * completed with what the built-in sender read from its own socket where there is one.
  * A cmd flow of which no connection was seen gets one row with an empty conn. */
@@ -179,11 +183,13 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 	/* With level "none" the program asks for no RTO/retransmission callbacks: not 0 but
 	 * unknown. */
 	if (exp->collect.level == COLLECT_NONE) {
-		csv_str(f, "");
-		csv_str(f, "");
+		for (int i = 0; i < 2 + CCX_RETRANS_CAUSES; i++)
+			csv_str(f, "");
 	} else {
 		csv_u64(f, t ? t->retrans_segs : 0);
 		csv_u64(f, t ? t->rtos : 0);
+		for (int i = 0; i < CCX_RETRANS_CAUSES; i++)
+			csv_u64(f, t ? t->retrans_cause_segs[retrans_cause_order[i]] : 0);
 	}
 	if (t && t->srtt_n) {
 		put_ms(f, t->srtt_sum_us / t->srtt_n);
@@ -239,6 +245,10 @@ int results_write_flows(const char *outdir, const struct experiment *exp, const 
 					   "retrans",
 					   "retrans_seen",
 					   "rtos",
+					   "retrans_fast",
+					   "retrans_rto",
+					   "retrans_tlp",
+					   "retrans_other",
 					   "srtt_mean_ms",
 					   "srtt_min_ms",
 					   "srtt_max_ms",
