@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "watch_state.h"
 #include "analysis/plot.h"
+#include "analysis/summary.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/path.h"
@@ -413,14 +414,37 @@ static int edit_watch_meta(const char *meta, struct json *j, void *arg)
 	return 0;
 }
 
+/* compare groups runs by their saved config: a watch has none, so it saves what it watched
+ * and for how long, in the config's syntax. */
+static int write_config(struct watch *w, double duration_s)
+{
+	char path[PATH_MAX], text[PATH_MAX + 256];
+	int n;
+
+	if (path_fmt(path, sizeof(path), "%s/config.cfg", w->o.outdir) < 0)
+		return -ENAMETOOLONG;
+	n = snprintf(text, sizeof(text),
+		     "# written by ccexp watch: the connections of a cgroup, no experiment run\n"
+		     "experiment = { name = \"watch\"; duration_s = %.3f; };\n"
+		     "watch = { cgroup = \"%s\"; };\n",
+		     duration_s, w->cgroup);
+	return path_replace_file(path, text, (size_t)n);
+}
+
 static int write_results(struct watch *w, struct run_info *info, const char *status)
 {
 	struct traffic tr = {0};
 	int r;
 
+	/* meta.json's duration: how long it watched. */
+	w->exp->duration_s = (double)(sys_mono_ns() - w->col.t0_ns) / 1e9;
+	r = write_config(w, w->exp->duration_s);
+	if (r < 0)
+		return log_err_errno(r, "write %s/config.cfg", w->o.outdir);
 	info->status = status;
 	info->end_wall = time(NULL);
 	info->signal = watch_signal;
+	info->config_path = "config.cfg";
 	r = results_write_flows(w->o.outdir, w->exp, &w->col, &tr);
 	if (!r)
 		r = results_write_throughput(w->o.outdir, w->exp, &w->col);
@@ -429,6 +453,15 @@ static int write_results(struct watch *w, struct run_info *info, const char *sta
 	if (!r)
 		r = results_meta_edit(w->o.outdir, edit_watch_meta, w);
 	return r;
+}
+
+/* Without --duration a signal is how a watch ends: complete. With it, a signal before the
+ * end cut the watch short. */
+static const char *end_status(const struct watch *w, int r)
+{
+	if (r < 0)
+		return "failed";
+	return watch_signal && w->o.duration_s > 0 ? "interrupted" : "complete";
 }
 
 int cmd_watch(int argc, char **argv)
@@ -499,14 +532,13 @@ out_col:
 	code = r < 0 ? CCX_EXIT_FAILURE : CCX_EXIT_OK;
 	if (w->o.outdir) {
 		close_open_rows(w);
-		if (write_results(w, &info,
-				  r < 0		 ? "failed"
-				  : watch_signal ? "interrupted"
-						 : "complete") < 0)
+		if (write_results(w, &info, end_status(w, r)) < 0)
 			code = CCX_EXIT_FAILURE;
 		collect_free(&w->col);
 		struct plot_report rep;
 
+		if (summary_write(w->o.outdir) < 0)
+			log_err("the summary (summary.json, summary.csv) was not written");
 		plot_run_dir_report(w->o.outdir, true, &rep);
 		results_update_charts(w->o.outdir, &rep);
 		printf("results: %s\n", w->o.outdir);

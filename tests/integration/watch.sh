@@ -1,0 +1,180 @@
+#!/bin/bash
+# ccexp watch against real traffic: a scratch cgroup, two namespaces joined by a veth with a
+# tbf bottleneck whose small queue drops, iperf3 servers outside the cgroup, clients inside
+# (one started before watch) and one outside. Checks flows.csv against iperf3's own JSON and
+# nstat, that the outside connection appears nowhere, the connection opened before watch,
+# and that SIGINT, SIGTERM and SIGKILL leave no BPF program or link of watch behind.
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v iperf3 >/dev/null || skip "iperf3 is not installed"
+command -v bpftool >/dev/null || skip "bpftool is not installed"
+command -v jq >/dev/null || skip "jq is not installed"
+command -v nstat >/dev/null || skip "nstat is not installed"
+CG=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+[ -n "$CG" ] || skip "no cgroup2 mount"
+
+id=$$
+cg="$CG/ccxw$id"
+na=ccxw${id}a
+nb=ccxw${id}b
+tmp=$(mktemp -d /tmp/ccx-watch-XXXXXX)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for f in "$tmp"/srv*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	sleep 0.2
+	ip netns del "$na" 2>/dev/null
+	ip netns del "$nb" 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+mkdir "$cg" || skip "cannot create a cgroup under $CG"
+ip netns add "$na" && ip netns add "$nb" || skip "cannot create network namespaces"
+ip link add ccxw${id}x type veth peer name ccxw${id}y
+ip link set ccxw${id}x netns "$na"
+ip link set ccxw${id}y netns "$nb"
+ip -n "$na" addr add 198.18.200.1/24 dev ccxw${id}x
+ip -n "$nb" addr add 198.18.200.2/24 dev ccxw${id}y
+for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
+ip -n "$na" link set ccxw${id}x up
+ip -n "$nb" link set ccxw${id}y up
+# 20 Mbit/s with a 12 KB queue: the clients' bursts overflow it, so they retransmit.
+ip netns exec "$na" tc qdisc add dev ccxw${id}x root tbf rate 20mbit burst 16kb limit 12kb ||
+	skip "tbf is not available"
+for port in 46101 46102 46103; do
+	ip netns exec "$nb" iperf3 -s -p $port -D --pidfile "$tmp/srv$port.pid" || skip "iperf3 -s failed"
+done
+sleep 0.5
+
+# A client inside the cgroup: the shell joins it, then becomes the client (ip netns exec
+# remounts /sys, so the cgroup is joined before entering the namespace).
+in_cgroup() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"
+}
+
+# The BPF programs and links process $1 holds, from its file descriptors' fdinfo (this
+# bpftool does not name the processes).
+bpf_ids() {
+	for f in /proc/"$1"/fdinfo/*; do
+		awk '$1 == "prog_id:" {print "prog " $2} $1 == "link_id:" {print "link " $2}' "$f"
+	done 2>/dev/null | sort -u | while read -r kind n; do
+		if [ "$kind" = prog ]; then
+			echo "prog $n $(bpftool -j prog show id "$n" 2>/dev/null | jq -r .name)"
+		else
+			echo "link $n"
+		fi
+	done | sort
+}
+# Which of the objects listed in $1 still exist.
+still_there() {
+	{
+		bpftool -j prog show | jq -r '.[] | "prog \(.id) \(.name)"'
+		bpftool -j link show | jq -r '.[] | "link \(.id)"'
+	} 2>/dev/null | sort | comm -12 - "$1"
+}
+
+# Waits until watch (pid $1, log $2) is attached.
+wait_watching() {
+	for _ in $(seq 100); do
+		grep -q "watching" "$2" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+nstat_retrans() {
+	ip netns exec "$na" nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" {print $2}'
+}
+
+# 1. -o with SIGINT: a client open before watch (E), one opened during it (N), one outside (O).
+r0=$(nstat_retrans)
+in_cgroup ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46101 -t 7 -J >"$tmp/e.json" &
+pe=$!
+pids="$pids $pe"
+sleep 1.5
+"$CCEXP" watch --cgroup "ccxw$id" -o "$tmp/out" -v >"$tmp/watch.log" 2>&1 &
+pw=$!
+pids="$pids $pw"
+check "watch attaches" wait_watching $pw "$tmp/watch.log"
+bpf_ids $pw >"$tmp/ids1"
+check "watch holds its programs and links while it runs" grep -q "ccx_sockops" "$tmp/ids1"
+in_cgroup ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46103 -t 3 -J >"$tmp/n.json" &
+pn=$!
+ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46102 -t 3 -J >"$tmp/o.json" &
+po=$!
+wait $pn $po $pe
+sleep 0.5
+kill -INT $pw
+wait $pw
+rc=$?
+check "watch exits 0 after SIGINT" [ "$rc" = 0 ]
+[ "$rc" = 0 ] || cat "$tmp/watch.log"
+check "SIGINT: none of watch's programs or links is left" [ -z "$(still_there "$tmp/ids1")" ]
+r1=$(nstat_retrans)
+
+out=$tmp/out
+flows=$out/flows.csv
+port_of() { jq -r '.start.connected[0].local_port' "$1"; }
+retrans_of() { jq -r '.end.sum_sent.retransmits' "$1"; }
+col() { awk -F, -v p="$2" -v c="$3" 'NR == 1 {for (i = 1; i <= NF; i++) h[$i] = i; next} $h["client_port"] == p {print $h[c]}' "$1"; }
+pN=$(port_of "$tmp/n.json")
+pE=$(port_of "$tmp/e.json")
+pO=$(port_of "$tmp/o.json")
+near() { # near A B: |A - B| <= max(10, 5% of B)
+	awk -v a="$1" -v b="$2" 'BEGIN {d = a - b; if (d < 0) d = -d; t = b * 0.05; if (t < 10) t = 10; exit !(a != "" && d <= t)}'
+}
+echo "iperf3: N port $pN retrans $(retrans_of "$tmp/n.json"); E port $pE retrans $(retrans_of "$tmp/e.json"); O port $pO retrans $(retrans_of "$tmp/o.json")"
+cat "$flows"
+check "meta.json: complete, ended by SIGINT (no --duration)" \
+	[ "$(jq -r '.status + " " + .signal' "$out/meta.json")" = "complete SIGINT" ]
+check "the client opened during watch has a row, ok" [ "$(col "$flows" "$pN" status)" = ok ]
+check "N: retransmitted (the bottleneck dropped)" [ "$(retrans_of "$tmp/n.json")" -gt 0 ]
+check "N: retrans matches iperf3's own count" near "$(col "$flows" "$pN" retrans)" "$(retrans_of "$tmp/n.json")"
+check "N: RETRANS_CB segments (sent and refused) add up to the kernel's count" \
+	near "$(awk -F, -v c="$(col "$flows" "$pN" conn)" 'NR > 1 && $2 == 46103 && $3 == c {s += $6} END {print s + 0}' "$out/events/retrans.csv")" \
+	"$(col "$flows" "$pN" retrans)"
+check "the connection open before watch has a row" [ -n "$(col "$flows" "$pE" conn)" ]
+check "E: found open (handshake EXISTING)" \
+	grep -q ",EXISTING,0,$pE,46101\$" "$out/events/handshake.csv"
+check "E: its retransmissions after watch started were seen" [ "$(col "$flows" "$pE" retrans_seen)" -gt 0 ]
+check "E: retrans (its whole life) matches iperf3's" near "$(col "$flows" "$pE" retrans)" "$(retrans_of "$tmp/e.json")"
+check "E: closed while watched" [ "$(col "$flows" "$pE" status)" = ok ]
+check "the outside client appears nowhere" \
+	[ -z "$(col "$flows" "$pO" conn)$(grep -l ",$pO," "$out"/events/*.csv "$out"/timeline/*.csv)$(grep -l 46102 "$flows" "$out/events/handshake.csv")" ]
+# The namespace's own counter covers E, N and O (and their control connections): what watch
+# reported for the cgroup plus O's own count.
+sum_in=$(awk -F, 'NR > 1 {s += $10} END {print s + 0}' "$flows")
+check "nstat TcpRetransSegs = cgroup rows + the outside client" \
+	near "$((r1 - r0))" "$((sum_in + $(retrans_of "$tmp/o.json")))"
+check "ccexp plot reads the folder" "$CCEXP" -q plot "$out"
+cp -r "$out" "$tmp/out2"
+"$CCEXP" -q compare "$out" "$tmp/out2" -o "$tmp/cmp" >"$tmp/cmp.log" 2>&1
+check "ccexp compare reads the folder" grep -q "^$out,.*goodput_mbit" "$tmp/cmp/compare.csv"
+
+# 2. SIGTERM, no -o.
+"$CCEXP" watch --cgroup "ccxw$id" >"$tmp/watch2.log" 2>&1 &
+pw=$!
+check "watch (no -o) attaches" wait_watching $pw "$tmp/watch2.log"
+bpf_ids $pw >"$tmp/ids2"
+kill -TERM $pw
+wait $pw
+check "watch exits 0 after SIGTERM" [ "$?" = 0 ]
+check "SIGTERM: none of watch's programs or links is left" \
+	[ -s "$tmp/ids2" ] && [ -z "$(still_there "$tmp/ids2")" ]
+
+# 3. SIGKILL: the links are owned by watch's file descriptors, so the kernel drops them.
+"$CCEXP" watch --cgroup "ccxw$id" >"$tmp/watch3.log" 2>&1 &
+pw=$!
+check "watch attaches again" wait_watching $pw "$tmp/watch3.log"
+bpf_ids $pw >"$tmp/ids3"
+kill -KILL $pw
+wait $pw 2>/dev/null
+sleep 1 # programs go once the kernel's deferred release has run
+check "SIGKILL: none of watch's programs or links is left" \
+	[ -s "$tmp/ids3" ] && [ -z "$(still_there "$tmp/ids3")" ]
+check "the cgroup has no program attached" [ -z "$(bpftool cgroup show "$cg" 2>/dev/null | tail -n +2)" ]
+
+exit $fail
