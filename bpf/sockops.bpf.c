@@ -45,6 +45,8 @@ const volatile __u32 watch_cgroup_level = 0;
 /* watch: 0 = the iterator notes listening ports, 1 = it marks connections. Set between
  * the two passes by the loader. */
 __u32 iter_pass = 0;
+/* watch: sockets found open whose callback flags the kernel refused (before Linux 6.12). */
+__u32 iter_flags_refused = 0;
 
 /* Flow parameters keyed by the flow's server port (host order). */
 struct {
@@ -530,7 +532,8 @@ int ccx_watch_existing(struct bpf_iter__tcp *ctx)
 	info->side = side;
 	info->ca_state = tp->inet_conn.icsk_ca_state;
 	info->last_sample_ns = bpf_ktime_get_ns();
-	bpf_setsockopt(sk, SOL_TCP, TCP_BPF_CB_FLAGS, &flags, sizeof(flags));
+	if (bpf_setsockopt(sk, SOL_TCP, TCP_BPF_CB_FLAGS, &flags, sizeof(flags)))
+		__sync_fetch_and_add(&iter_flags_refused, 1);
 
 	cookie = bpf_get_socket_cookie(sk);
 	wc.family = skc->skc_family;

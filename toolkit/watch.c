@@ -410,6 +410,7 @@ static int edit_watch_meta(const char *meta, struct json *j, void *arg)
 	json_kv_uint(j, "connections", (uint64_t)w->st.nconns);
 	json_kv_uint(j, "connections_open_before", existing);
 	json_kv_uint(j, "connections_untracked", w->st.untracked);
+	json_kv_uint(j, "open_before_without_callbacks", w->col.existing_flags_refused);
 	json_object_end(j);
 	return 0;
 }

@@ -34,7 +34,7 @@ pn=$!
 ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46102 -t 3 -J >"$tmp/o.json" &
 po=$!
 wait $pn $po $pe
-sleep 0.5
+sleep 2 # the clients' FINs may wait for retransmissions on the dropping link
 kill -INT $pw
 wait $pw
 rc=$?

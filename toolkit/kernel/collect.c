@@ -585,6 +585,11 @@ static int watch_existing(struct collector *c, const struct collect_watch *w)
 	}
 	if (r < 0)
 		return log_err_errno(r, "walk the sockets already open");
+	c->existing_flags_refused = c->skel->bss->iter_flags_refused;
+	if (c->existing_flags_refused)
+		log_err("warning: the kernel refused the callbacks for %u connection(s) already "
+			"open (Linux < 6.12?): only their samples and congestion states are seen",
+			c->existing_flags_refused);
 	return 0;
 }
 

@@ -84,6 +84,7 @@ struct collector {
 	int (*watch_event)(void *arg, struct ccx_event *e);
 	void *watch_arg;
 	struct bpf_link *iter_link;
+	unsigned int existing_flags_refused; /* sockets found open that got no callbacks */
 };
 
 /* What collect_open_watch needs besides a run's: the cgroup's id and depth for the iterator,
