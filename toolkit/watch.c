@@ -65,6 +65,8 @@ struct watch {
 	int hz;
 	const char *hz_source;
 	bool tty;
+	struct collect_prog_stat progs[8]; /* the programs' cost, read before they go */
+	int nprogs;
 };
 
 static void watch_usage(FILE *out)
@@ -77,7 +79,8 @@ static void watch_usage(FILE *out)
 	    "a container) without changing them: cwnd, RTT, retransmissions, RTOs and states,\n"
 	    "from sockops callbacks and tracepoints. Connections already open are found too.\n"
 	    "\n"
-	    "  --cgroup PATH   the cgroup, absolute or relative to the cgroup2 mount;\n"
+	    "  --cgroup PATH   the cgroup: its path, or relative to the cgroup2 mount as\n"
+	    "                  /proc/PID/cgroup shows it (/system.slice/nginx.service);\n"
 	    "                  `--cgroup /` watches the whole host\n"
 	    "  -o DIR          write the results folder of a run there (meta.json, flows.csv,\n"
 	    "                  events/, timeline/, plots/): `ccexp plot` and `compare` read it\n"
@@ -411,6 +414,17 @@ static int edit_watch_meta(const char *meta, struct json *j, void *arg)
 	json_kv_uint(j, "connections_open_before", existing);
 	json_kv_uint(j, "connections_untracked", w->st.untracked);
 	json_kv_uint(j, "open_before_without_callbacks", w->col.existing_flags_refused);
+	/* run_time_ns counts only while kernel.bpf_stats_enabled is 1 */
+	json_key(j, "bpf_programs");
+	json_object_begin(j);
+	for (int i = 0; i < w->nprogs; i++) {
+		json_key(j, w->progs[i].name);
+		json_object_begin(j);
+		json_kv_uint(j, "run_cnt", w->progs[i].run_cnt);
+		json_kv_uint(j, "run_time_ns", w->progs[i].run_time_ns);
+		json_object_end(j);
+	}
+	json_object_end(j);
 	json_object_end(j);
 	return 0;
 }
@@ -526,6 +540,7 @@ int cmd_watch(int argc, char **argv)
 	log_info("watching %s (Ctrl-C to stop)", w->cgroup);
 	r = follow(w);
 	info.have_counters = collect_counters(&w->col, info.counters) == 0;
+	w->nprogs = collect_prog_stats(&w->col, w->progs, 8);
 out_col:
 	/* Detached before anything is written: nothing stays attached whatever follows. */
 	if (collect_close(&w->col) < 0 && !r)

@@ -854,6 +854,27 @@ bool collect_all_closed(const struct collector *c)
 	return true;
 }
 
+int collect_prog_stats(const struct collector *c, struct collect_prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	bpf_object__for_each_program(p, c->skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", info.name);
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
+}
+
 int collect_counters(const struct collector *c, struct ccx_counter out[CCX_EV_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -123,6 +123,14 @@ void collect_shared_fds(const struct collector *c, int fds[3]);
 int collect_poll(struct collector *c, int timeout_ms);
 /* True when every connection seen has reached CLOSE on both sides. */
 bool collect_all_closed(const struct collector *c);
+/* The kernel's run count and run time of one of the collector's programs; run_time_ns stays
+ * 0 unless kernel.bpf_stats_enabled is 1. */
+struct collect_prog_stat {
+	char name[16];
+	uint64_t run_cnt, run_time_ns;
+};
+/* Fills up to max entries, one per loaded program; returns how many. */
+int collect_prog_stats(const struct collector *c, struct collect_prog_stat *out, int max);
 /* Sums the per-CPU counters of the BPF program. */
 int collect_counters(const struct collector *c, struct ccx_counter out[CCX_EV_MAX]);
 /* Detaches, closes the CSVs (returns their first write error) and frees the program. */
