@@ -3,7 +3,8 @@
 # tbf bottleneck whose small queue drops, iperf3 servers outside the cgroup, clients inside
 # (one started before watch) and one outside. Checks flows.csv against iperf3's own JSON and
 # nstat, that the outside connection appears nowhere, the connection opened before watch,
-# and that SIGINT, SIGTERM and SIGKILL leave no BPF program or link of watch behind.
+# a server in the cgroup (its accepted socket), the live table on a terminal, and that
+# SIGINT, SIGTERM and SIGKILL leave no BPF program or link of watch behind.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v iperf3 >/dev/null || skip "iperf3 is not installed"
@@ -23,6 +24,10 @@ in_cgroup ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46101 -t 7 -J >"$tmp/e.j
 pe=$!
 pids="$pids $pe"
 sleep 1.5
+# A server inside the cgroup, listening before watch starts; its client (S) is outside.
+in_cgroup ip netns exec "$nb" iperf3 -s -1 -p 46104 >/dev/null &
+pids="$pids $!"
+sleep 1.5
 "$CCEXP" watch --cgroup "ccxw$id" -o "$tmp/out" -v >"$tmp/watch.log" 2>&1 &
 pw=$!
 pids="$pids $pw"
@@ -31,9 +36,11 @@ bpf_ids $pw >"$tmp/ids1"
 check "watch holds its programs and links while it runs" grep -q "ccx_sockops" "$tmp/ids1"
 in_cgroup ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46103 -t 3 -J >"$tmp/n.json" &
 pn=$!
+ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46104 -t 3 -R -J >"$tmp/s.json" &
+ps=$!
 ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46102 -t 3 -J >"$tmp/o.json" &
 po=$!
-wait $pn $po $pe
+wait $pn $po $pe $ps
 sleep 2 # the clients' FINs may wait for retransmissions on the dropping link
 kill -INT $pw
 wait $pw
@@ -77,15 +84,40 @@ check "E: retrans (its whole life) matches iperf3's" after "$(col "$flows" "$pE"
 check "E: closed while watched" [ "$(col "$flows" "$pE" status)" = ok ]
 check "the outside client appears nowhere" \
 	[ -z "$(col "$flows" "$pO" conn)$(grep -l ",$pO," "$out"/events/*.csv "$out"/timeline/*.csv)$(grep -l 46102 "$flows" "$out/events/handshake.csv")" ]
-# The namespace's own counter covers E, N and O (and their control connections): what watch
-# reported for the cgroup plus O's own count.
-sum_in=$(awk -F, 'NR > 1 {s += $10} END {print s + 0}' "$flows")
+# The server's socket of S: accepted in the cgroup, it sends (-R), and its retransmissions
+# are its own.
+pS=$(port_of "$tmp/s.json")
+echo "iperf3: S port $pS retrans (server's) $(retrans_of "$tmp/s.json")"
+check "S: the accepted socket has a row for the client's port, server port 46104" \
+	[ "$(col "$flows" "$pS" server_port)" = 46104 ]
+check "S: the server's retransmissions match iperf3's count of them" \
+	after "$(col "$flows" "$pS" retrans)" "$(retrans_of "$tmp/s.json")"
+check "S: accepted, so its events say receiver" \
+	grep -q ",receiver,PASSIVE_ESTABLISHED,0,$pS,46104\$" "$out/events/handshake.csv"
+# The clients' namespace counter covers E, N and O (and their control connections): what
+# watch reported for the cgroup's clients plus O's own count (S's server is in the other).
+sum_in=$(awk -F, 'NR > 1 && $5 != 46104 {s += $10} END {print s + 0}' "$flows")
 check "nstat TcpRetransSegs = cgroup rows + the outside client" \
 	near "$((r1 - r0))" "$((sum_in + $(retrans_of "$tmp/o.json")))"
 check "ccexp plot reads the folder" "$CCEXP" -q plot "$out"
 cp -r "$out" "$tmp/out2"
 "$CCEXP" -q compare "$out" "$tmp/out2" -o "$tmp/cmp" >"$tmp/cmp.log" 2>&1
 check "ccexp compare reads the folder" grep -q "^$out,.*goodput_mbit" "$tmp/cmp/compare.csv"
+
+# The live table: on a terminal (script gives one) it is drawn; without one, nothing.
+if command -v script >/dev/null; then
+	in_cgroup ip netns exec "$na" iperf3 -c 198.18.200.2 -p 46101 -t 3 >/dev/null &
+	pt=$!
+	sleep 0.5
+	script -qec "$CCEXP watch --cgroup ccxw$id --duration 2 --interval 500" "$tmp/tty.txt" >/dev/null
+	check "on a terminal: the table, with the running connection" \
+		grep -q "CONNECTION (local > remote).*RETRANS" "$tmp/tty.txt"
+	check "on a terminal: a row for the client's connection to 46101" \
+		grep -q "198.18.200.1:[0-9]* > 198.18.200.2:46101 .*ESTAB" "$tmp/tty.txt"
+	"$CCEXP" watch --cgroup "ccxw$id" --duration 1 >"$tmp/notty.txt" 2>/dev/null
+	check "without a terminal (no -v): no table" [ ! -s "$tmp/notty.txt" ]
+	wait $pt
+fi
 
 # 2. SIGTERM, no -o.
 "$CCEXP" watch --cgroup "ccxw$id" >"$tmp/watch2.log" 2>&1 &

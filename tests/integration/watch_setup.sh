@@ -1,6 +1,6 @@
 # Sourced by watch.sh and bench/watch_overhead.sh: a scratch cgroup ccxw<pid>, namespaces
 # ccxw<pid>a (clients) and ccxw<pid>b (iperf3 servers on 46101-46103) joined by a veth whose
-# tbf (20 Mbit/s, 12 KB queue) drops, and the helpers both use. Removed on exit.
+# tbf (20 Mbit/s, 12 KB queue, each way) drops, and the helpers both use. Removed on exit.
 CG=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 [ -n "$CG" ] || skip "no cgroup2 mount"
 
@@ -32,8 +32,10 @@ for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
 ip -n "$na" link set ccxw${id}x up
 ip -n "$nb" link set ccxw${id}y up
 # 20 Mbit/s with a 12 KB queue: the clients' bursts overflow it, so they retransmit.
-ip netns exec "$na" tc qdisc add dev ccxw${id}x root tbf rate 20mbit burst 16kb limit 12kb ||
-	skip "tbf is not available"
+for n in "$na:ccxw${id}x" "$nb:ccxw${id}y"; do
+	ip netns exec "${n%%:*}" tc qdisc add dev "${n#*:}" root tbf rate 20mbit burst 16kb limit 12kb ||
+		skip "tbf is not available"
+done
 for port in 46101 46102 46103; do
 	ip netns exec "$nb" iperf3 -s -p $port -D --pidfile "$tmp/srv$port.pid" || skip "iperf3 -s failed"
 done
