@@ -66,6 +66,9 @@ struct watch {
 	const char *hz_source;
 	bool tty;
 	struct collect_prog_stat progs[8]; /* the programs' cost, read before they go */
+	/* With -o: only its state file, by which `ccexp cleanup` marks a killed watch's
+	 * meta.json as it does a run's. */
+	struct topology topo;
 	int nprogs;
 };
 
@@ -520,6 +523,8 @@ int cmd_watch(int argc, char **argv)
 			log_err_errno(r, "create %s", w->o.outdir);
 			goto out_free;
 		}
+		if (topology_claim(&w->topo, w->run_id, w->o.outdir) < 0)
+			goto out_free;
 	}
 	find_netns(w);
 	sigaction(SIGINT, &sa, NULL);
@@ -535,8 +540,10 @@ int cmd_watch(int argc, char **argv)
 	r = collect_open_watch(&w->col, w->exp, w->hz, w->cgroup, w->o.outdir, &cw);
 	if (r < 0)
 		goto out_ns;
-	if (w->o.outdir && results_write_meta(&info, w->exp, &w->col, NULL) < 0)
+	if (w->o.outdir && results_write_meta(&info, w->exp, &w->col, NULL) < 0) {
+		r = -EIO;
 		goto out_col;
+	}
 	log_info("watching %s (Ctrl-C to stop)", w->cgroup);
 	r = follow(w);
 	info.have_counters = collect_counters(&w->col, info.counters) == 0;
@@ -566,6 +573,7 @@ out_ns:
 		close(w->netns_fds[i]);
 	watch_state_free(&w->st);
 out_free:
+	topology_destroy(&w->topo);
 	free(w->exp);
 	free(w);
 	return code;

@@ -48,6 +48,7 @@ rc=$?
 check "watch exits 0 after SIGINT" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || cat "$tmp/watch.log"
 check "SIGINT: none of watch's programs or links is left" [ -z "$(still_there "$tmp/ids1")" ]
+check "SIGINT: its state file is gone" [ ! -e "/run/ccexp/$(run_prefix "$tmp/out")" ]
 r1=$(nstat_retrans)
 
 out=$tmp/out
@@ -130,8 +131,9 @@ check "watch exits 0 after SIGTERM" [ "$?" = 0 ]
 check "SIGTERM: none of watch's programs or links is left" \
 	[ -s "$tmp/ids2" ] && [ -z "$(still_there "$tmp/ids2")" ]
 
-# 3. SIGKILL: the links are owned by watch's file descriptors, so the kernel drops them.
-"$CCEXP" watch --cgroup "ccxw$id" >"$tmp/watch3.log" 2>&1 &
+# 3. SIGKILL: the links are owned by watch's file descriptors, so the kernel drops them; the
+# state file lets `ccexp cleanup` mark the folder killed.
+"$CCEXP" watch --cgroup "ccxw$id" -o "$tmp/out3" >"$tmp/watch3.log" 2>&1 &
 pw=$!
 check "watch attaches again" wait_watching $pw "$tmp/watch3.log"
 bpf_ids $pw >"$tmp/ids3"
@@ -141,5 +143,14 @@ sleep 1 # programs go once the kernel's deferred release has run
 check "SIGKILL: none of watch's programs or links is left" \
 	[ -s "$tmp/ids3" ] && [ -z "$(still_there "$tmp/ids3")" ]
 check "the cgroup has no program attached" [ -z "$(bpftool cgroup show "$cg" 2>/dev/null | tail -n +2)" ]
+p3=$(run_prefix "$tmp/out3")
+check "SIGKILL: meta.json still says running, with a state file" \
+	[ "$(jq -r .status "$tmp/out3/meta.json")" = running ] && [ -f "/run/ccexp/$p3" ]
+# Dry run only: a real cleanup would also remove other tests' killed runs while they look.
+"$CCEXP" cleanup -n >"$tmp/cleanup.log" 2>&1
+check "ccexp cleanup would mark the killed watch's folder killed" \
+	grep -q "would mark $tmp/out3/meta.json: status killed" "$tmp/cleanup.log"
+check "ccexp cleanup would remove its state file" grep -q "/run/ccexp/$p3" "$tmp/cleanup.log"
+rm -f "/run/ccexp/$p3"
 
 exit $fail

@@ -14,6 +14,11 @@ cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for f in "$tmp"/srv*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	sleep 0.2
+	# The state files of this test's watches, should one have been killed and left its own.
+	for m in "$tmp"/*/meta.json; do
+		p=$(run_prefix "$(dirname "$m")")
+		[ -n "$p" ] && rm -f "/run/ccexp/$p"
+	done
 	ip netns del "$na" 2>/dev/null
 	ip netns del "$nb" 2>/dev/null
 	rmdir "$cg" 2>/dev/null
