@@ -55,6 +55,9 @@ for f in /proc/$pw/fdinfo/*; do
 done 2>/dev/null | sort -u | while read -r pid n t; do
 	echo "$(bpftool -j prog show id "$pid" | jq -r .name) $n $t"
 done >"$tmp/progs"
+# watch's own CPU time (user + system, in clock ticks) over its life so far.
+cpu_ticks=$(awk '{print $14 + $15}' /proc/$pw/stat)
+life_s=$(awk -v s="$(awk '{print $22}' /proc/$pw/stat)" -v hz="$(getconf CLK_TCK)" -v up="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN {print up - s / hz}')
 kill -INT $pw
 wait $pw
 conns=$(cat "$tmp/conns")
@@ -67,4 +70,5 @@ while read -r name n t; do
 		"$(awk -v t="$t" -v n="$n" 'BEGIN {print n ? t / n : 0}')"
 	total=$((total + t))
 done <"$tmp/progs"
+echo "watch's own CPU time: $(awk -v t="$cpu_ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s over its $(printf '%.1f' "$life_s") s"
 echo "BPF time in total: $(awk -v t="$total" 'BEGIN {printf "%.1f", t / 1e6}') ms over $secs s; per event produced: $(awk -v t="$total" -v e="$events" 'BEGIN {printf "%.0f", e ? t / e : 0}') ns"
