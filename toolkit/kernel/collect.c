@@ -12,9 +12,9 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,13 +156,11 @@ static const struct csv_spec csv_specs[CSV_COUNT] = {
 /* collect_poll() flushes every 500 ms: at high event rates, fewer and larger writes. */
 #define EVENT_CSV_FLUSH_BYTES (64 << 10)
 
-#define GOODPUT_WINDOW_S 2.0
+#define GOODPUT_WINDOW_S 2.0 /* a point may arrive this late and still land in its interval */
 
-#define WATCH_MAX_CONNS 65536 /* sockets a watch keeps a row for */
-#define WATCH_MAX_FLOW_PORTS                                                                       \
-	1024 /* server ports the BPF flow table holds in watch */ /* a point may arrive this late  \
-								     and still land in its         \
-								     interval */
+/* watch: sockets it keeps a row for, and server ports the BPF flow table holds. */
+#define WATCH_MAX_CONNS	     65536
+#define WATCH_MAX_FLOW_PORTS 1024
 
 static uint32_t conn_slot(const struct collector *c, uint32_t flow_id, uint16_t client_port,
 			  uint64_t cookie)
