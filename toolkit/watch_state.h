@@ -1,5 +1,7 @@
 /* `ccexp watch`'s live state: per connection and per flow counters kept from the events, for
- * the live table and for any other reader (a metrics endpoint reads the same struct). */
+ * the live table and for any other reader (a metrics endpoint reads the same struct).
+ * Single-threaded: watch's main loop updates it from collect_poll(); a reader in another
+ * thread needs a lock around both, or runs from the same loop. */
 #ifndef CCX_WATCH_STATE_H
 #define CCX_WATCH_STATE_H
 
