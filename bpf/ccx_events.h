@@ -107,6 +107,21 @@ struct ccx_flow_cfg {
 };
 _Static_assert(sizeof(struct ccx_flow_cfg) == 152, "ccx_flow_cfg layout");
 
+/* A handshake event's op for a connection `ccexp watch` found already open (not a
+ * BPF_SOCK_OPS_* value). */
+#define CCX_OP_EXISTING 1000
+
+/* ccexp watch: what the live table shows of a connection besides the event snapshot. */
+struct ccx_watch_conn {
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 lport, rport;
+	__u8 existing; /* found open by the iterator when watch started */
+	__u8 pad;
+	__u8 laddr[16], raddr[16]; /* network order; the first 4 bytes for AF_INET */
+	char cc[CCX_CC_NAME_MAX];
+};
+_Static_assert(sizeof(struct ccx_watch_conn) == 56, "ccx_watch_conn layout");
+
 /* One record in the ring buffer, with a snapshot of the connection's tcp_sock. */
 struct ccx_event {
 	__u64 ts_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */

@@ -26,11 +26,29 @@
 /* include/net/inet_connection_sock.h: icsk_pending while the loss-probe timer is armed */
 #define ICSK_TIME_LOSS_PROBE 5
 
+/* watch: the callback flags set by setsockopt (Linux >= 6.12), and two TCP states. */
+#define TCP_BPF_CB_FLAGS 1008 /* TCP_BPF_SOCK_OPS_CB_FLAGS */
+#define TCP_SYN_RECV_ST	 3
+#define TCP_CLOSE_ST	 7
+
 /* Sample interval for CCX_EV_SAMPLE, set by the loader before load. */
 const volatile __u64 sample_interval_ns = 10000000;
 /* collect.level = "none": only what tracks the connections (state changes, handshake) and
  * applies the knobs; no samples, no RTO/retransmission/RTT callbacks. Set before load. */
 const volatile bool collect_none = false;
+
+/* ccexp watch: every connection of the cgroup is followed and none is changed. The flow
+ * map then holds one knob-less entry per server port, its flow_id the port (0: the table
+ * was full), made here on first sight. Set before load. */
+const volatile bool watch_all = false;
+/* watch: the cgroup whose sockets the iterator marks (its id and depth under the root). */
+const volatile __u64 watch_cgroup_id = 0;
+const volatile __u32 watch_cgroup_level = 0;
+/* watch: 0 = the iterator notes listening ports, 1 = it marks connections. Set between
+ * the two passes by the loader. */
+__u32 iter_pass = 0;
+/* watch: sockets found open whose callback flags the kernel refused (before Linux 6.12). */
+__u32 iter_flags_refused = 0;
 
 /* Flow parameters keyed by the flow's server port (host order). */
 struct {
@@ -39,6 +57,24 @@ struct {
 	__type(key, __u16);
 	__type(value, struct ccx_flow_cfg);
 } flows SEC(".maps");
+
+/* watch: the ports sockets of the cgroup listened on when the iterator ran (pass 0), to
+ * tell a connection it finds open as accepted (local port listened) or connected. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u16);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
+/* watch: addresses and algorithm of each followed connection, by socket cookie, written
+ * before its first event; the loader deletes an entry when it sees the CLOSE. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct ccx_watch_conn);
+} watch_conns SEC(".maps");
 
 /* Fills the event from the connection's tcp_sock; tp may be NULL (a request socket). */
 static __always_inline void fill(struct ccx_event *e, struct tcp_sock *tp, __u32 type,
@@ -62,6 +98,54 @@ static __always_inline void fill(struct ccx_event *e, struct tcp_sock *tp, __u32
 	ccx_fill_tcp(e, tp);
 }
 
+/* watch: the entry of a server port, made on first sight (flow_id = the port); entry 0,
+ * stored by the loader, takes the ports that find the table full. */
+static __always_inline struct ccx_flow_cfg *watch_flow_cfg(__u16 port)
+{
+	struct ccx_flow_cfg *cfg, fresh = {};
+	__u16 other = 0;
+
+	cfg = bpf_map_lookup_elem(&flows, &port);
+	if (cfg)
+		return cfg;
+	fresh.flow_id = port;
+	bpf_map_update_elem(&flows, &port, &fresh, BPF_NOEXIST);
+	cfg = bpf_map_lookup_elem(&flows, &port);
+	return cfg ? cfg : bpf_map_lookup_elem(&flows, &other);
+}
+
+/* watch: which end of its connection a socket is, from the callback (connect and listen
+ * say it), else from its mark; the flow is the server's port. NULL: a request socket
+ * before it is a connection, which watch leaves alone. */
+static __always_inline struct ccx_flow_cfg *watch_lookup(struct bpf_sock_ops *skops, __u8 *side)
+{
+	__u16 lport = (__u16)skops->local_port;
+	__u16 rport = (__u16)bpf_ntohl(skops->remote_port);
+	struct bpf_sock *sk = skops->sk;
+	struct ccx_sk_info *info;
+
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		*side = CCX_SIDE_SENDER;
+		return watch_flow_cfg(rport);
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		*side = CCX_SIDE_RECEIVER;
+		return watch_flow_cfg(lport);
+	}
+	if (!sk)
+		return NULL;
+	info = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
+	if (info)
+		*side = info->side;
+	else if (skops->op == BPF_SOCK_OPS_STATE_CB && skops->args[0] == TCP_SYN_RECV_ST)
+		*side = CCX_SIDE_RECEIVER; /* an accepted child, before PASSIVE_ESTABLISHED */
+	else
+		return NULL;
+	return watch_flow_cfg(*side == CCX_SIDE_SENDER ? rport : lport);
+}
+
 /* The flow of a sockops socket: the receiver listens on the flow's port, the sender
  * connects to it. */
 static __always_inline struct ccx_flow_cfg *lookup_flow(struct bpf_sock_ops *skops, __u8 *side)
@@ -70,6 +154,8 @@ static __always_inline struct ccx_flow_cfg *lookup_flow(struct bpf_sock_ops *sko
 	__u16 rport = (__u16)bpf_ntohl(skops->remote_port);
 	struct ccx_flow_cfg *cfg;
 
+	if (watch_all)
+		return watch_lookup(skops, side);
 	cfg = bpf_map_lookup_elem(&flows, &lport);
 	if (cfg) {
 		*side = CCX_SIDE_RECEIVER;
@@ -249,6 +335,36 @@ static __always_inline void established(struct bpf_sock_ops *skops, struct ccx_f
 	set_int(skops, cfg, side, CCX_KNOB_NOTSENT_LOWAT, SOL_TCP, TCP_NOTSENT_LOWAT);
 }
 
+/* watch: the connection's addresses and algorithm, for the live table. */
+static __always_inline void watch_note_conn(struct bpf_sock_ops *skops)
+{
+	struct ccx_watch_conn wc = {};
+	__u64 cookie = bpf_get_socket_cookie(skops);
+
+	wc.family = skops->family;
+	wc.lport = (__u16)skops->local_port;
+	wc.rport = (__u16)bpf_ntohl(skops->remote_port);
+	if (wc.family == 2 /* AF_INET */) {
+		__builtin_memcpy(wc.laddr, &skops->local_ip4, 4);
+		__builtin_memcpy(wc.raddr, &skops->remote_ip4, 4);
+	} else {
+		__u32 a[4];
+
+		a[0] = skops->local_ip6[0];
+		a[1] = skops->local_ip6[1];
+		a[2] = skops->local_ip6[2];
+		a[3] = skops->local_ip6[3];
+		__builtin_memcpy(wc.laddr, a, 16);
+		a[0] = skops->remote_ip6[0];
+		a[1] = skops->remote_ip6[1];
+		a[2] = skops->remote_ip6[2];
+		a[3] = skops->remote_ip6[3];
+		__builtin_memcpy(wc.raddr, a, 16);
+	}
+	bpf_getsockopt(skops, SOL_TCP, TCP_CONGESTION, wc.cc, sizeof(wc.cc));
+	bpf_map_update_elem(&watch_conns, &cookie, &wc, BPF_ANY);
+}
+
 SEC("sockops")
 int ccx_sockops(struct bpf_sock_ops *skops)
 {
@@ -289,7 +405,10 @@ int ccx_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		emit(skops, CCX_EV_HANDSHAKE, cfg->flow_id, side, op, 0, 0, 0);
 		established(skops, cfg, side);
-		if (side == CCX_SIDE_SENDER && !collect_none)
+		if (watch_all)
+			watch_note_conn(skops);
+		/* watch: either end may be the one sending, so both have a timeline. */
+		if ((side == CCX_SIDE_SENDER || watch_all) && !collect_none)
 			emit(skops, CCX_EV_SAMPLE, cfg->flow_id, side, 0, 0, 0, 0);
 		break;
 	case BPF_SOCK_OPS_RTO_CB:
@@ -346,7 +465,7 @@ int BPF_PROG(ccx_tcp_probe, struct sock *sk, const struct sk_buff *skb)
 	__u64 now;
 
 	info = bpf_sk_storage_get(&sk_infos, sk, 0, 0);
-	if (!info || info->side != CCX_SIDE_SENDER)
+	if (!info || (info->side != CCX_SIDE_SENDER && !watch_all))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (now - info->last_sample_ns < sample_interval_ns)
@@ -370,6 +489,98 @@ int BPF_PROG(ccx_cong_state, struct sock *sk, const __u8 ca_state)
 		return 0;
 	info->ca_state = ca_state;
 	emit_traced(sk, info, CCX_EV_CA_STATE, old, ca_state);
+	return 0;
+}
+
+/* watch: whether a socket's cgroup is the watched one or below it. */
+static __always_inline bool in_watched_cgroup(struct sock *sk)
+{
+	struct cgroup *cg = sk->sk_cgrp_data.cgroup, *anc = NULL;
+	struct kernfs_node *kn = NULL;
+	__u64 id = 0;
+
+	if (!cg || cg->level < (int)watch_cgroup_level)
+		return false;
+	if (bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[watch_cgroup_level & 0xff]) ||
+	    !anc)
+		return false;
+	if (bpf_probe_read_kernel(&kn, sizeof(kn), &anc->kn) || !kn)
+		return false;
+	if (bpf_probe_read_kernel(&id, sizeof(id), &kn->id))
+		return false;
+	return id == watch_cgroup_id;
+}
+
+/* watch: the connections of the cgroup that were open before it started. sockops marks a
+ * socket only at connect, listen and establishment, so these are found here instead: each
+ * gets the mark and the RTO, retransmission and state callbacks (a setsockopt of the flags,
+ * which an iterator may do since Linux 6.12), an EXISTING handshake event and a first
+ * sample. Pass 0 notes the listening ports, pass 1 tells accepted from connected sockets
+ * by them. Listeners get the callbacks too, which their future children inherit. */
+SEC("iter/tcp")
+int ccx_watch_existing(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct ccx_watch_conn wc = {};
+	struct ccx_flow_cfg *cfg;
+	struct ccx_sk_info *info;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u8 one = 1, side;
+	__u64 cookie;
+	int flags;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0; /* time-wait and request sockets: no tcp_sock */
+	sk = (struct sock *)tp;
+	if (!in_watched_cgroup(sk))
+		return 0;
+	flags = tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RTO_CB_FLAG |
+		BPF_SOCK_OPS_RETRANS_CB_FLAG;
+	wc.lport = skc->skc_num;
+	wc.rport = bpf_ntohs(skc->skc_dport);
+	if (skc->skc_state == TCP_LISTEN_STATE) {
+		if (iter_pass == 0)
+			bpf_map_update_elem(&listen_ports, &wc.lport, &one, BPF_ANY);
+		else
+			bpf_setsockopt(sk, SOL_TCP, TCP_BPF_CB_FLAGS, &flags, sizeof(flags));
+		return 0;
+	}
+	if (iter_pass == 0 || skc->skc_state == TCP_CLOSE_ST)
+		return 0;
+	if (bpf_sk_storage_get(&sk_infos, sk, 0, 0))
+		return 0; /* already followed: sockops saw it established */
+	side = bpf_map_lookup_elem(&listen_ports, &wc.lport) ? CCX_SIDE_RECEIVER : CCX_SIDE_SENDER;
+	cfg = watch_flow_cfg(side == CCX_SIDE_SENDER ? wc.rport : wc.lport);
+	if (!cfg)
+		return 0;
+	info = bpf_sk_storage_get(&sk_infos, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!info)
+		return 0;
+	info->flow_id = cfg->flow_id;
+	info->side = side;
+	info->ca_state = tp->inet_conn.icsk_ca_state;
+	info->last_sample_ns = bpf_ktime_get_ns();
+	if (bpf_setsockopt(sk, SOL_TCP, TCP_BPF_CB_FLAGS, &flags, sizeof(flags)))
+		__sync_fetch_and_add(&iter_flags_refused, 1);
+
+	cookie = bpf_get_socket_cookie(sk);
+	wc.family = skc->skc_family;
+	wc.existing = 1;
+	if (wc.family == 2 /* AF_INET */) {
+		__builtin_memcpy(wc.laddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(wc.raddr, &skc->skc_daddr, 4);
+	} else {
+		__builtin_memcpy(wc.laddr, &skc->skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(wc.raddr, &skc->skc_v6_daddr, 16);
+	}
+	bpf_getsockopt(sk, SOL_TCP, TCP_CONGESTION, wc.cc, sizeof(wc.cc));
+	bpf_map_update_elem(&watch_conns, &cookie, &wc, BPF_ANY);
+	emit_traced(sk, info, CCX_EV_HANDSHAKE, CCX_OP_EXISTING, 0);
+	emit_traced(sk, info, CCX_EV_SAMPLE, 0, 0);
 	return 0;
 }
 

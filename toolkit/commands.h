@@ -22,5 +22,6 @@ int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

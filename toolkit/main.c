@@ -70,6 +70,7 @@ static const struct subcommand subcommands[] = {
     {"plot", cmd_plot, "(re)draw the charts of a results folder from its CSV files"},
     {"compare", cmd_compare,
      "compare runs and sweeps: groups by the settings that differ, repeats with 95% CIs"},
+    {"watch", cmd_watch, "follow the TCP connections of a cgroup live, without changing them"},
     {"cleanup", cmd_cleanup, "remove what killed runs left behind (netns, links, cgroups)"},
 };
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,8 @@ static const char *op_name(uint32_t op)
 		return "BASE_RTT";
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		return "TCP_LISTEN";
+	case CCX_OP_EXISTING:
+		return "EXISTING";
 	default:
 		return "UNKNOWN";
 	}
@@ -169,19 +172,29 @@ static const struct csv_spec csv_specs[CSV_COUNT] = {
 
 #define GOODPUT_WINDOW_S 2.0 /* a point may arrive this late and still land in its interval */
 
-static uint32_t conn_slot(const struct collector *c, uint32_t flow_id, uint16_t client_port)
+/* watch: sockets it keeps a row for, and server ports the BPF flow table holds. */
+#define WATCH_MAX_CONNS	     65536
+#define WATCH_MAX_FLOW_PORTS 1024
+
+static uint32_t conn_slot(const struct collector *c, uint32_t flow_id, uint16_t client_port,
+			  uint64_t cookie)
 {
+	if (c->watch)
+		return (uint32_t)((cookie * 0x9e3779b97f4a7c15ull) >> 32) & c->slots_mask;
 	return ((flow_id << 16 | client_port) * 2654435761u) & c->slots_mask;
 }
 
-static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint16_t client_port)
+/* A run's connection is its flow and client port; a watch's, its socket's cookie. */
+static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint16_t client_port,
+				    uint64_t cookie)
 {
-	uint32_t i = conn_slot(c, flow_id, client_port);
+	uint32_t i = conn_slot(c, flow_id, client_port, cookie);
 
 	for (; c->conn_slots[i] >= 0; i = (i + 1) & c->slots_mask) {
 		struct conn_track *t = &c->conns[c->conn_slots[i]];
 
-		if (t->flow_id == flow_id && t->client_port == client_port)
+		if (c->watch ? t->cookie == cookie
+			     : t->flow_id == flow_id && t->client_port == client_port)
 			return t;
 	}
 	if (c->nconns >= c->max_conns)
@@ -192,6 +205,7 @@ static struct conn_track *find_conn(struct collector *c, uint32_t flow_id, uint1
 	memset(t, 0, sizeof(*t));
 	t->flow_id = flow_id;
 	t->client_port = client_port;
+	t->cookie = cookie;
 	t->index = c->flow_conns[flow_id]++; /* in order of first event */
 	t->first_t_s = NAN;
 	t->close_t_s = NAN;
@@ -257,10 +271,18 @@ static double chrono_ms(const struct collector *c, uint32_t j)
 	return c->hz > 0 ? (double)j * (1000000 / c->hz) / 1e3 : NAN;
 }
 
-/* The sender's latest limit accounting; a late event (older than the snapshot) is ignored. */
-static void keep_why(struct conn_track *t, const struct ccx_event *e, double t_s)
+/* Whose retransmissions, RTOs and delivered data a connection's row counts: a run's
+ * sender; in watch, every socket (its row is that socket's). */
+static bool own_end(const struct collector *c, const struct ccx_event *e)
 {
-	if (e->side != CCX_SIDE_SENDER || (!isnan(t->why_t_s) && t_s < t->why_t_s))
+	return c->watch || e->side == CCX_SIDE_SENDER;
+}
+
+/* The sender's latest limit accounting; a late event (older than the snapshot) is ignored. */
+static void keep_why(const struct collector *c, struct conn_track *t, const struct ccx_event *e,
+		     double t_s)
+{
+	if (!own_end(c, e) || (!isnan(t->why_t_s) && t_s < t->why_t_s))
 		return;
 	t->why_t_s = t_s;
 	t->chrono_j[0] = e->chrono_busy_j;
@@ -388,6 +410,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct collector *c = ctx;
 	const struct ccx_event *e = data;
 	struct conn_track *t = NULL;
+	struct ccx_event copy;
 	uint16_t client_port;
 	struct csv *f;
 	double t_s;
@@ -395,6 +418,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e) || e->type >= CCX_EV_MAX)
 		return 0;
 	c->received[e->type]++;
+	if (c->watch_event) {
+		copy = *e;
+		if (c->watch_event(c->watch_arg, &copy))
+			return 0;
+		e = &copy;
+	}
 	if (e->flow_id >= (uint32_t)c->exp->nflows) {
 		c->ignored++;
 		return 0;
@@ -402,9 +431,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	t_s = ((double)e->ts_ns - (double)c->t0_ns) / 1e9;
 	client_port = e->side == CCX_SIDE_SENDER ? e->lport : e->rport;
 	if (client_port)
-		t = find_conn(c, e->flow_id, client_port);
+		t = find_conn(c, e->flow_id, client_port, e->cookie);
 	if (t && isnan(t->first_t_s))
 		t->first_t_s = t_s;
+	if (t && !t->server_port)
+		t->server_port = e->side == CCX_SIDE_SENDER ? e->rport : e->lport;
+	/* watch: a connection found open was established before it started. */
+	if (t && e->type == CCX_EV_HANDSHAKE && e->args[0] == CCX_OP_EXISTING)
+		t->established = true;
 	if (t && e->type == CCX_EV_STATE && e->args[1] == TCP_STATE_ESTABLISHED)
 		t->established = true;
 	if (!c->csv_open[0]) {
@@ -423,7 +457,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_u64(f, c->hz ? (uint64_t)e->args[1] * 1000 / c->hz : 0);
 		csv_u64(f, e->args[2]);
 		end_row(c, CSV_RTO, e->type);
-		if (t && e->side == CCX_SIDE_SENDER)
+		if (t && own_end(c, e))
 			t->rtos++;
 		break;
 	case CCX_EV_RETRANS:
@@ -437,7 +471,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_u64(f, e->srtt_us);
 		csv_str(f, collect_retrans_cause_name(e->args[3]));
 		end_row(c, CSV_RETRANS, e->type);
-		if (t && e->side == CCX_SIDE_SENDER && e->args[2] == 0) {
+		if (t && own_end(c, e) && e->args[2] == 0) {
 			t->retrans_segs += e->args[1];
 			t->retrans_cause_segs[e->args[3] < CCX_RETRANS_CAUSES ? e->args[3] : 0] +=
 			    e->args[1];
@@ -449,12 +483,12 @@ static int on_event(void *ctx, void *data, size_t size)
 		csv_str(f, state_name(e->args[0]));
 		csv_str(f, state_name(e->args[1]));
 		end_row(c, CSV_STATE, e->type);
-		if (t && e->side == CCX_SIDE_SENDER)
+		if (t && own_end(c, e))
 			add_point(c, t, t_s, delivered_bytes(e));
-		if (t && e->side == CCX_SIDE_SENDER && e->args[1] == TCP_STATE_ESTABLISHED)
+		if (t && own_end(c, e) && e->args[1] == TCP_STATE_ESTABLISHED)
 			t->established_t_s = t_s;
 		if (t)
-			keep_why(t, e, t_s);
+			keep_why(c, t, e, t_s);
 		if (t && e->args[1] == TCP_STATE_CLOSE) {
 			t->closed[e->side & 1] = true;
 			if (e->side == CCX_SIDE_SENDER) {
@@ -463,6 +497,14 @@ static int on_event(void *ctx, void *data, size_t size)
 				t->final_bytes_acked = e->bytes_acked;
 			} else {
 				t->final_bytes_received = e->bytes_received;
+			}
+			/* watch: one socket per row, which may send, receive or both. */
+			if (c->watch) {
+				t->close_t_s = t_s;
+				t->final_total_retrans = e->total_retrans;
+				t->final_bytes_acked = e->bytes_acked;
+				/* flows.csv's bytes: what the socket carried, both ways */
+				t->final_bytes_received = e->bytes_received + e->bytes_acked;
 			}
 		}
 		break;
@@ -493,7 +535,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		end_row(c, CSV_CWND, e->type);
 		if (t) {
 			add_point(c, t, t_s, delivered_bytes(e));
-			keep_why(t, e, t_s);
+			keep_why(c, t, e, t_s);
 		}
 		if (t && e->srtt_us) {
 			if (!t->srtt_n || e->srtt_us < t->srtt_min_us)
@@ -557,8 +599,70 @@ static size_t ringbuf_size(const struct experiment *exp)
 	return sz;
 }
 
-int collect_open(struct collector *c, const struct experiment *exp, int hz, const char *cgroup,
-		 const char *outdir)
+/* Reads the iterator once in each namespace (it walks the sockets of the namespace it was
+ * created in). */
+static int iterate_netns(struct collector *c, const struct collect_watch *w)
+{
+	int self = -1, r = 0;
+
+	if (w->nns) {
+		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return -errno;
+	}
+	for (int i = 0; i < (w->nns ? w->nns : 1) && !r; i++) {
+		char buf[256];
+		ssize_t n;
+		int fd;
+
+		if (w->nns && setns(w->netns_fds[i], CLONE_NEWNET) < 0) {
+			r = -errno;
+			break;
+		}
+		fd = bpf_iter_create(bpf_link__fd(c->iter_link));
+		if (fd < 0)
+			r = -errno;
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) != 0)
+			if (n < 0 && errno != EINTR) {
+				r = -errno;
+				break;
+			}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) < 0 && !r)
+			r = -errno;
+		close(self);
+	}
+	return r;
+}
+
+/* watch: marks the connections already open (two passes: listeners, then connections). */
+static int watch_existing(struct collector *c, const struct collect_watch *w)
+{
+	int r;
+
+	c->iter_link = bpf_program__attach_iter(c->skel->progs.ccx_watch_existing, NULL);
+	if (!c->iter_link)
+		return log_err_errno(-errno, "attach the iter/tcp program");
+	r = iterate_netns(c, w);
+	if (!r) {
+		c->skel->bss->iter_pass = 1;
+		r = iterate_netns(c, w);
+	}
+	if (r < 0)
+		return log_err_errno(r, "walk the sockets already open");
+	c->existing_flags_refused = c->skel->bss->iter_flags_refused;
+	if (c->existing_flags_refused)
+		log_err("warning: the kernel refused the callbacks for %u connection(s) already "
+			"open (Linux < 6.12?): only their samples and congestion states are seen",
+			c->existing_flags_refused);
+	return 0;
+}
+
+static int open_collector(struct collector *c, const struct experiment *exp, int hz,
+			  const char *cgroup, const char *outdir, const struct collect_watch *w)
 {
 	char path[PATH_MAX];
 	int cg_fd = -1, r;
@@ -567,8 +671,11 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 	c->exp = exp;
 	c->hz = hz;
 	c->t0_ns = sys_mono_ns();
+	c->watch = w != NULL;
+	c->watch_event = w ? w->event : NULL;
+	c->watch_arg = w ? w->arg : NULL;
 	/* Room for a cmd flow's program to open more connections than its count of one. */
-	c->max_conns = experiment_conns(exp) + 256;
+	c->max_conns = w ? WATCH_MAX_CONNS : experiment_conns(exp) + 256;
 	uint32_t nslots = 1;
 
 	while (nslots < 2u * (uint32_t)c->max_conns) /* at most half full: short probes */
@@ -581,8 +688,10 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		return log_err_errno(-ENOMEM, "allocate the table of %d connections", c->max_conns);
 	}
 	memset(c->conn_slots, 0xff, nslots * sizeof(*c->conn_slots)); /* all -1: free */
-	r = stats_bins_init(&c->goodput, exp->nflows, exp->collect.sample_interval_ms / 1000.0,
-			    GOODPUT_WINDOW_S, write_goodput, c);
+	/* watch: flows are added as server ports show up. */
+	r = stats_bins_init(&c->goodput, w ? CFG_MAX_FLOWS : exp->nflows,
+			    exp->collect.sample_interval_ms / 1000.0, GOODPUT_WINDOW_S,
+			    write_goodput, c);
 	if (r < 0) {
 		collect_free(c);
 		return log_err_errno(r, "allocate the throughput window");
@@ -631,13 +740,20 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 	}
 	c->skel->rodata->sample_interval_ns = (uint64_t)exp->collect.sample_interval_ms * 1000000;
 	c->skel->rodata->collect_none = exp->collect.level == COLLECT_NONE;
+	c->skel->rodata->watch_all = w != NULL;
+	if (w) {
+		c->skel->rodata->watch_cgroup_id = w->cgroup_id;
+		c->skel->rodata->watch_cgroup_level = (uint32_t)w->cgroup_level;
+	} else {
+		bpf_program__set_autoload(c->skel->progs.ccx_watch_existing, false);
+	}
 	/* Level "none": the tracing programs are not even loaded, so no ACK pays for them. */
 	if (exp->collect.level == COLLECT_NONE) {
 		bpf_program__set_autoload(c->skel->progs.ccx_tcp_probe, false);
 		bpf_program__set_autoload(c->skel->progs.ccx_cong_state, false);
 	}
 	/* One entry per flow: the table is the config's size, not the program's default. */
-	r = bpf_map__set_max_entries(c->skel->maps.flows, exp->nflows);
+	r = bpf_map__set_max_entries(c->skel->maps.flows, w ? WATCH_MAX_FLOW_PORTS : exp->nflows);
 	if (r < 0) {
 		log_err_errno(r, "size the flow table");
 		goto fail;
@@ -654,7 +770,19 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		goto fail;
 	}
 
-	for (int i = 0; i < exp->nflows; i++) {
+	if (w) {
+		/* Port 0, flow 0: where server ports go once the table is full. */
+		struct ccx_flow_cfg none = {0};
+		uint16_t port = 0;
+
+		r = bpf_map__update_elem(c->skel->maps.flows, &port, sizeof(port), &none,
+					 sizeof(none), BPF_ANY);
+		if (r < 0) {
+			log_err_errno(r, "store the watch's flow entry");
+			goto fail;
+		}
+	}
+	for (int i = 0; !w && i < exp->nflows; i++) {
 		const struct flow_spec *fs = &exp->flows[i];
 		struct ccx_flow_cfg cfg = {.flow_id = i};
 		uint16_t port = CCX_PORT_BASE + i;
@@ -709,12 +837,40 @@ int collect_open(struct collector *c, const struct experiment *exp, int hz, cons
 		r = log_err_errno(-errno, "attach tp_btf/tcp_cong_state_set");
 		goto fail;
 	}
+	if (w) {
+		r = watch_existing(c, w);
+		if (r < 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	if (cg_fd >= 0)
 		close(cg_fd);
 	collect_close(c);
 	collect_free(c);
+	return r;
+}
+
+int collect_open(struct collector *c, const struct experiment *exp, int hz, const char *cgroup,
+		 const char *outdir)
+{
+	return open_collector(c, exp, hz, cgroup, outdir, NULL);
+}
+
+int collect_open_watch(struct collector *c, const struct experiment *exp, int hz,
+		       const char *cgroup, const char *outdir, const struct collect_watch *w)
+{
+	return open_collector(c, exp, hz, cgroup, outdir, w);
+}
+
+int collect_watch_conn(struct collector *c, uint64_t cookie, struct ccx_watch_conn *out,
+		       bool forget)
+{
+	int r = bpf_map__lookup_elem(c->skel->maps.watch_conns, &cookie, sizeof(cookie), out,
+				     sizeof(*out), 0);
+
+	if (!r && forget)
+		bpf_map__delete_elem(c->skel->maps.watch_conns, &cookie, sizeof(cookie), 0);
 	return r;
 }
 
@@ -766,6 +922,27 @@ bool collect_all_closed(const struct collector *c)
 	return true;
 }
 
+int collect_prog_stats(const struct collector *c, struct collect_prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	bpf_object__for_each_program(p, c->skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (n >= max || fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", info.name);
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
+}
+
 int collect_counters(const struct collector *c, struct ccx_counter out[CCX_EV_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -798,6 +975,8 @@ int collect_close(struct collector *c)
 
 	bpf_link__destroy(c->link);
 	c->link = NULL;
+	bpf_link__destroy(c->iter_link);
+	c->iter_link = NULL;
 	for (int i = 0; i < 2; i++) {
 		bpf_link__destroy(c->trace_links[i]);
 		c->trace_links[i] = NULL;

@@ -30,6 +30,8 @@ struct conn_track {
 	bool established; /* either side reached ESTABLISHED: the handshake completed */
 	uint32_t final_total_retrans;
 	uint64_t final_bytes_acked;
+	uint64_t cookie;      /* watch: the socket's; a watch row is one socket */
+	uint16_t server_port; /* from the first event of the connection */
 	/* The sender's latest (t_s, bytes_acked), for the throughput timeline */
 	double last_t_s;
 	uint64_t last_acked;
@@ -83,6 +85,26 @@ struct collector {
 	int write_error;
 	uint64_t last_flush_ns;
 	char outdir[4096]; /* "" without files */
+	/* ccexp watch (collect_open_watch): every socket of the cgroup is a connection of its
+	 * own, keyed by cookie. watch_event sees each event first and turns its flow_id (the
+	 * server port) into an index of exp's flows; it returns nonzero to drop the event. */
+	bool watch;
+	int (*watch_event)(void *arg, struct ccx_event *e);
+	void *watch_arg;
+	struct bpf_link *iter_link;
+	unsigned int existing_flags_refused; /* sockets found open that got no callbacks */
+};
+
+/* What collect_open_watch needs besides a run's: the cgroup's id and depth for the iterator,
+ * the hook, and the network namespaces (open fds) in which to look for connections already
+ * open; nns 0: only the caller's. */
+struct collect_watch {
+	uint64_t cgroup_id;
+	int cgroup_level;
+	int (*event)(void *arg, struct ccx_event *e);
+	void *arg;
+	const int *netns_fds;
+	int nns;
 };
 
 /*
@@ -92,6 +114,14 @@ struct collector {
  */
 int collect_open(struct collector *c, const struct experiment *exp, int hz, const char *cgroup,
 		 const char *outdir);
+/* `ccexp watch`: like collect_open, but the program follows every connection of the cgroup
+ * and applies no knob (exp gives collect settings and the flows seen so far, which the
+ * hook adds), and connections already open are found by an iterator. */
+int collect_open_watch(struct collector *c, const struct experiment *exp, int hz,
+		       const char *cgroup, const char *outdir, const struct collect_watch *w);
+/* watch: the addresses and algorithm of a connection by cookie; forgets it when `forget`. */
+int collect_watch_conn(struct collector *c, uint64_t cookie, struct ccx_watch_conn *out,
+		       bool forget);
 /* Sets the algorithm the sockops program selects for a flow (e.g. a bundled algorithm's
  * per-run registered name). */
 int collect_set_flow_cc(struct collector *c, int flow_id, const char *cc);
@@ -101,6 +131,14 @@ void collect_shared_fds(const struct collector *c, int fds[3]);
 int collect_poll(struct collector *c, int timeout_ms);
 /* True when every connection seen has reached CLOSE on both sides. */
 bool collect_all_closed(const struct collector *c);
+/* The kernel's run count and run time of one of the collector's programs; run_time_ns stays
+ * 0 unless kernel.bpf_stats_enabled is 1. */
+struct collect_prog_stat {
+	char name[16];
+	uint64_t run_cnt, run_time_ns;
+};
+/* Fills up to max entries, one per loaded program; returns how many. */
+int collect_prog_stats(const struct collector *c, struct collect_prog_stat *out, int max);
 /* Sums the per-CPU counters of the BPF program. */
 int collect_counters(const struct collector *c, struct ccx_counter out[CCX_EV_MAX]);
 /* Detaches, closes the CSVs (returns their first write error) and frees the program. */

@@ -172,7 +172,7 @@ static int write_flow_row(struct csv *f, const struct experiment *exp, const str
 		csv_u64(f, t ? t->client_port : s->client_port);
 	else
 		csv_str(f, "");
-	csv_u64(f, CCX_PORT_BASE + flow_id);
+	csv_u64(f, t && t->server_port ? t->server_port : CCX_PORT_BASE + flow_id);
 	csv_double(f, start, 6);
 	csv_double(f, end, 6);
 	csv_u64(f, bytes);
