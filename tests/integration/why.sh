@@ -147,6 +147,11 @@ for case in ["rwnd", "sndbuf", "app", "cwnd"]:
     check(f"{case}: plots/limits.png drawn",
           os.path.exists(f"{out}/plots/limits.png") and os.path.getsize(f"{out}/plots/limits.png") > 0)
     check(f"{case}: the chart's mean {r['limit']} share is above 50 %", mean > 50, f"{mean:.0f}")
+    # Its busy share (all but idle) over the run is flows.csv's busy time over the life: the
+    # counters move in whole jiffies, which a bin must not round away.
+    busy_pct = sum(v[3] for v in dat) / len(dat) if dat else 0
+    check(f"{case}: the chart's busy share {busy_pct:.1f} % is busy_ms / life "
+          f"{100 * busy / life:.1f} % (+- 3)", abs(busy_pct - 100 * busy / life) <= 3)
     log = open(f"{out}.log").read()
     check(f"{case}: ccexp run prints the verdict", f"why: {r['verdict']}" in log)
 done()

@@ -26,9 +26,12 @@ struct stretch {
 	double ms[L_N];
 };
 
-/* A connection's previous sample. */
+/* A connection's previous sample, and what its counters grew by beyond a stretch's own
+ * length: they move in whole jiffies (4 ms at HZ 250), so a 10 ms stretch may show 12 ms of
+ * busy time; the excess belongs to the stretches around it, not to nothing. */
 struct last {
 	double t, busy, rwnd, sndbuf;
+	double carry_busy, carry_rwnd, carry_sndbuf;
 	bool have;
 };
 
@@ -72,9 +75,16 @@ static int limits_row(const struct csv_reader *in, void *arg)
 	prev = &ls->last[ci];
 	if (prev->have && now.t > prev->t) {
 		double dt = (now.t - prev->t) * 1e3;
-		double busy = fmin(fmax(now.busy - prev->busy, 0), dt);
-		double rwnd = fmin(fmax(now.rwnd - prev->rwnd, 0), busy);
-		double sndbuf = fmin(fmax(now.sndbuf - prev->sndbuf, 0), busy - rwnd);
+		double raw_busy = fmax(now.busy - prev->busy, 0) + prev->carry_busy;
+		double raw_rwnd = fmax(now.rwnd - prev->rwnd, 0) + prev->carry_rwnd;
+		double raw_sndbuf = fmax(now.sndbuf - prev->sndbuf, 0) + prev->carry_sndbuf;
+		double busy = fmin(raw_busy, dt);
+		double rwnd = fmin(raw_rwnd, busy);
+		double sndbuf = fmin(raw_sndbuf, busy - rwnd);
+
+		now.carry_busy = raw_busy - busy;
+		now.carry_rwnd = raw_rwnd - rwnd;
+		now.carry_sndbuf = raw_sndbuf - sndbuf;
 		struct stretch s = {
 		    .t0 = prev->t, .t1 = now.t, .flow = (unsigned int)(f - ls->flows.v)};
 
