@@ -214,6 +214,14 @@ def check_command_page():
             errors.append(f"ccexp(1): no {section} section")
 
 
+def check_versions():
+    version = re.search(r"version\s*:\s*'([^']+)'", read("meson.build")).group(1)
+    for page in ("docs/man/ccexp.1", "docs/man/ccexp.cfg.5"):
+        th = re.search(r"^\.TH .*$", read(page), re.M)
+        if not th or f'"ccexp {version}"' not in th.group(0):
+            errors.append(f"{page}: .TH does not name ccexp {version} (meson.build's version)")
+
+
 def check_render():
     groff = shutil.which("groff")
     if not groff:
@@ -231,6 +239,7 @@ def check_render():
 
 check_config()
 check_command_page()
+check_versions()
 check_render()
 for e in errors:
     print(e)
