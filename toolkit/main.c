@@ -1,6 +1,7 @@
 /* ccexp entry point: global options, then one subcommand from the table. */
 #include "commands.h"
 #include "core/log.h"
+#include "ccx_gitrev.h"
 #include "ccx_version.h"
 
 #include <bpf/libbpf.h>
@@ -102,7 +103,9 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CCX_EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("ccexp %s\n", CCX_VERSION);
+			printf("ccexp %s (git %s)\nlibbpf %u.%u (built against %s)\n", CCX_VERSION,
+			       CCX_GIT_REVISION, libbpf_major_version(), libbpf_minor_version(),
+			       CCX_LIBBPF_VERSION);
 			return CCX_EXIT_OK;
 		} else {
 			fprintf(stderr, "ccexp: unknown option %s\n", argv[i]);
