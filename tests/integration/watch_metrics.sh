@@ -182,4 +182,16 @@ for bad in 0 70000 "localhost:$MPORT" "1.2.3:$MPORT" ":$MPORT" "[::1:$MPORT"; do
 done
 check "nothing is attached to the cgroup" [ -z "$(bpftool cgroup show "$cg" 2>/dev/null | tail -n +2)" ]
 
+# The live table's LIMIT column: a bulk client through the bottleneck is cwnd-limited.
+if command -v script >/dev/null; then
+	in_cgroup ip netns exec "$na" iperf3 -c $WS_NET.2 -p $WS_PORT -t 3 >/dev/null &
+	pt=$!
+	sleep 0.5
+	script -qec "$CCEXP watch --cgroup ccxm$id --duration 2 --interval 500" "$tmp/tty.txt" >/dev/null
+	check "on a terminal: the LIMIT column" grep -q "RTOS  LIMIT" "$tmp/tty.txt"
+	check "on a terminal: the bulk connection is cwnd-limited" \
+		grep -Eq "$WS_NET.1:[0-9]+ > $WS_NET.2:$WS_PORT .* cwnd [0-9]+%" "$tmp/tty.txt"
+	wait $pt
+fi
+
 exit $fail
