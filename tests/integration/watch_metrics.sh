@@ -122,7 +122,6 @@ flows_sum() {
 kern=$(flows_sum retrans)
 echo "retransmits: Prometheus $got, endpoint $want, flows.csv retrans $kern (retrans_seen $(flows_sum retrans_seen)), nstat $((r1 - r0)), iperf3 $(jq -r .end.sum_sent.retransmits "$tmp/c.json")"
 cat "$flows"
-[ -n "${CCX_KEEP:-}" ] && cp -r "$tmp" "$CCX_KEEP"
 check "the client retransmitted (the bottleneck dropped)" [ "$kern" -gt 0 ]
 check "Prometheus's ccexp_tcp_retransmits_total = flows.csv's retrans (the sockets' total_retrans)" \
 	[ "$got" = "$kern" ]
@@ -194,4 +193,6 @@ if command -v script >/dev/null; then
 	wait $pt
 fi
 
+# CCX_KEEP=DIR keeps the scrapes, results and logs for a look.
+[ -n "${CCX_KEEP:-}" ] && cp -r "$tmp" "$CCX_KEEP"
 exit $fail
