@@ -16,6 +16,12 @@ WS_NAME=ccxm WS_NET=198.18.201 WS_PORT=47101 WS_TMP=metrics
 MPORT=47001
 PPORT=47090
 prom=""
+# Prometheus first, waited for: it writes its database in $tmp until it has stopped.
+stop_prom() {
+	[ -n "$prom" ] && kill -TERM "$prom" 2>/dev/null && wait "$prom" 2>/dev/null
+	prom=""
+}
+trap 'stop_prom; cleanup' EXIT
 
 # The Debian package enables a prometheus.service; on a host whose postinst started it (no
 # policy-rc.d), CI stops and disables it: the test's own server is the only one it wants.
@@ -70,7 +76,6 @@ EOF
 prometheus --config.file="$tmp/prom.yml" --storage.tsdb.path="$tmp/tsdb" \
 	--web.listen-address=127.0.0.1:$PPORT >"$tmp/prom.log" 2>&1 &
 prom=$!
-pids="$pids $prom"
 up=""
 for _ in $(seq 100); do
 	up=$(prom_query 'up{job="ccexp"}')
@@ -157,9 +162,9 @@ check "ccexp's own cost: the programs listed" \
 check "ccexp's own cost: events counted" \
 	grep -q '^ccexp_events_total{type="retrans"} [1-9]' "$tmp/end.txt"
 
-kill -TERM $prom
-wait $prom
-check "Prometheus stopped" [ ! -d "/proc/$prom" ]
+p=$prom
+stop_prom
+check "Prometheus stopped" [ ! -d "/proc/$p" ]
 
 # SIGTERM, with the endpoint on an explicit address.
 "$CCEXP" watch --cgroup "ccxm$id" --metrics 127.0.0.1:$MPORT >"$tmp/watch2.log" 2>&1 &
