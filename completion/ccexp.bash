@@ -48,7 +48,7 @@ _ccexp()
 		     --emit -h --help" ;;
 	plot) opts="-h --help" ;;
 	compare) opts="-o --output --by --format --include-failed -h --help" ;;
-	watch) opts="--cgroup -o --duration --interval -v -h --help" ;;
+	watch) opts="--cgroup -o --duration --interval --metrics -v -h --help" ;;
 	check | list) opts="--json -h --help" ;;
 	cleanup) opts="-n --dry-run -h --help" ;;
 	*) return 0 ;;

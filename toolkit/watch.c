@@ -1,9 +1,11 @@
 /* `ccexp watch`: follows the TCP connections of an existing cgroup without changing them; a
  * live table on a terminal, and with -o the results folder of a run. */
 #include "commands.h"
+#include "watch_metrics.h"
 #include "watch_state.h"
 #include "analysis/plot.h"
 #include "analysis/summary.h"
+#include "core/diagnosis.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/path.h"
@@ -14,11 +16,13 @@
 #include "run/results.h"
 #include "kernel/topology.h"
 
+#include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +53,8 @@ struct watch_opts {
 	double duration_s; /* 0: until a signal */
 	int interval_ms;
 	bool verbose;
+	const char *metrics; /* [ADDR:]PORT, NULL: no endpoint */
+	struct sockaddr_storage metrics_addr;
 };
 
 struct watch {
@@ -70,13 +76,15 @@ struct watch {
 	 * meta.json as it does a run's. */
 	struct topology topo;
 	int nprogs;
+	struct watch_metrics *metrics;
 };
 
 static void watch_usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: ccexp watch --cgroup PATH [-o DIR] [--duration S] [--interval MS] [-v]\n"
+	    "usage: ccexp watch --cgroup PATH [-o DIR] [--duration S] [--interval MS]\n"
+	    "                   [--metrics [ADDR:]PORT] [-v]\n"
 	    "\n"
 	    "Follows the TCP connections of the processes in an existing cgroup v2 (a service,\n"
 	    "a container) without changing them: cwnd, RTT, retransmissions, RTOs and states,\n"
@@ -89,6 +97,8 @@ static void watch_usage(FILE *out)
 	    "                  events/, timeline/, plots/): `ccexp plot` and `compare` read it\n"
 	    "  --duration S    stop after S seconds (default: at Ctrl-C or SIGTERM)\n"
 	    "  --interval MS   refresh of the live table on a terminal (default 1000)\n"
+	    "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	    "                  (ADDR 127.0.0.1 when left out; IPv6 in brackets)\n"
 	    "  -v              without a terminal, one line per interval\n"
 	    "\n"
 	    "examples:\n"
@@ -150,6 +160,13 @@ static int parse_args(struct watch_opts *o, int argc, char **argv)
 				return usage_error("--interval %s: milliseconds, 100 .. 3600000",
 						   argv[i]);
 			o->interval_ms = (int)v;
+		} else if (!strcmp(a, "--metrics") && has_val) {
+			o->metrics = argv[++i];
+			if (watch_metrics_parse(o->metrics, &o->metrics_addr) < 0)
+				return usage_error(
+				    "--metrics %s: [ADDR:]PORT, ADDR an IPv4 address "
+				    "or an IPv6 one in brackets, PORT 1 .. 65535",
+				    o->metrics);
 		} else {
 			return usage_error("%s: unknown argument, or its value is missing", a);
 		}
@@ -295,6 +312,27 @@ static const char *state_short(uint8_t s)
 	return s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
 }
 
+/* The verdict of docs/diagnosis.md, short: "cwnd 93%". A connection found open has chronos
+ * from before watch and no known life, so it is judged on its busy time only. */
+static void conn_limit(const struct watch_conn *c, int hz, char *buf, size_t len)
+{
+	struct diag_ms d = {0};
+	enum diag_limit l;
+	double pct;
+
+	d.busy_ms = 1e3 * (watch_jiffies_s(c->chrono_j[WATCH_LIMIT_CWND], hz) +
+			   watch_jiffies_s(c->chrono_j[WATCH_LIMIT_RWND], hz) +
+			   watch_jiffies_s(c->chrono_j[WATCH_LIMIT_SNDBUF], hz));
+	d.rwnd_ms = 1e3 * watch_jiffies_s(c->chrono_j[WATCH_LIMIT_RWND], hz);
+	d.sndbuf_ms = 1e3 * watch_jiffies_s(c->chrono_j[WATCH_LIMIT_SNDBUF], hz);
+	d.life_ms = c->existing ? NAN : 1e3 * (c->last_t_s - c->first_t_s);
+	l = c->have_chrono ? diag_classify(&d, &pct) : DIAG_NONE;
+	if (l == DIAG_NONE)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s %.0f%%", diag_limit_name(l), pct);
+}
+
 /* Like top: the busiest open connections first, as many as the terminal holds. */
 static void draw_table(struct watch *w, double t_s)
 {
@@ -318,21 +356,23 @@ static void draw_table(struct watch *w, double t_s)
 	printf("ccexp watch %s  %.0f s  connections %d open %d closed  retransmitted segments "
 	       "%llu\n\n",
 	       w->cgroup, t_s, open, s->nconns - open, (unsigned long long)retrans);
-	printf("%-44s %-7s %-6s %-10s %7s %9s %13s %8s %5s\n", "CONNECTION (local > remote)",
-	       "FLOW", "CC", "STATE", "CWND", "SRTT_MS", "GOODPUT_MBIT", "RETRANS", "RTOS");
+	printf("%-44s %-7s %-6s %-10s %7s %9s %13s %8s %5s  %-11s\n", "CONNECTION (local > remote)",
+	       "FLOW", "CC", "STATE", "CWND", "SRTT_MS", "GOODPUT_MBIT", "RETRANS", "RTOS",
+	       "LIMIT");
 	for (int i = 0; i < n && i < height - 4; i++) {
 		const struct watch_conn *c = rows[i];
-		char conn[160];
+		char conn[160], limit[32];
 
 		if (c->have_addr)
 			snprintf(conn, sizeof(conn), "%s > %s", c->local, c->remote);
 		else
 			snprintf(conn, sizeof(conn), "cookie %llu", (unsigned long long)c->cookie);
-		printf("%-44.44s %-7.7s %-6.6s %-10s %7u %9.2f %13.2f %8llu %5llu%s\n", conn,
+		conn_limit(c, w->hz, limit, sizeof(limit));
+		printf("%-44.44s %-7.7s %-6.6s %-10s %7u %9.2f %13.2f %8llu %5llu  %-11s%s\n", conn,
 		       w->exp->flows[c->flow].name, c->cc[0] ? c->cc : "-",
 		       c->closed ? "CLOSE" : state_short(c->state), c->cwnd_pkts, c->srtt_us / 1e3,
 		       c->goodput_mbit, (unsigned long long)c->retrans_segs,
-		       (unsigned long long)c->rtos, c->existing ? " (open before)" : "");
+		       (unsigned long long)c->rtos, limit, c->existing ? " (open before)" : "");
 	}
 	fflush(stdout);
 	free(rows);
@@ -356,6 +396,20 @@ static void print_line(struct watch *w, double t_s)
 	fflush(stdout);
 }
 
+/* The ring buffer and the metrics server in one wait, each served when it has work. */
+static int poll_with_metrics(struct watch *w)
+{
+	struct pollfd pfd[2] = {{.fd = ring_buffer__epoll_fd(w->col.rb), .events = POLLIN},
+				{.fd = watch_metrics_fd(w->metrics), .events = POLLIN}};
+	int r;
+
+	if (poll(pfd, 2, 100) < 0 && errno != EINTR)
+		return -errno;
+	r = collect_poll(&w->col, 0);
+	watch_metrics_run(w->metrics);
+	return r;
+}
+
 static int follow(struct watch *w)
 {
 	uint64_t t0 = w->col.t0_ns, next = t0 + (uint64_t)w->o.interval_ms * 1000000;
@@ -367,7 +421,7 @@ static int follow(struct watch *w)
 
 		if (w->o.duration_s > 0 && t_s >= w->o.duration_s)
 			break;
-		r = collect_poll(&w->col, 100);
+		r = w->metrics ? poll_with_metrics(w) : collect_poll(&w->col, 100);
 		if (r < 0)
 			return log_err_errno(r, "read the events");
 		if (now >= next) {
@@ -530,6 +584,19 @@ int cmd_watch(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	if (w->o.metrics) {
+		struct watch_metrics_src src = {
+		    .cgroup = w->cgroup, .st = &w->st, .col = &w->col, .hz = w->hz};
+
+		r = watch_metrics_start(&w->metrics, &w->o.metrics_addr, &src);
+		if (r < 0) {
+			log_err_errno(r, "--metrics %s: cannot listen there", w->o.metrics);
+			goto out_ns;
+		}
+		log_info("metrics at http://%s%s/metrics",
+			 strchr(w->o.metrics, ':') ? "" : WATCH_METRICS_DEFAULT_ADDR ":",
+			 w->o.metrics);
+	}
 	cw.cgroup_id = w->cgroup_id;
 	cw.cgroup_level = w->cgroup_level;
 	cw.event = watch_state_event;
@@ -549,6 +616,9 @@ int cmd_watch(int argc, char **argv)
 	info.have_counters = collect_counters(&w->col, info.counters) == 0;
 	w->nprogs = collect_prog_stats(&w->col, w->progs, 8);
 out_col:
+	/* No scrape once the programs are gone: their counters went with them. */
+	watch_metrics_stop(w->metrics);
+	w->metrics = NULL;
 	/* Detached before anything is written: nothing stays attached whatever follows. */
 	if (collect_close(&w->col) < 0 && !r)
 		r = -EIO;
@@ -569,6 +639,7 @@ out_col:
 		collect_free(&w->col);
 	}
 out_ns:
+	watch_metrics_stop(w->metrics);
 	for (int i = 0; i < w->nns; i++)
 		close(w->netns_fds[i]);
 	watch_state_free(&w->st);

@@ -4,12 +4,22 @@
 #include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #define TCP_STATE_CLOSE 7
+
+/* From loopback (tens of us) to a satellite path (over 500 ms). */
+const uint32_t watch_srtt_bucket_us[WATCH_SRTT_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+
+double watch_jiffies_s(uint64_t j, int hz)
+{
+	return hz > 0 ? (double)j * (1000000 / hz) / 1e6 : NAN;
+}
 
 int watch_state_init(struct watch_state *s, struct experiment *exp)
 {
@@ -89,6 +99,7 @@ static struct watch_conn *add_conn(struct watch_state *s, const struct ccx_event
 	w->cookie = e->cookie;
 	w->flow = flow;
 	w->side = e->side;
+	w->first_t_s = (double)e->ts_ns / 1e9;
 	s->flows[flow].conns_opened++;
 	s->exp->flows[flow].count++;
 	return w;
@@ -120,6 +131,35 @@ static void fill_addr(struct watch_state *s, struct watch_conn *w, bool closing)
 	}
 	if (!s->exp->flows[w->flow].cc[0])
 		snprintf(s->exp->flows[w->flow].cc, CFG_CC_MAX, "%s", w->cc);
+}
+
+/* The chronos only grow while a socket lives: what grew since its previous snapshot is time
+ * spent while watched. A connection found open brings its past: its first snapshot is only a
+ * baseline. */
+static void add_chronos(struct watch_flow *f, struct watch_conn *w, const struct ccx_event *e)
+{
+	const uint32_t now[WATCH_LIMITS] = {e->chrono_busy_j, e->chrono_rwnd_j, e->chrono_sndbuf_j};
+	bool baseline = !w->have_chrono && w->existing;
+
+	for (int i = 0; i < WATCH_LIMITS; i++) {
+		if (now[i] <= w->chrono_j[i])
+			continue;
+		if (!baseline)
+			f->limited_j[i] += now[i] - w->chrono_j[i];
+		w->chrono_j[i] = now[i];
+	}
+	w->have_chrono = true;
+}
+
+static void add_srtt(struct watch_flow *f, uint32_t srtt_us)
+{
+	int b = 0;
+
+	while (b < WATCH_SRTT_BUCKETS && srtt_us > watch_srtt_bucket_us[b])
+		b++;
+	f->srtt_buckets[b]++;
+	f->srtt_count++;
+	f->srtt_sum_us += srtt_us;
 }
 
 int watch_state_event(void *arg, struct ccx_event *e)
@@ -166,6 +206,7 @@ int watch_state_event(void *arg, struct ccx_event *e)
 		w->bytes_acked = e->bytes_acked;
 		w->bytes_received = e->bytes_received;
 		w->total_retrans = e->total_retrans;
+		add_chronos(f, w, e);
 	}
 	switch (e->type) {
 	case CCX_EV_RTO:
@@ -173,10 +214,20 @@ int watch_state_event(void *arg, struct ccx_event *e)
 		f->rtos++;
 		break;
 	case CCX_EV_RETRANS:
+		/* The kernel counts a retransmission (TcpRetransSegs, total_retrans) whether or
+		 * not the local queue took it; the table counts those that left. */
+		f->retrans_cause_segs[e->args[3] < CCX_RETRANS_CAUSES ? e->args[3] : 0] +=
+		    e->args[1];
 		if (e->args[2] == 0) {
 			w->retrans_segs += e->args[1];
 			f->retrans_segs += e->args[1];
+		} else {
+			f->retrans_unsent_segs += e->args[1];
 		}
+		break;
+	case CCX_EV_SAMPLE:
+		if (e->srtt_us)
+			add_srtt(f, e->srtt_us);
 		break;
 	case CCX_EV_STATE:
 		f->state_changes++;

@@ -1,14 +1,18 @@
 # Sourced by watch.sh and bench/watch_overhead.sh: a scratch cgroup ccxw<pid>, namespaces
 # ccxw<pid>a (clients) and ccxw<pid>b (iperf3 servers on 46101-46103) joined by a veth whose
 # tbf (20 Mbit/s, 12 KB queue, each way) drops, and the helpers both use. Removed on exit.
+# A test may set WS_NAME (ccxw), WS_NET (198.18.200) and WS_PORT (46101) to stay apart.
+WS_NAME=${WS_NAME:-ccxw}
+WS_NET=${WS_NET:-198.18.200}
+WS_PORT=${WS_PORT:-46101}
 CG=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 [ -n "$CG" ] || skip "no cgroup2 mount"
 
 id=$$
-cg="$CG/ccxw$id"
-na=ccxw${id}a
-nb=ccxw${id}b
-tmp=$(mktemp -d /tmp/ccx-watch-XXXXXX)
+cg="$CG/$WS_NAME$id"
+na=$WS_NAME${id}a
+nb=$WS_NAME${id}b
+tmp=$(mktemp -d "/tmp/ccx-${WS_TMP:-watch}-XXXXXX")
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
@@ -28,20 +32,20 @@ trap cleanup EXIT
 
 mkdir "$cg" || skip "cannot create a cgroup under $CG"
 ip netns add "$na" && ip netns add "$nb" || skip "cannot create network namespaces"
-ip link add ccxw${id}x type veth peer name ccxw${id}y
-ip link set ccxw${id}x netns "$na"
-ip link set ccxw${id}y netns "$nb"
-ip -n "$na" addr add 198.18.200.1/24 dev ccxw${id}x
-ip -n "$nb" addr add 198.18.200.2/24 dev ccxw${id}y
+ip link add $WS_NAME${id}x type veth peer name $WS_NAME${id}y
+ip link set $WS_NAME${id}x netns "$na"
+ip link set $WS_NAME${id}y netns "$nb"
+ip -n "$na" addr add $WS_NET.1/24 dev $WS_NAME${id}x
+ip -n "$nb" addr add $WS_NET.2/24 dev $WS_NAME${id}y
 for n in "$na" "$nb"; do ip -n "$n" link set lo up; done
-ip -n "$na" link set ccxw${id}x up
-ip -n "$nb" link set ccxw${id}y up
+ip -n "$na" link set $WS_NAME${id}x up
+ip -n "$nb" link set $WS_NAME${id}y up
 # 20 Mbit/s with a 12 KB queue: the clients' bursts overflow it, so they retransmit.
-for n in "$na:ccxw${id}x" "$nb:ccxw${id}y"; do
+for n in "$na:$WS_NAME${id}x" "$nb:$WS_NAME${id}y"; do
 	ip netns exec "${n%%:*}" tc qdisc add dev "${n#*:}" root tbf rate 20mbit burst 16kb limit 12kb ||
 		skip "tbf is not available"
 done
-for port in 46101 46102 46103; do
+for port in $WS_PORT $((WS_PORT + 1)) $((WS_PORT + 2)); do
 	ip netns exec "$nb" iperf3 -s -p $port -D --pidfile "$tmp/srv$port.pid" || skip "iperf3 -s failed"
 done
 sleep 0.5
