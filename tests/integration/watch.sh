@@ -47,7 +47,7 @@ wait $pw
 rc=$?
 check "watch exits 0 after SIGINT" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || cat "$tmp/watch.log"
-check "SIGINT: none of watch's programs or links is left" [ -z "$(still_there "$tmp/ids1")" ]
+check "SIGINT: none of watch's programs or links is left" all_gone "$tmp/ids1"
 check "SIGINT: its state file is gone" [ ! -e "/run/ccexp/$(run_prefix "$tmp/out")" ]
 r1=$(nstat_retrans)
 
@@ -128,8 +128,7 @@ bpf_ids $pw >"$tmp/ids2"
 kill -TERM $pw
 wait $pw
 check "watch exits 0 after SIGTERM" [ "$?" = 0 ]
-check "SIGTERM: none of watch's programs or links is left" \
-	[ -s "$tmp/ids2" ] && [ -z "$(still_there "$tmp/ids2")" ]
+check "SIGTERM: none of watch's programs or links is left" all_gone "$tmp/ids2"
 
 # 3. SIGKILL: the links are owned by watch's file descriptors, so the kernel drops them; the
 # state file lets `ccexp cleanup` mark the folder killed.
@@ -139,9 +138,7 @@ check "watch attaches again" wait_watching $pw "$tmp/watch3.log"
 bpf_ids $pw >"$tmp/ids3"
 kill -KILL $pw
 wait $pw 2>/dev/null
-sleep 1 # programs go once the kernel's deferred release has run
-check "SIGKILL: none of watch's programs or links is left" \
-	[ -s "$tmp/ids3" ] && [ -z "$(still_there "$tmp/ids3")" ]
+check "SIGKILL: none of watch's programs or links is left" all_gone "$tmp/ids3"
 check "the cgroup has no program attached" [ -z "$(bpftool cgroup show "$cg" 2>/dev/null | tail -n +2)" ]
 p3=$(run_prefix "$tmp/out3")
 check "SIGKILL: meta.json still says running, with a state file" \

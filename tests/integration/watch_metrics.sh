@@ -38,17 +38,6 @@ scrape() { curl -sf "http://127.0.0.1:$MPORT/metrics"; }
 metric_sum() {
 	awk -v m="$1" -v p="port=\"$WS_PORT\"" 'index($0, m "{") == 1 && index($0, p) {s += $NF} END {print s + 0}'
 }
-# The BPF objects listed in $1 (there were some) are all gone.
-# The kernel frees a program after its last reference, with an RCU grace period: allow 2 s.
-all_gone() {
-	[ -s "$1" ] || return 1
-	for _ in $(seq 20); do
-		[ -z "$(still_there "$1")" ] && return 0
-		sleep 0.1
-	done
-	echo "left: $(still_there "$1" | tr '\n' ' ')"
-	return 1
-}
 # $1 is $2 and $3 is $4.
 both_eq() { [ "$1" = "$2" ] && [ "$3" = "$4" ]; }
 prom_query() {

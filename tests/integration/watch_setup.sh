@@ -77,6 +77,18 @@ still_there() {
 	} 2>/dev/null | sort | comm -12 - "$1"
 }
 
+# The BPF objects listed in $1 (there were some) are all gone.
+# The kernel frees a program after its last reference, with an RCU grace period: allow 2 s.
+all_gone() {
+	[ -s "$1" ] || return 1
+	for _ in $(seq 20); do
+		[ -z "$(still_there "$1")" ] && return 0
+		sleep 0.1
+	done
+	echo "left: $(still_there "$1" | tr '\n' ' ')"
+	return 1
+}
+
 
 # Waits until watch (pid $1, log $2) is attached.
 wait_watching() {
