@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "watch_state.h"
 #include "analysis/plot.h"
+#include "analysis/report.h"
 #include "analysis/summary.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -564,6 +565,7 @@ out_col:
 			log_err("the summary (summary.json, summary.csv) was not written");
 		plot_run_dir_report(w->o.outdir, true, &rep);
 		results_update_charts(w->o.outdir, &rep);
+		report_write(w->o.outdir);
 		printf("results: %s\n", w->o.outdir);
 	} else {
 		collect_free(&w->col);
