@@ -635,6 +635,10 @@ static void group_cell(FILE *f, const struct table *t, int row)
 	const char *hi = cell_of(t, row, col_of(t, "ci95_high"));
 	const char *n = cell_of(t, row, col_of(t, "n"));
 
+	if (!*mean) { /* no run of the group has a value */
+		fputs("<td class=\"num\"><small>n=0</small></td>", f);
+		return;
+	}
 	fprintf(f, "<td class=\"num\" title=\"mean ");
 	report_html(f, mean);
 	fprintf(f, "\">%.4g", strtod(mean, NULL));
