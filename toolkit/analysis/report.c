@@ -9,643 +9,37 @@
 #include <sys/stat.h>
 
 #include "analysis/report.h"
-#include "core/csv.h"
+#include "analysis/html.h"
+#include "core/json_flat.h"
 #include "core/log.h"
 #include "core/path.h"
 
 #define REPORT_FILE_MAX (16 << 20) /* meta.json or config.cfg larger than this is not ours */
-#define JSON_DEPTH_MAX	32
-
-void report_html(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '&')
-			fputs("&amp;", f);
-		else if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c == '"')
-			fputs("&quot;", f);
-		else if (c == '\'')
-			fputs("&#39;", f);
-		else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-			fputs("\xef\xbf\xbd", f); /* a parse error in HTML, shown as U+FFFD */
-		else
-			fputc(c, f);
-	}
-}
-
-void report_url(FILE *f, const char *path)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
-			fputc(*p, f);
-		else
-			fprintf(f, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-	}
-}
-
-/* ---- meta.json, flattened: every scalar under its path ("kernel.release", "a.b[0]") ---- */
-
-struct jkv {
-	char *path, *val; /* val unescaped for strings, the token's text otherwise */
-};
-
-struct jflat {
-	struct jkv *kv;
-	int n, cap;
-};
-
-static int jf_add(struct jflat *j, const char *path, const char *val, size_t len)
-{
-	if (j->n == j->cap) {
-		int cap = j->cap ? 2 * j->cap : 64;
-		struct jkv *kv = realloc(j->kv, cap * sizeof(*kv));
-
-		if (!kv)
-			return -ENOMEM;
-		j->kv = kv;
-		j->cap = cap;
-	}
-	j->kv[j->n].path = strdup(path);
-	j->kv[j->n].val = strndup(val, len);
-	if (!j->kv[j->n].path || !j->kv[j->n].val) {
-		free(j->kv[j->n].path);
-		free(j->kv[j->n].val);
-		return -ENOMEM;
-	}
-	j->n++;
-	return 0;
-}
-
-static void jf_free(struct jflat *j)
-{
-	for (int i = 0; i < j->n; i++) {
-		free(j->kv[i].path);
-		free(j->kv[i].val);
-	}
-	free(j->kv);
-	*j = (struct jflat){0};
-}
-
-static const char *jf_get(const struct jflat *j, const char *path)
-{
-	for (int i = 0; i < j->n; i++)
-		if (!strcmp(j->kv[i].path, path))
-			return j->kv[i].val;
-	return NULL;
-}
-
-static void skip_ws(const char **p)
-{
-	while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-		(*p)++;
-}
-
-static int hex4(const char *p, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			*v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			*v |= c - 'A' + 10;
-		else
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static void put_utf8(FILE *f, unsigned cp)
-{
-	if (cp < 0x80) {
-		fputc(cp, f);
-	} else if (cp < 0x800) {
-		fputc(0xc0 | cp >> 6, f);
-		fputc(0x80 | (cp & 0x3f), f);
-	} else if (cp < 0x10000) {
-		fputc(0xe0 | cp >> 12, f);
-		fputc(0x80 | ((cp >> 6) & 0x3f), f);
-		fputc(0x80 | (cp & 0x3f), f);
-	} else {
-		fputc(0xf0 | cp >> 18, f);
-		fputc(0x80 | ((cp >> 12) & 0x3f), f);
-		fputc(0x80 | ((cp >> 6) & 0x3f), f);
-		fputc(0x80 | (cp & 0x3f), f);
-	}
-}
-
-/* A JSON string at *p (its opening quote), unescaped into a malloc'ed *out. */
-static int json_string(const char **p, char **out, size_t *len)
-{
-	FILE *f = open_memstream(out, len);
-	const char *s = *p + 1;
-	int r = 0;
-
-	if (!f)
-		return -ENOMEM;
-	for (; *s && *s != '"' && !r; s++) {
-		unsigned cp, lo;
-
-		if (*s != '\\') {
-			fputc(*s, f);
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case 'b':
-			fputc('\b', f);
-			break;
-		case 'f':
-			fputc('\f', f);
-			break;
-		case 'n':
-			fputc('\n', f);
-			break;
-		case 'r':
-			fputc('\r', f);
-			break;
-		case 't':
-			fputc('\t', f);
-			break;
-		case 'u':
-			if (hex4(s + 1, &cp) < 0) {
-				r = -EINVAL;
-				break;
-			}
-			s += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && s[1] == '\\' && s[2] == 'u' &&
-			    hex4(s + 3, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				s += 6;
-			} else if (cp >= 0xd800 && cp < 0xe000) {
-				cp = 0xfffd; /* a lone surrogate */
-			}
-			put_utf8(f, cp);
-			break;
-		case '\0':
-			r = -EINVAL;
-			s--;
-			break;
-		default:
-			fputc(*s, f);
-			break; /* \" \\ \/ */
-		}
-	}
-	if (*s != '"')
-		r = -EINVAL;
-	if (fclose(f) != 0 && !r)
-		r = -ENOMEM;
-	if (r < 0) {
-		free(*out);
-		*out = NULL;
-		return r;
-	}
-	*p = s + 1;
-	return 0;
-}
-
-static int json_value(const char **p, char *path, size_t plen, int depth, struct jflat *j);
-
-/* path + ".key" or path + "[i]"; -ENAMETOOLONG past plen. */
-static int json_member_path(char *path, size_t plen, size_t base, const char *key, int i)
-{
-	int n = key ? snprintf(path + base, plen - base, "%s%s", base ? "." : "", key)
-		    : snprintf(path + base, plen - base, "[%d]", i);
-
-	return n < 0 || (size_t)n >= plen - base ? -ENAMETOOLONG : 0;
-}
-
-static int json_container(const char **p, char *path, size_t plen, int depth, struct jflat *j)
-{
-	bool obj = **p == '{';
-	size_t base = strlen(path);
-	int r = 0, i = 0;
-
-	(*p)++;
-	skip_ws(p);
-	if (**p == (obj ? '}' : ']')) {
-		(*p)++;
-		return 0;
-	}
-	for (;; i++) {
-		skip_ws(p);
-		if (obj) {
-			char *key;
-			size_t klen;
-
-			if (**p != '"' || json_string(p, &key, &klen) < 0)
-				return -EINVAL;
-			r = json_member_path(path, plen, base, key, 0);
-			free(key);
-			skip_ws(p);
-			if (r < 0 || **p != ':')
-				return r < 0 ? r : -EINVAL;
-			(*p)++;
-		} else {
-			r = json_member_path(path, plen, base, NULL, i);
-			if (r < 0)
-				return r;
-		}
-		r = json_value(p, path, plen, depth + 1, j);
-		path[base] = '\0';
-		if (r < 0)
-			return r;
-		skip_ws(p);
-		if (**p == ',') {
-			(*p)++;
-			continue;
-		}
-		if (**p != (obj ? '}' : ']'))
-			return -EINVAL;
-		(*p)++;
-		return 0;
-	}
-}
-
-static int json_value(const char **p, char *path, size_t plen, int depth, struct jflat *j)
-{
-	const char *s;
-	char *str;
-	size_t len;
-	int r;
-
-	if (depth > JSON_DEPTH_MAX)
-		return -EINVAL;
-	skip_ws(p);
-	if (**p == '{' || **p == '[')
-		return json_container(p, path, plen, depth, j);
-	if (**p == '"') {
-		r = json_string(p, &str, &len);
-		if (r < 0)
-			return r;
-		r = jf_add(j, path, str, len);
-		free(str);
-		return r;
-	}
-	s = *p;
-	while (**p && !strchr(",]} \t\r\n", **p))
-		(*p)++;
-	if (*p == s)
-		return -EINVAL;
-	return jf_add(j, path, s, *p - s);
-}
-
-static int jf_parse(const char *text, struct jflat *j)
-{
-	char path[512] = "";
-	const char *p = text;
-	int r = json_value(&p, path, sizeof(path), 0, j);
-
-	skip_ws(&p);
-	if (r == 0 && *p)
-		r = -EINVAL;
-	return r;
-}
-
-/* ---- CSV files, whole, as tables of strings ---- */
-
-struct table {
-	int ncols, nrows;
-	char **head;
-	char ***rows;
-};
-
-static void table_free(struct table *t)
-{
-	for (int i = 0; i < t->ncols; i++)
-		free(t->head[i]);
-	for (int r = 0; r < t->nrows; r++) {
-		for (int i = 0; i < t->ncols; i++)
-			free(t->rows[r][i]);
-		free(t->rows[r]);
-	}
-	free(t->head);
-	free(t->rows);
-	*t = (struct table){0};
-}
-
-/* The fields of the reader's current record, as many as the header has. */
-static char **record(const struct csv_reader *in, int ncols)
-{
-	char **row = calloc(ncols, sizeof(*row));
-
-	for (int i = 0; row && i < ncols; i++) {
-		row[i] = strdup(csv_field(in, i));
-		if (!row[i]) {
-			while (i--)
-				free(row[i]);
-			free(row);
-			return NULL;
-		}
-	}
-	return row;
-}
-
-/* Returns 0, -ENOENT when there is no such file, or -errno. */
-static int table_load(const char *path, struct table *t)
-{
-	struct csv_reader in;
-	int r, cap = 0;
-
-	*t = (struct table){0};
-	r = csv_reader_open(&in, path);
-	if (r < 0)
-		return r;
-	r = csv_read_header(&in, NULL, 0);
-	if (r == 0) {
-		t->ncols = in.nfields;
-		t->head = record(&in, t->ncols);
-		if (!t->head)
-			r = -ENOMEM;
-	}
-	while (r == 0 && (r = csv_next_row(&in)) == 1) {
-		if (t->nrows == cap) {
-			char ***rows = realloc(t->rows, (cap = cap ? 2 * cap : 64) * sizeof(*rows));
-
-			if (!rows) {
-				r = -ENOMEM;
-				break;
-			}
-			t->rows = rows;
-		}
-		t->rows[t->nrows] = record(&in, t->ncols);
-		if (!t->rows[t->nrows]) {
-			r = -ENOMEM;
-			break;
-		}
-		t->nrows++;
-		r = 0;
-	}
-	csv_reader_close(&in);
-	if (r < 0)
-		table_free(t);
-	return r;
-}
-
-static int col_of(const struct table *t, const char *name)
-{
-	for (int i = 0; i < t->ncols; i++)
-		if (!strcmp(t->head[i], name))
-			return i;
-	return -1;
-}
-
-static const char *cell_of(const struct table *t, int row, int col)
-{
-	return col < 0 ? "" : t->rows[row][col];
-}
-
-/* A number as it reads well (4 significant digits past the point), the file's text in the
- * cell's title; anything else as it is. */
-static void td_value(FILE *f, const char *v)
-{
-	char *end;
-	double x = strtod(v, &end);
-
-	if (*v && !*end && strpbrk(v, ".eE")) {
-		fputs("<td class=\"num\" title=\"", f);
-		report_html(f, v);
-		fprintf(f, "\">%.4g</td>", x);
-	} else if (*v && !*end) {
-		fputs("<td class=\"num\">", f);
-		report_html(f, v);
-		fputs("</td>", f);
-	} else {
-		fputs("<td>", f);
-		report_html(f, v);
-		fputs("</td>", f);
-	}
-}
-
-static void th(FILE *f, const char *s)
-{
-	fputs("<th>", f);
-	report_html(f, s);
-	fputs("</th>", f);
-}
-
-/* Columns `cols` (NULL-terminated; NULL: all) of t, one table row per row. */
-static void table_html(FILE *f, const struct table *t, const char *const *cols, const char *hl_col,
-		       const char *hl_unless)
-{
-	int idx[64], n = 0, hl = hl_col ? col_of(t, hl_col) : -1;
-
-	for (int i = 0; cols ? cols[i] != NULL : i < t->ncols; i++) {
-		int c = cols ? col_of(t, cols[i]) : i;
-
-		if (c >= 0 && n < 64)
-			idx[n++] = c;
-	}
-	fputs("<div class=\"scroll\"><table>\n<tr>", f);
-	for (int i = 0; i < n; i++)
-		th(f, t->head[idx[i]]);
-	fputs("</tr>\n", f);
-	for (int r = 0; r < t->nrows; r++) {
-		bool bad = hl >= 0 && strcmp(cell_of(t, r, hl), hl_unless);
-
-		fputs(bad ? "<tr class=\"badrow\">" : "<tr>", f);
-		for (int i = 0; i < n; i++)
-			td_value(f, t->rows[r][idx[i]]);
-		fputs("</tr>\n", f);
-	}
-	fputs("</table></div>\n", f);
-}
-
-/* A list of distinct strings, in the order first met. */
-struct names {
-	char **s;
-	int n, cap;
-};
-
-static int names_find(const struct names *l, const char *s)
-{
-	for (int i = 0; i < l->n; i++)
-		if (!strcmp(l->s[i], s))
-			return i;
-	return -1;
-}
-
-static int names_add(struct names *l, const char *s)
-{
-	int i = names_find(l, s);
-
-	if (i >= 0)
-		return i;
-	if (l->n == l->cap) {
-		char **a = realloc(l->s, (l->cap = l->cap ? 2 * l->cap : 16) * sizeof(*a));
-
-		if (!a)
-			return -ENOMEM;
-		l->s = a;
-	}
-	l->s[l->n] = strdup(s);
-	return l->s[l->n] ? l->n++ : -ENOMEM;
-}
-
-static void names_free(struct names *l)
-{
-	for (int i = 0; i < l->n; i++)
-		free(l->s[i]);
-	free(l->s);
-	*l = (struct names){0};
-}
-
-/* A row's key: the fields of columns keys[0..nkeys), joined by a separator no CSV of ours holds. */
-static void row_key(const struct table *t, int r, const int *keys, int nkeys, char *buf, size_t len)
-{
-	size_t at = 0;
-
-	buf[0] = '\0';
-	for (int k = 0; k < nkeys && at < len; k++)
-		at += snprintf(buf + at, len - at, "%s\x1f", cell_of(t, r, keys[k]));
-}
-
-/*
- * The rows of t whose `scope` column is `scope`, pivoted: one table row per distinct value of
- * the key columns, one table column per metric (in the order first met), each cell made by
- * `cell` from the row that holds it; by_metric swaps the two (a row per metric).
- */
-static int pivot_html(FILE *f, const struct table *t, const char *scope, const char *const *keys,
-		      bool by_metric, void (*cell)(FILE *f, const struct table *t, int row))
-{
-	int sc = col_of(t, "scope"), mc = col_of(t, "metric"), kc[8], nk = 0, r = 0;
-	struct names rowk = {0}, metrics = {0};
-	int *first = NULL, **at = NULL;
-	char key[1024];
-
-	for (; keys[nk] && nk < 8; nk++)
-		kc[nk] = col_of(t, keys[nk]);
-	for (int i = 0; i < t->nrows && r >= 0; i++) {
-		if (strcmp(cell_of(t, i, sc), scope))
-			continue;
-		row_key(t, i, kc, nk, key, sizeof(key));
-		r = names_add(&rowk, key);
-		if (r >= 0)
-			r = names_add(&metrics, cell_of(t, i, mc));
-	}
-	if (r < 0 || !rowk.n)
-		goto out;
-	first = calloc(rowk.n, sizeof(*first));
-	at = calloc(rowk.n, sizeof(*at));
-	for (int k = 0; first && at && k < rowk.n; k++) {
-		at[k] = malloc(metrics.n * sizeof(**at));
-		if (!at[k]) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (int m = 0; m < metrics.n; m++)
-			at[k][m] = -1;
-	}
-	if (!first || !at) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < t->nrows; i++) {
-		int k, m;
-
-		if (strcmp(cell_of(t, i, sc), scope))
-			continue;
-		row_key(t, i, kc, nk, key, sizeof(key));
-		k = names_find(&rowk, key);
-		m = names_find(&metrics, cell_of(t, i, mc));
-		if (at[k][m] < 0)
-			at[k][m] = i;
-		first[k] = first[k] ? first[k] : i + 1;
-	}
-	fputs("<div class=\"scroll\"><table>\n<tr>", f);
-	if (by_metric) {
-		/* Few keys, many metrics: a metric per line reads without scrolling sideways. */
-		th(f, "metric");
-		for (int k = 0; k < rowk.n; k++) {
-			fputs("<th>", f);
-			if (!nk)
-				report_html(f, scope);
-			for (int c = 0; c < nk; c++) {
-				fputs(c ? " " : "", f);
-				report_html(f, cell_of(t, first[k] - 1, kc[c]));
-			}
-			fputs("</th>", f);
-		}
-		fputs("</tr>\n", f);
-		for (int m = 0; m < metrics.n; m++) {
-			fputs("<tr>", f);
-			th(f, metrics.s[m]);
-			for (int k = 0; k < rowk.n; k++)
-				if (at[k][m] < 0)
-					fputs("<td></td>", f);
-				else
-					cell(f, t, at[k][m]);
-			fputs("</tr>\n", f);
-		}
-		goto end;
-	}
-	for (int k = 0; k < nk; k++)
-		if (kc[k] >= 0)
-			th(f, keys[k]);
-	for (int m = 0; m < metrics.n; m++)
-		th(f, metrics.s[m]);
-	fputs("</tr>\n", f);
-	for (int k = 0; k < rowk.n; k++) {
-		fputs("<tr>", f);
-		for (int c = 0; c < nk; c++)
-			if (kc[c] >= 0)
-				td_value(f, cell_of(t, first[k] - 1, kc[c]));
-		for (int m = 0; m < metrics.n; m++) {
-			if (at[k][m] < 0)
-				fputs("<td></td>", f);
-			else
-				cell(f, t, at[k][m]);
-		}
-		fputs("</tr>\n", f);
-	}
-end:
-	fputs("</table></div>\n", f);
-out:
-	for (int k = 0; at && k < rowk.n; k++)
-		free(at[k]);
-	free(at);
-	free(first);
-	names_free(&rowk);
-	names_free(&metrics);
-	return r < 0 ? r : 0;
-}
 
 static void summary_cell(FILE *f, const struct table *t, int row)
 {
-	td_value(f, cell_of(t, row, col_of(t, "value")));
+	html_td_value(f, table_cell(t, row, table_col(t, "value")));
 }
 
 /* groups.csv's cell: the mean, and the 95% interval and n beneath. */
 static void group_cell(FILE *f, const struct table *t, int row)
 {
-	const char *mean = cell_of(t, row, col_of(t, "mean"));
-	const char *lo = cell_of(t, row, col_of(t, "ci95_low"));
-	const char *hi = cell_of(t, row, col_of(t, "ci95_high"));
-	const char *n = cell_of(t, row, col_of(t, "n"));
+	const char *mean = table_cell(t, row, table_col(t, "mean"));
+	const char *lo = table_cell(t, row, table_col(t, "ci95_low"));
+	const char *hi = table_cell(t, row, table_col(t, "ci95_high"));
+	const char *n = table_cell(t, row, table_col(t, "n"));
 
 	if (!*mean) { /* no run of the group has a value */
 		fputs("<td class=\"num\"><small>n=0</small></td>", f);
 		return;
 	}
 	fprintf(f, "<td class=\"num\" title=\"mean ");
-	report_html(f, mean);
+	html_text(f, mean);
 	fprintf(f, "\">%.4g", strtod(mean, NULL));
 	if (*lo && *hi)
 		fprintf(f, "<br><small>[%.4g, %.4g]</small>", strtod(lo, NULL), strtod(hi, NULL));
 	fputs("<br><small>n=", f);
-	report_html(f, n);
+	html_text(f, n);
 	fputs("</small></td>", f);
 }
 
@@ -714,9 +108,9 @@ static void link_list(FILE *f, const struct names *l)
 	fputs("<ul class=\"files\">\n", f);
 	for (int i = 0; i < l->n; i++) {
 		fputs("<li><a href=\"", f);
-		report_url(f, l->s[i]);
+		html_url(f, l->s[i]);
 		fputs("\">", f);
-		report_html(f, l->s[i]);
+		html_text(f, l->s[i]);
 		fputs("</a></li>\n", f);
 	}
 	fputs("</ul>\n", f);
@@ -745,7 +139,7 @@ static int files_section(FILE *f, const char *dir, const char *skip)
  * PNG; a script with neither is listed as missing, with the reason when `why` (meta.json's
  * charts.failed) gives one. Returns how many are missing, or -errno.
  */
-static int charts_section(FILE *f, const char *dir, const char *sub, const struct jflat *why)
+static int charts_section(FILE *f, const char *dir, const char *sub, const struct json_flat *why)
 {
 	static const char *const gp[] = {".gp", NULL};
 	static const char *const order[] = {"throughput", "cwnd", "srtt", "limits"};
@@ -783,13 +177,13 @@ static int charts_section(FILE *f, const char *dir, const char *sub, const struc
 			continue;
 		}
 		fputs("<figure><img src=\"", f);
-		report_url(f, rel);
+		html_url(f, rel);
 		fputs("\" alt=\"chart ", f);
-		report_html(f, name);
+		html_text(f, name);
 		fputs("\"><figcaption><a href=\"", f);
-		report_url(f, rel);
+		html_url(f, rel);
 		fputs("\">", f);
-		report_html(f, rel);
+		html_text(f, rel);
 		fputs("</a></figcaption></figure>\n", f);
 	}
 	if (r >= 0 && !sorted.n)
@@ -806,17 +200,17 @@ static int charts_section(FILE *f, const char *dir, const char *sub, const struc
 				const char *c;
 
 				snprintf(key, sizeof(key), "charts.failed[%d].chart", k);
-				c = jf_get(why, key);
+				c = json_flat_get(why, key);
 				if (!c)
 					break;
 				snprintf(key, sizeof(key), "charts.failed[%d].reason", k);
 				if (!strcmp(c, missing.s[i]))
-					reason = jf_get(why, key);
+					reason = json_flat_get(why, key);
 			}
 			fputs("<li>", f);
-			report_html(f, missing.s[i]);
+			html_text(f, missing.s[i]);
 			fputs(": ", f);
-			report_html(f, reason ? reason : "its script is there but no SVG or PNG");
+			html_text(f, reason ? reason : "its script is there but no SVG or PNG");
 			fputs("</li>\n", f);
 		}
 		fputs("</ul></div>\n", f);
@@ -859,7 +253,7 @@ static void page_head(FILE *f, const char *title)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      f);
-	report_html(f, title);
+	html_text(f, title);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", style);
 }
 
@@ -868,9 +262,9 @@ static void kv_row(FILE *f, const char *label, const char *value)
 	if (!value)
 		return;
 	fputs("<tr>", f);
-	th(f, label);
+	html_th(f, label);
 	fputs("<td>", f);
-	report_html(f, value);
+	html_text(f, value);
 	fputs("</td></tr>\n", f);
 }
 
@@ -917,17 +311,17 @@ static const char *const env_rows[][2] = {
 };
 
 /* The status up front, as meta.json says it: a run that did not complete says so first. */
-static void status_banner(FILE *f, const struct jflat *m, const char *status)
+static void status_banner(FILE *f, const struct json_flat *m, const char *status)
 {
 	bool ok = !strcmp(status, "complete"), warn = !strcmp(status, "charts_failed");
-	const char *error = jf_get(m, "error"), *sig = jf_get(m, "signal");
+	const char *error = json_flat_get(m, "error"), *sig = json_flat_get(m, "signal");
 	char key[64];
 
 	fprintf(f, "<p>status <span class=\"badge%s\" id=\"status\">",
 		ok     ? ""
 		: warn ? " warn"
 		       : " bad");
-	report_html(f, status);
+	html_text(f, status);
 	fputs("</span></p>\n", f);
 	if (ok)
 		return;
@@ -942,26 +336,26 @@ static void status_banner(FILE *f, const struct jflat *m, const char *status)
 		      f);
 	else {
 		fputs("This run did not complete: ", f);
-		report_html(f, status);
+		html_text(f, status);
 		fputs(". Its results are partial.", f);
 	}
 	fputs("</b>\n", f);
 	if (error) {
 		fputs("<br>error: ", f);
-		report_html(f, error);
+		html_text(f, error);
 	}
 	if (sig) {
 		fputs("<br>signal: ", f);
-		report_html(f, sig);
+		html_text(f, sig);
 	}
 	for (int k = 0;; k++) {
 		const char *c;
 
 		snprintf(key, sizeof(key), "cut_files[%d]", k);
-		if (!(c = jf_get(m, key)))
+		if (!(c = json_flat_get(m, key)))
 			break;
 		fputs(k ? ", " : "<br>files cut short: ", f);
-		report_html(f, c);
+		html_text(f, c);
 	}
 	fputs("</div>\n", f);
 }
@@ -980,7 +374,7 @@ static int config_section(FILE *f, const char *dir)
 		return n == -ENOENT ? 0 : (int)n;
 	}
 	fputs("<pre>", f);
-	report_html(f, text);
+	html_text(f, text);
 	fputs("</pre>\n", f);
 	free(text);
 	return 0;
@@ -996,7 +390,7 @@ static int run_page(FILE *f, const char *dir)
 				 *const none[] = {NULL};
 	char path[PATH_MAX], title[512], *text = NULL;
 	const char *status, *name, *id;
-	struct jflat m = {0};
+	struct json_flat m = {0};
 	struct table t;
 	ssize_t n;
 	int r;
@@ -1006,22 +400,22 @@ static int run_page(FILE *f, const char *dir)
 	n = path_read_whole(path, REPORT_FILE_MAX, &text);
 	if (n < 0)
 		return log_err_errno(n, "report: read %s", path);
-	r = jf_parse(text, &m);
+	r = json_flat_parse(text, &m);
 	free(text);
 	if (r < 0) {
 		/* A page still, that says so: the folder's other files may be whole. */
 		log_err("report: %s is not valid JSON: the page leaves out the environment", path);
-		jf_free(&m);
+		json_flat_free(&m);
 	}
-	status = jf_get(&m, "status") ?: "unknown (meta.json unreadable)";
-	name = jf_get(&m, "name") ?: "";
-	id = jf_get(&m, "run_id") ?: "";
+	status = json_flat_get(&m, "status") ?: "unknown (meta.json unreadable)";
+	name = json_flat_get(&m, "name") ?: "";
+	id = json_flat_get(&m, "run_id") ?: "";
 	snprintf(title, sizeof(title), "ccexp run %s %s: %s", name, id, status);
 	page_head(f, title);
 	fputs("<h1>ccexp run ", f);
-	report_html(f, name);
+	html_text(f, name);
 	fputs(" <small>", f);
-	report_html(f, id);
+	html_text(f, id);
 	fputs("</small></h1>\n", f);
 	status_banner(f, &m, status);
 	fputs("<nav><a href=\"#verdicts\">Verdicts</a><a href=\"#summary\">Summary</a>"
@@ -1031,7 +425,7 @@ static int run_page(FILE *f, const char *dir)
 
 	fputs("<h2 id=\"verdicts\">Verdicts (flows.csv, docs/diagnosis.md)</h2>\n", f);
 	if (path_fmt(path, sizeof(path), "%s/flows.csv", dir) == 0 && table_load(path, &t) == 0) {
-		table_html(f, &t, verdict_cols, "status", "ok");
+		html_table(f, &t, verdict_cols, "status", "ok");
 		table_free(&t);
 	} else {
 		fputs("<p class=\"warn\">No flows.csv: no verdicts.</p>\n", f);
@@ -1040,13 +434,13 @@ static int run_page(FILE *f, const char *dir)
 	fputs("<h2 id=\"summary\">Summary (summary.csv, docs/metrics.md)</h2>\n", f);
 	if (path_fmt(path, sizeof(path), "%s/summary.csv", dir) == 0 && table_load(path, &t) == 0) {
 		fputs("<h3>Run</h3>\n", f);
-		r = pivot_html(f, &t, "run", none, true, summary_cell);
+		r = html_pivot(f, &t, "run", none, true, summary_cell);
 		fputs("<h3>Per flow</h3>\n", f);
-		r = r ?: pivot_html(f, &t, "flow", flow_keys, true, summary_cell);
+		r = r ?: html_pivot(f, &t, "flow", flow_keys, true, summary_cell);
 		fputs("<h3>Per connection</h3>\n", f);
-		r = r ?: pivot_html(f, &t, "connection", conn_keys, false, summary_cell);
+		r = r ?: html_pivot(f, &t, "connection", conn_keys, false, summary_cell);
 		fputs("<h3>Link</h3>\n", f);
-		r = r ?: pivot_html(f, &t, "link", flow_keys, true, summary_cell);
+		r = r ?: html_pivot(f, &t, "link", flow_keys, true, summary_cell);
 		table_free(&t);
 		if (r < 0)
 			goto out;
@@ -1062,7 +456,7 @@ static int run_page(FILE *f, const char *dir)
 
 	fputs("<h2 id=\"environment\">Environment (meta.json)</h2>\n<table>\n", f);
 	for (size_t i = 0; i < sizeof(env_rows) / sizeof(*env_rows); i++)
-		kv_row(f, env_rows[i][0], jf_get(&m, env_rows[i][1]));
+		kv_row(f, env_rows[i][0], json_flat_get(&m, env_rows[i][1]));
 	fputs("</table>\n<details><summary>every member of meta.json but netstat</summary>\n"
 	      "<div class=\"scroll\"><table>\n",
 	      f);
@@ -1075,7 +469,7 @@ static int run_page(FILE *f, const char *dir)
 	if (r == 0)
 		r = config_section(f, dir);
 out:
-	jf_free(&m);
+	json_flat_free(&m);
 	return r;
 }
 
@@ -1095,16 +489,16 @@ static int compare_page(FILE *f, const char *dir)
 	      f);
 	fputs("<h2 id=\"runs\">Runs (runs.csv)</h2>\n", f);
 	if (path_fmt(path, sizeof(path), "%s/runs.csv", dir) == 0 && table_load(path, &t) == 0) {
-		int inc = col_of(&t, "included");
+		int inc = table_col(&t, "included");
 
 		for (int i = 0; i < t.nrows; i++)
-			excluded += strcmp(cell_of(&t, i, inc), "1") != 0;
+			excluded += strcmp(table_cell(&t, i, inc), "1") != 0;
 		if (excluded)
 			fprintf(f,
 				"<div class=\"banner warn\"><b>%d of %d runs were left out</b> "
 				"(status not complete or charts_failed; highlighted).</div>\n",
 				excluded, t.nrows);
-		table_html(f, &t, NULL, "included", "1");
+		html_table(f, &t, NULL, "included", "1");
 		table_free(&t);
 	} else {
 		fputs("<p class=\"warn\">No runs.csv.</p>\n", f);
@@ -1122,12 +516,12 @@ static int compare_page(FILE *f, const char *dir)
 				keys[nk++] = t.head[c];
 		}
 		fputs("<h3>Per run</h3>\n", f);
-		r = pivot_html(f, &t, "run", keys, false, group_cell);
+		r = html_pivot(f, &t, "run", keys, false, group_cell);
 		keys[nk] = "flow";
 		fputs("<h3>Per flow</h3>\n", f);
-		r = r ?: pivot_html(f, &t, "flow", keys, false, group_cell);
+		r = r ?: html_pivot(f, &t, "flow", keys, false, group_cell);
 		fputs("<h3>Link</h3>\n", f);
-		r = r ?: pivot_html(f, &t, "link", keys, false, group_cell);
+		r = r ?: html_pivot(f, &t, "link", keys, false, group_cell);
 		table_free(&t);
 		if (r < 0)
 			return r;

@@ -788,6 +788,7 @@ static void plot_usage(FILE *out)
 		     "writes DIR/summary.json and DIR/summary.csv (docs/metrics.md),\n"
 		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
 		     "in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
+		     "Then writes DIR/report.html, the folder on one page (docs/csv-format.md).\n"
 		     "\n"
 		     "A run whose status was complete or charts_failed becomes complete when every\n"
 		     "chart is drawn, charts_failed otherwise.\n"
