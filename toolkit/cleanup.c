@@ -186,7 +186,8 @@ static void remove_stale_temps(const char *outdir)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, RUN_META_SPARE) && !path_is_temp_of(de->d_name, "meta.json") &&
+		if (strcmp(de->d_name, RUN_META_SPARE) &&
+		    !path_is_temp_of(de->d_name, "meta.json") &&
 		    !path_is_temp_of(de->d_name, "report.html"))
 			continue;
 		if (path_fmt(path, sizeof(path), "%s/%s", outdir, de->d_name) == 0 &&
