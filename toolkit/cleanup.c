@@ -1,6 +1,7 @@
 /* `ccexp cleanup`: removes what runs killed with SIGKILL left behind, sparing live runs. */
 #include "commands.h"
 #include "run/results.h"
+#include "analysis/report.h"
 #include "kernel/kernel.h"
 #include "kernel/netns.h"
 #include "kernel/sys.h"
@@ -175,7 +176,7 @@ static void clean_links(struct cleanup_ctx *cx)
 }
 
 /* Removes what the killed run's own writes left in its folder: the space it kept aside for
- * its last meta.json, and a temporary file of a replacement cut short. */
+ * its last meta.json, and a temporary file of a replacement (meta.json, report.html) cut short. */
 static void remove_stale_temps(const char *outdir)
 {
 	char path[PATH_MAX];
@@ -185,7 +186,9 @@ static void remove_stale_temps(const char *outdir)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, RUN_META_SPARE) && !path_is_temp_of(de->d_name, "meta.json"))
+		if (strcmp(de->d_name, RUN_META_SPARE) &&
+		    !path_is_temp_of(de->d_name, "meta.json") &&
+		    !path_is_temp_of(de->d_name, "report.html"))
 			continue;
 		if (path_fmt(path, sizeof(path), "%s/%s", outdir, de->d_name) == 0 &&
 		    unlink(path) == 0)
@@ -287,6 +290,9 @@ static int mark_killed(const char *outdir, const char *prefix, bool dry_run)
 	if (r < 0)
 		return r;
 	remove_stale_temps(outdir);
+	/* The run never wrote its page: one that says it was killed, with its cut files. */
+	if (report_write(outdir) < 0)
+		log_err("%s/report.html was not written", outdir);
 	return 1;
 }
 

@@ -4,6 +4,7 @@
 #include "watch_metrics.h"
 #include "watch_state.h"
 #include "analysis/plot.h"
+#include "analysis/report.h"
 #include "analysis/summary.h"
 #include "core/diagnosis.h"
 #include "core/json.h"
@@ -634,6 +635,7 @@ out_col:
 			log_err("the summary (summary.json, summary.csv) was not written");
 		plot_run_dir_report(w->o.outdir, true, &rep);
 		results_update_charts(w->o.outdir, &rep);
+		report_write(w->o.outdir);
 		printf("results: %s\n", w->o.outdir);
 	} else {
 		collect_free(&w->col);

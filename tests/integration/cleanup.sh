@@ -67,6 +67,9 @@ kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 check "SIGKILL leaves the run's objects behind" [ -n "$(leftovers "$prefix")" ]
 
+# As if ccexp had died while replacing its page: cleanup removes the temporary file.
+touch "$out/.report.html.Ab12Cd"
+
 live=$tmp/live
 "$CCEXP" run -o "$live" "$short" >"$tmp/live.log" 2>&1 &
 live_pid=$!
@@ -108,6 +111,13 @@ check "SIGKILL + cleanup: meta.json says what happened and when it was found" \
 	[ "$(sed -n 3p "$tmp/killed.meta")" = True ]
 [ "$fail" = 0 ] || cat "$tmp/killed.meta"
 check "no temporary file is left beside meta.json" [ -z "$(ls -A "$out" | grep '^\.')" ]
+check "SIGKILL + cleanup: report.html says killed, prominently" \
+	grep -q 'class="badge bad" id="status">killed<' "$out/report.html"
+check "SIGKILL + cleanup: report.html gives meta.json's error and every cut file" python3 -c '
+import html, json, sys
+m, page = json.load(open(sys.argv[1])), open(sys.argv[2]).read()
+sys.exit(not all(t in html.unescape(page) for t in [m["error"]] + m.get("cut_files", [])))
+' "$out/meta.json" "$out/report.html"
 
 wait "$live_pid"
 check "the live run still completed" [ $? = 0 ]

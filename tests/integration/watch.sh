@@ -71,6 +71,8 @@ echo "iperf3: N port $pN retrans $(retrans_of "$tmp/n.json"); E port $pE retrans
 cat "$flows"
 check "meta.json: complete, ended by SIGINT (no --duration)" \
 	[ "$(jq -r '.status + " " + .signal' "$out/meta.json")" = "complete SIGINT" ]
+check "report.html: written, status complete" \
+	grep -q 'id="status">complete<' "$out/report.html"
 check "the client opened during watch has a row, ok" [ "$(col "$flows" "$pN" status)" = ok ]
 check "N: retransmitted (the bottleneck dropped)" [ "$(retrans_of "$tmp/n.json")" -gt 0 ]
 check "N: retrans matches iperf3's own count" after "$(col "$flows" "$pN" retrans)" "$(retrans_of "$tmp/n.json")"

@@ -160,8 +160,9 @@ def main():
         check("runs.csv: 8 runs, all included", len(runs) == 8 and
               all(r["included"] == "1" and r["status"] == "complete" for r in runs))
         check("no temporary files in the output folder",
-              sorted(os.listdir(out)) == ["charts", "compare.csv", "groups.csv", "runs.csv"]
-              or sorted(os.listdir(out)) == ["compare.csv", "groups.csv", "runs.csv"],
+              sorted(os.listdir(out)) == ["charts", "compare.csv", "groups.csv", "report.html",
+                                          "runs.csv"]
+              or sorted(os.listdir(out)) == ["compare.csv", "groups.csv", "report.html", "runs.csv"],
               str(os.listdir(out)))
         check("the terminal table shows each group with n",
               all(f"group {g}:" in so for g in range(4)) and "(n=2)" in so, so)

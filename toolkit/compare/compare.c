@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "analysis/compare_plot.h"
+#include "analysis/report.h"
 #include "analysis/summary.h"
 #include "core/cfg_flat.h"
 #include "core/csv.h"
@@ -1228,6 +1229,8 @@ int cmd_compare(int argc, char **argv)
 	print_table(&c);
 	rc = CCX_EXIT_OK;
 	rc = draw_charts(&c);
+	if (report_write(c.outdir) < 0)
+		log_err("compare: %s/report.html was not written", c.outdir);
 out:
 	free_cmp(&c);
 	return rc;

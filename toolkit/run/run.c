@@ -8,6 +8,7 @@
 #include "link/link.h"
 #include "core/log.h"
 #include "analysis/plot.h"
+#include "analysis/report.h"
 #include "analysis/summary.h"
 #include "run/results.h"
 #include "kernel/sys.h"
@@ -713,6 +714,9 @@ static int run_finish(struct run *run)
 	 * measure from. Not worth failing a run whose data are whole. */
 	if (run->tr.t0_ns && results_meta_edit(run->outdir, edit_overhead, run) < 0)
 		log_err("could not record the run's overhead in %s/meta.json", run->outdir);
+	/* Last: the page shows meta.json as the run leaves it; a view, so it fails nothing. */
+	if (report_write(run->outdir) < 0)
+		log_err("%s/report.html was not written", run->outdir);
 	if (run->have_tr) {
 		print_summary(run->outdir);
 		traffic_free(&run->tr);
@@ -784,6 +788,7 @@ static void plot_usage(FILE *out)
 		     "writes DIR/summary.json and DIR/summary.csv (docs/metrics.md),\n"
 		     "writes DIR/plots/*.gp and renders DIR/plots/*.png with gnuplot, and records\n"
 		     "in DIR/meta.json's \"charts\" which were drawn and which failed, with why.\n"
+		     "Then writes DIR/report.html, the folder on one page (docs/csv-format.md).\n"
 		     "\n"
 		     "A run whose status was complete or charts_failed becomes complete when every\n"
 		     "chart is drawn, charts_failed otherwise.\n"
@@ -826,6 +831,8 @@ int cmd_plot(int argc, char **argv)
 				rep.chart[i].reason);
 	r = results_update_charts_spare(argv[1], &rep, spare);
 	results_spare_release(spare);
+	if (report_write(argv[1]) == -ENOENT)
+		log_info("%s has no meta.json: no report.html", argv[1]);
 	if (r == -ENOENT)
 		log_info("%s has no meta.json: the charts are not recorded", argv[1]);
 	else if (r < 0)
