@@ -24,6 +24,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# meson ends a test that overruns with SIGTERM, on which bash alone would skip the EXIT trap.
+trap 'exit 1' TERM INT
 packages_before=$(dpkg-query -W -f '${Package}\n' | sort)
 
 # debian/changelog names the version meson builds.
@@ -66,8 +68,9 @@ check "lintian finds no error" bash -c "! grep -q '^E:' '$tmp/lintian.log'"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 dpkg-deb -x "$deb" "$tmp/x"
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 for lib in $(readelf -d "$tmp/x/usr/bin/ccexp" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-	owner=$(dpkg -S "*/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
+	owner=$(dpkg -S "*/$multiarch/$lib" 2>/dev/null | head -n 1 | cut -d: -f1)
 	check "Depends declares $owner, which holds $lib" \
 		bash -c "[ -n '$owner' ] && printf '%s\n' '$depends' | grep -Eq '(^|, )$owner( |,|$)'"
 done
