@@ -89,9 +89,10 @@ struct drops {
 	bool loss_only; /* record indices of EMU_DROP_LOSS only */
 };
 
-static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns)
+static void on_drop(void *ctx, const struct emu_drop *drop)
 {
 	struct drops *dr = ctx;
+	enum emu_verdict why = drop->why;
 
 	dr->why[why]++;
 	if (dr->loss_only && why != EMU_DROP_LOSS)
@@ -107,7 +108,7 @@ static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t no
 		}
 		dr->index = grown;
 	}
-	dr->index[dr->n++] = index;
+	dr->index[dr->n++] = drop->index;
 }
 
 /* Arrivals every gap_ns from next_ns until end_ns, lengths cycling through lens[]; gaps are
