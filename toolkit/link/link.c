@@ -368,11 +368,13 @@ static void write_capture(struct json *j, const struct link_runtime *lr, const s
 		if (sh && sh->done) {
 			json_kv_uint(j, "packets", sh->capture_pkts);
 			json_kv_uint(j, "drop_packets", sh->capture_drop_pkts);
-			json_kv_bool(j, "complete", sh->capture_ok);
+			json_kv_uint(j, "not_captured", sh->capture_lost_pkts);
+			json_kv_bool(j, "complete", sh->capture_ok && !sh->capture_lost_pkts);
 			json_kv_uint(j, "t0_unix_ns", sh->capture_t0_unix_ns);
 		} else {
 			json_kv_null(j, "packets");
 			json_kv_null(j, "drop_packets");
+			json_kv_null(j, "not_captured");
 			json_kv_bool(j, "complete", false);
 		}
 	}

@@ -159,8 +159,8 @@ static void on_drop(void *ctx, const struct emu_drop *drop)
 
 	/* At its arrival time, as in link.pcap: the two records of a drop match. */
 	if (p->have_cap && drop->len > tag)
-		capture_packet(&p->cap, true, (const uint8_t *)drop->pkt + tag, drop->len - tag,
-			       drop->arrival_ns);
+		capture_packet(&p->cap, CAPTURE_DROPS, (const uint8_t *)drop->pkt + tag,
+			       drop->len - tag, drop->arrival_ns);
 	if (!p->have_csv)
 		return;
 	csv_double(&p->drops_csv, t0 ? ((double)drop->now_ns - (double)t0) / 1e9 : NAN, 6);
@@ -201,7 +201,7 @@ static void in_packet(void *ctx, const uint8_t *tagged, uint32_t len)
 
 	/* Each wire packet as the model takes it in, before it can be dropped. */
 	if (p->have_cap && len > tag)
-		capture_packet(&p->cap, false, tagged + tag, len - tag, p->in_now_ns);
+		capture_packet(&p->cap, CAPTURE_ALL, tagged + tag, len - tag, p->in_now_ns);
 	emu_dir_enqueue_extra(p->dir[d], tagged, len, p->in_now_ns,
 			      flow_extra(p->cfg, d, tagged, len));
 }
@@ -570,8 +570,9 @@ static void emulator_main(void *arg, void *shared, int stop_fd, int ready_fd)
 	if (p.have_cap) {
 		int cr = capture_close(&p.cap);
 
-		sh->capture_pkts = p.cap.all.pkts;
-		sh->capture_drop_pkts = p.cap.drops.pkts;
+		sh->capture_pkts = p.cap.pkts[CAPTURE_ALL];
+		sh->capture_drop_pkts = p.cap.pkts[CAPTURE_DROPS];
+		sh->capture_lost_pkts = p.cap.lost[CAPTURE_ALL] + p.cap.lost[CAPTURE_DROPS];
 		sh->capture_ok = cr == 0;
 		if (cr < 0)
 			emu_error(sh, "write %s and %s: %s", CAPTURE_FILE, CAPTURE_DROPS_FILE,

@@ -26,9 +26,10 @@ struct tun_shared {
 	int64_t device_drops[2];  /* dropped by the sending host's device before the emulator
 				   * read them (its queue was full); -1: unknown */
 	bool offload;		  /* the hosts hand over TCP super-packets (TSO) */
-	/* The capture (link.capture): records in link.pcap and link_drops.pcap, whether every
-	 * record reached them, and the run's t0 on the wall clock that their times count on. */
-	uint64_t capture_pkts, capture_drop_pkts;
+	/* The capture (link.capture): records in link.pcap and link_drops.pcap, records left
+	 * out (the disk fell behind), whether every record handed over reached the files, and
+	 * the run's t0 on the wall clock that their times count on. */
+	uint64_t capture_pkts, capture_drop_pkts, capture_lost_pkts;
 	bool capture_ok;
 	uint64_t capture_t0_unix_ns;
 	volatile int done; /* the emulator wrote its final stats */
