@@ -29,7 +29,7 @@
 	"backend, rate_mbit, trace_up, rate_down_mbit, trace_down, delay_ms, delay_down_ms, "      \
 	"jitter_ms, jitter_reorder, loss_model, loss, loss_down, ge_p, ge_r, ge_loss_good, "       \
 	"ge_loss_bad, queue_pkts, queue_bytes, queue_bdp, queue, codel_target_ms, "                \
-	"codel_interval_ms"
+	"codel_interval_ms, capture"
 #define USE_TUN_OR_NETEM "; use backend = \"tun\" or \"netem\""
 #define NONE_REFUSES	 "backend = \"none\" emulates nothing; remove it or use another backend"
 #define ONLY_GE		 "only with loss_model = \"gilbert-elliott\""
@@ -294,6 +294,8 @@ static const struct reject link_rejects[] = {
      "2: link.loss_model: must be \"bernoulli\" or \"gilbert-elliott\" (got \"uniform\")"},
     {EXP LNK("rate_mbit = 10.0; queue = \"red\";") FLOW_A,
      "2: link.queue: must be \"droptail\" or \"codel\" (got \"red\")"},
+    {EXP LNK("rate_mbit = 10.0; capture = \"all\";") FLOW_A,
+     "2: link.capture: must be \"none\", \"headers\" or \"full\" (got \"all\")"},
     {EXP LNK("rate_mbit = 10.0; jitter_reorder = 1;") FLOW_A,
      "2: link.jitter_reorder: must be true or false"},
     {EXP LNK("trace_up = 5;") FLOW_A, "2: link.trace_up: must be a string"},
@@ -426,6 +428,9 @@ static const struct reject link_rejects[] = {
      "2: link.loss_model: the tc backend has no random loss" USE_TUN_OR_NETEM},
     {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
      "2: link.queue: the tc backend has no CoDel; use backend = \"tun\""},
+    {EXP LNK("backend = \"tc\"; rate_mbit = 10.0; capture = \"headers\";") FLOW_A,
+     "2: link.capture: the tc backend has no packet capture (only the tun emulator writes "
+     "one); use backend = \"tun\""},
 
     /* netem: everything but a trace, CoDel and a jitter beyond its s32 of ns. */
     {EXP LNK("backend = \"netem\"; trace_up = \"x.up\";") FLOW_A,
@@ -435,6 +440,11 @@ static const struct reject link_rejects[] = {
     {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; queue = \"codel\";") FLOW_A,
      "2: link.queue: netem has no CoDel (its queue is tbf's droptail FIFO); use backend = "
      "\"tun\""},
+    {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; capture = \"full\";") FLOW_A,
+     "2: link.capture: netem has no packet capture (only the tun emulator writes one); use "
+     "backend = \"tun\""},
+    {EXP LNK("backend = \"none\"; capture = \"full\";") FLOW_A,
+     "2: link.capture: " NONE_REFUSES},
     {EXP LNK("backend = \"netem\"; rate_mbit = 10.0; jitter_ms = 2147.5;") FLOW_A,
      "2: link.jitter_ms: netem takes at most 2147.483647 ms of jitter; use backend = \"tun\""},
 
@@ -1404,6 +1414,8 @@ static void test_link_backends(void)
 	CHECK_STR_EQ(link_queue_name(LINK_QUEUE_CODEL), "codel");
 	CHECK_STR_EQ(link_queue_name(LINK_QUEUE_DROPTAIL), "droptail");
 	CHECK_STR_EQ(link_queue_name((enum link_queue) - 1), "?");
+	CHECK_STR_EQ(link_capture_name(LINK_CAPTURE_HEADERS), "headers");
+	CHECK_STR_EQ(link_capture_name(LINK_CAPTURE_MAX), "?");
 }
 
 /* A trace path is relative to the config's directory, whatever the working directory. */
@@ -1617,7 +1629,7 @@ static void test_doc_link(void)
 			  p);
 		count++;
 	}
-	CHECK(count == 22);
+	CHECK(count == 23);
 	free(doc);
 }
 

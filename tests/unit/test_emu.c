@@ -87,11 +87,24 @@ struct drops {
 	size_t n, cap;
 	uint64_t why[5];
 	bool loss_only; /* record indices of EMU_DROP_LOSS only */
+	/* The packets carry a struct tag (one source from index 0): check that each drop hands
+	 * back that packet, with its arrival time. */
+	bool tagged;
+	uint64_t bad_pkt;
 };
 
-static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns)
+static void on_drop(void *ctx, const struct emu_drop *drop)
 {
 	struct drops *dr = ctx;
+	enum emu_verdict why = drop->why;
+	struct tag tag;
+
+	if (dr->tagged) {
+		memcpy(&tag, drop->pkt, sizeof(tag));
+		dr->bad_pkt += tag.index != drop->index || tag.arrival_ns != drop->arrival_ns ||
+			       drop->arrival_ns > drop->now_ns ||
+			       (why != EMU_DROP_AQM && drop->arrival_ns != drop->now_ns);
+	}
 
 	dr->why[why]++;
 	if (dr->loss_only && why != EMU_DROP_LOSS)
@@ -107,7 +120,7 @@ static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t no
 		}
 		dr->index = grown;
 	}
-	dr->index[dr->n++] = index;
+	dr->index[dr->n++] = drop->index;
 }
 
 /* Arrivals every gap_ns from next_ns until end_ns, lengths cycling through lens[]; gaps are
@@ -755,6 +768,7 @@ static double codel_run(enum emu_aqm aqm, struct emu_stats *st, struct drops *dr
 	struct sink s;
 
 	memset(dr, 0, sizeof(*dr));
+	dr->tagged = true;
 	CHECK(d);
 	if (!d)
 		return 0;
@@ -780,6 +794,7 @@ static void test_codel(void)
 	       sojourn_ms, (unsigned long long)st.dropped_queue);
 	CHECK(sojourn_ms > 45);
 	CHECK(st.dropped_aqm == 0);
+	CHECK(dr.bad_pkt == 0);
 	free(dr.index);
 
 	sojourn_ms = codel_run(EMU_AQM_CODEL, &st, &dr);
@@ -789,6 +804,9 @@ static void test_codel(void)
 	       (unsigned long long)st.dropped_queue);
 	CHECK(sojourn_ms < 15);
 	CHECK(st.dropped_aqm > 0 && dr.why[EMU_DROP_AQM] == st.dropped_aqm);
+	/* A drop at dequeue hands back the packet that waited, with its arrival time. */
+	CHECK_MSG(dr.bad_pkt == 0, "%llu drops with the wrong packet",
+		  (unsigned long long)dr.bad_pkt);
 	free(dr.index);
 }
 

@@ -39,6 +39,7 @@ static const char *const link_setting_names[LINK_SET_MAX + 1] = {
     [LINK_SET_QUEUE] = "queue",
     [LINK_SET_CODEL_TARGET] = "codel_target_ms",
     [LINK_SET_CODEL_INTERVAL] = "codel_interval_ms",
+    [LINK_SET_CAPTURE] = "capture",
     [LINK_SET_MAX] = NULL,
 };
 static const char *const backend_names[LINK_BACKEND_MAX] = {
@@ -52,6 +53,11 @@ static const char *const loss_model_names[LINK_LOSS_MAX] = {
 static const char *const queue_names[LINK_QUEUE_MAX] = {
     [LINK_QUEUE_DROPTAIL] = "droptail",
     [LINK_QUEUE_CODEL] = "codel",
+};
+static const char *const capture_names[LINK_CAPTURE_MAX] = {
+    [LINK_CAPTURE_NONE] = "none",
+    [LINK_CAPTURE_HEADERS] = "headers",
+    [LINK_CAPTURE_FULL] = "full",
 };
 
 /*
@@ -308,6 +314,13 @@ int load_link(struct loader *ld, const config_setting_t *root, struct experiment
 		r = load_link_loss(ld, g, l);
 	if (!r)
 		r = load_link_queue(ld, g, l);
+	if (!r) {
+		int capture = LINK_CAPTURE_NONE;
+
+		r = get_enum(ld, g, "capture", capture_names, LINK_CAPTURE_MAX, &capture, &s);
+		l->capture = (enum link_capture)capture;
+		r = r < 0 ? r : 0;
+	}
 	/* For link_spec_check(), which judges the settings by the backend after this. */
 	for (int i = 0; i < LINK_SET_MAX && !r; i++) {
 		s = config_setting_get_member(g, link_setting_names[i]);
@@ -330,6 +343,11 @@ const char *link_loss_model_name(enum link_loss_model m)
 const char *link_queue_name(enum link_queue q)
 {
 	return (unsigned int)q < LINK_QUEUE_MAX ? queue_names[q] : "?";
+}
+
+const char *link_capture_name(enum link_capture c)
+{
+	return (unsigned int)c < LINK_CAPTURE_MAX ? capture_names[c] : "?";
 }
 
 const char *link_setting_name(enum link_setting s)

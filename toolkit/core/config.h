@@ -95,8 +95,20 @@ enum link_setting {
 	LINK_SET_QUEUE,
 	LINK_SET_CODEL_TARGET,
 	LINK_SET_CODEL_INTERVAL,
+	LINK_SET_CAPTURE,
 	LINK_SET_MAX,
 };
+
+/* What of the bottleneck's packets the tun emulator writes to pcap files. */
+enum link_capture {
+	LINK_CAPTURE_NONE = 0,
+	LINK_CAPTURE_HEADERS, /* the first LINK_CAPTURE_HEADERS_BYTES of each packet */
+	LINK_CAPTURE_FULL,
+	LINK_CAPTURE_MAX,
+};
+
+/* IPv4 or IPv6 with TCP and its options (at most 60 + 60 bytes, 40 + 60 for IPv6) */
+#define LINK_CAPTURE_HEADERS_BYTES 128
 
 enum link_loss_model {
 	LINK_LOSS_BERNOULLI = 0,
@@ -147,6 +159,7 @@ struct link_spec {
 	enum link_queue queue;
 	double codel_target_ms;		 /* 5 when not given */
 	double codel_interval_ms;	 /* 100 when not given; > codel_target_ms */
+	enum link_capture capture;	 /* tun only */
 	struct cfg_pos at[LINK_SET_MAX]; /* where each setting was written, for later checks */
 	bool flow_delay; /* a flow has an extra delay: only a per-flow classifier (tun) does it */
 };
@@ -225,6 +238,7 @@ __attribute__((format(printf, 6, 7))) int config_err_at(const struct experiment 
 const char *link_backend_name(enum link_backend b);
 const char *link_loss_model_name(enum link_loss_model m);
 const char *link_queue_name(enum link_queue q);
+const char *link_capture_name(enum link_capture c);
 const char *link_setting_name(enum link_setting s);
 
 /* What queue_bdp means: rate_mbit x (delay_ms + delay_down_ms) x queue_bdp, in bytes (at

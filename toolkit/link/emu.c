@@ -59,7 +59,7 @@ struct emu_dir {
 	bool codel;
 	uint64_t target_ns, interval_ns;
 	uint32_t prefix;
-	void (*on_drop)(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns);
+	void (*on_drop)(void *ctx, const struct emu_drop *drop);
 	void *drop_ctx;
 
 	/* Packet slots: data, what we know of each, and a stack of free ones (LIFO keeps the
@@ -206,10 +206,10 @@ static inline uint32_t q_head_slot(const struct emu_dir *d)
 	return d->q[d->q_head];
 }
 
-static void drop_report(struct emu_dir *d, uint64_t index, enum emu_verdict why, uint64_t now)
+static void drop_report(struct emu_dir *d, const struct emu_drop *drop)
 {
 	if (d->on_drop)
-		d->on_drop(d->drop_ctx, index, why, now);
+		d->on_drop(d->drop_ctx, drop);
 }
 
 /* Takes the head off the FIFO, returning its slot to the caller. */
@@ -347,9 +347,16 @@ static uint64_t codel_control_law(const struct emu_dir *d, uint64_t t)
 static void codel_drop_head(struct emu_dir *d, uint64_t now)
 {
 	uint32_t slot = q_pop(d);
+	const struct slot_meta *m = &d->meta[slot];
+	struct emu_drop drop = {.index = m->index,
+				.why = EMU_DROP_AQM,
+				.now_ns = now,
+				.arrival_ns = m->arrival_ns,
+				.pkt = slot_data(d, slot),
+				.len = m->len + d->prefix};
 
 	d->st.dropped_aqm++;
-	drop_report(d, d->meta[slot].index, EMU_DROP_AQM, now);
+	drop_report(d, &drop);
 	d->free_slots[d->n_free++] = slot;
 }
 
@@ -707,7 +714,12 @@ enum emu_verdict emu_dir_enqueue_extra(struct emu_dir *d, const void *pkt, uint3
 	}
 	return EMU_ACCEPTED;
 drop:
-	drop_report(d, index, why, now_ns);
+	drop_report(d, &(struct emu_drop){.index = index,
+					  .why = why,
+					  .now_ns = now_ns,
+					  .arrival_ns = now_ns,
+					  .pkt = pkt,
+					  .len = len});
 	return why;
 }
 

@@ -28,6 +28,16 @@ enum emu_verdict {
 	EMU_DROP_NOBUF = 4, /* the slot pool ran out: a sizing bug, counted to be seen */
 };
 
+/* A packet the model dropped, as on_drop is told of it. */
+struct emu_drop {
+	uint64_t index; /* which arrival it was, counting from 0 */
+	enum emu_verdict why;
+	uint64_t now_ns;     /* when it was dropped */
+	uint64_t arrival_ns; /* when it arrived: now_ns but for CoDel's drops at dequeue */
+	const void *pkt;     /* prefix and packet as enqueued; valid during the call only */
+	uint32_t len;	     /* bytes at pkt, the prefix counted */
+};
+
 struct emu_params {
 	/* Rate: a trace when trace_ms is set, else rate_bps (0: no limit). */
 	double rate_bps;
@@ -62,10 +72,10 @@ struct emu_params {
 	enum emu_aqm aqm;
 	uint64_t codel_target_ns;   /* 5 ms when 0 */
 	uint64_t codel_interval_ns; /* 100 ms when 0 */
-	/* Called for every dropped packet; index counts arrivals from 0. May be NULL. Called
-	 * from emu_dir_enqueue and emu_dir_run (CoDel drops happen in either, as both advance
-	 * the rate server); it must not call back into the same emu_dir. */
-	void (*on_drop)(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns);
+	/* Called for every dropped packet. May be NULL. Called from emu_dir_enqueue and
+	 * emu_dir_run (CoDel drops happen in either, as both advance the rate server); it must
+	 * not call back into the same emu_dir. */
+	void (*on_drop)(void *ctx, const struct emu_drop *drop);
 	void *drop_ctx;
 };
 

@@ -1,6 +1,7 @@
 /* The bottleneck between the hosts: picks a backend for the config's link section, builds
  * it on the run's topology, and reports what it did. */
 #include "link/link.h"
+#include "link/capture.h"
 #include "core/log.h"
 #include "kernel/collect.h"
 
@@ -148,6 +149,9 @@ static int setup_tun(struct link_runtime *lr, const struct experiment *exp,
 	    .ifname = t->if_tun,
 	    .addr = {CCX_ADDR_SENDER, CCX_ADDR_RECEIVER},
 	    .peer_net = {"198.19.0.0/24", "198.18.0.0/24"},
+	    .capture = l->capture != LINK_CAPTURE_NONE,
+	    .capture_snaplen_bytes =
+		l->capture == LINK_CAPTURE_HEADERS ? LINK_CAPTURE_HEADERS_BYTES : 0,
 	};
 	int r;
 
@@ -347,6 +351,36 @@ static void write_direction(struct json *j, const char *name, const struct link_
 	json_object_end(j);
 }
 
+/* What link.capture wrote: the files, their records, and the clock their times are on. */
+static void write_capture(struct json *j, const struct link_runtime *lr, const struct link_spec *l)
+{
+	const struct tun_shared *sh = lr->tun.shared;
+
+	json_key(j, "capture");
+	json_object_begin(j);
+	json_kv_str(j, "mode", link_capture_name(l->capture));
+	if (l->capture != LINK_CAPTURE_NONE) {
+		json_kv_uint(j, "snaplen_bytes",
+			     l->capture == LINK_CAPTURE_HEADERS ? LINK_CAPTURE_HEADERS_BYTES
+								: 65535);
+		json_kv_str(j, "file", CAPTURE_FILE);
+		json_kv_str(j, "drops_file", CAPTURE_DROPS_FILE);
+		if (sh && sh->done) {
+			json_kv_uint(j, "packets", sh->capture_pkts);
+			json_kv_uint(j, "drop_packets", sh->capture_drop_pkts);
+			json_kv_uint(j, "not_captured", sh->capture_lost_pkts);
+			json_kv_bool(j, "complete", sh->capture_ok && !sh->capture_lost_pkts);
+			json_kv_uint(j, "t0_unix_ns", sh->capture_t0_unix_ns);
+		} else {
+			json_kv_null(j, "packets");
+			json_kv_null(j, "drop_packets");
+			json_kv_null(j, "not_captured");
+			json_kv_bool(j, "complete", false);
+		}
+	}
+	json_object_end(j);
+}
+
 void link_write_meta(struct json *j, const struct link_runtime *lr, const struct link_spec *l)
 {
 	json_key(j, "link");
@@ -386,6 +420,7 @@ void link_write_meta(struct json *j, const struct link_runtime *lr, const struct
 		json_kv_bool(j, "tso", lr->tun.shared && lr->tun.shared->offload);
 		write_direction(j, "up", lr, l, TUN_UP);
 		write_direction(j, "down", lr, l, TUN_DOWN);
+		write_capture(j, lr, l);
 		break;
 	default:
 		break;

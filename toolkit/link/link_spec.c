@@ -27,6 +27,7 @@ enum link_feature {
 	FEAT_QUEUE,
 	FEAT_CODEL,
 	FEAT_FLOW_DELAY, /* a flow's extra_delay_ms: a delay for some packets only */
+	FEAT_CAPTURE,
 	FEAT_MAX,
 };
 static const char *const tc_lacks[FEAT_MAX] = {
@@ -37,6 +38,7 @@ static const char *const tc_lacks[FEAT_MAX] = {
     [FEAT_LOSS] = "has no random loss",
     [FEAT_CODEL] = "has no CoDel",
     [FEAT_FLOW_DELAY] = "has no per-flow delay",
+    [FEAT_CAPTURE] = "has no packet capture (only the tun emulator writes one)",
 };
 /* netem + tbf (toolkit/link/qdisc.c): a droptail FIFO behind a fixed rate. */
 static const char *const netem_lacks[FEAT_MAX] = {
@@ -44,6 +46,9 @@ static const char *const netem_lacks[FEAT_MAX] = {
     [FEAT_CODEL] = "has no CoDel (its queue is tbf's droptail FIFO)",
     /* It would take a netem per flow behind a classifier, on both hosts' paths: not built. */
     [FEAT_FLOW_DELAY] = "delays every flow alike (no per-flow delay)",
+    /* The kernel's qdiscs never show us the packets: a capture would take libpcap on the
+     * router's veth, whose timestamps are not the model's. Not built. */
+    [FEAT_CAPTURE] = "has no packet capture (only the tun emulator writes one)",
 };
 
 /* What the setting, as written, asks of the backend; FEAT_NONE for a default-like value. */
@@ -80,6 +85,8 @@ static enum link_feature asks(const struct link_spec *l, enum link_setting s)
 		return FEAT_QUEUE;
 	case LINK_SET_QUEUE:
 		return l->queue == LINK_QUEUE_CODEL ? FEAT_CODEL : FEAT_NONE;
+	case LINK_SET_CAPTURE:
+		return l->capture != LINK_CAPTURE_NONE ? FEAT_CAPTURE : FEAT_NONE;
 	default:
 		return FEAT_NONE;
 	}
@@ -208,6 +215,8 @@ const char *link_netem_lacks(const struct link_spec *l)
 		return netem_lacks[FEAT_CODEL];
 	if (l->flow_delay)
 		return netem_lacks[FEAT_FLOW_DELAY];
+	if (l->capture != LINK_CAPTURE_NONE)
+		return netem_lacks[FEAT_CAPTURE];
 	if (l->jitter_ms > LINK_NETEM_JITTER_MAX_MS)
 		return "keeps at most 2147 ms of jitter";
 	return NULL;

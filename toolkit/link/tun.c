@@ -1,6 +1,7 @@
 /* The tun link backend: a TUN device in each host's namespace and an emulator process
  * between them that runs the link model (toolkit/link/emu.h) on every packet. */
 #include "link/tun.h"
+#include "link/capture.h"
 #include "core/path.h"
 #include "kernel/child.h"
 #include "core/csv.h"
@@ -28,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Reads from one device per wakeup (each up to 64 KB of packets), so the other direction
@@ -136,6 +138,8 @@ struct emu_proc {
 	struct gso_joiner join[2]; /* [d]: what direction d hands to the other end */
 	uint32_t group[2];	   /* the last super-packet number given out, per direction */
 	uint64_t in_now_ns;	   /* the arrival time of what is being split */
+	struct capture cap;
+	bool have_cap;
 };
 
 struct drop_ctx {
@@ -145,17 +149,23 @@ struct drop_ctx {
 
 static struct drop_ctx drop_ctx[2];
 
-static void on_drop(void *ctx, uint64_t index, enum emu_verdict why, uint64_t now_ns)
+static void on_drop(void *ctx, const struct emu_drop *drop)
 {
 	struct drop_ctx *dc = ctx;
 	struct emu_proc *p = dc->p;
 	uint64_t t0 = p->sh->t0_ns;
+	uint32_t tag = sizeof(struct gso_tag);
+	enum emu_verdict why = drop->why;
 
+	/* At its arrival time, as in link.pcap: the two records of a drop match. */
+	if (p->have_cap && drop->len > tag)
+		capture_packet(&p->cap, CAPTURE_DROPS, (const uint8_t *)drop->pkt + tag,
+			       drop->len - tag, drop->arrival_ns);
 	if (!p->have_csv)
 		return;
-	csv_double(&p->drops_csv, t0 ? ((double)now_ns - (double)t0) / 1e9 : NAN, 6);
+	csv_double(&p->drops_csv, t0 ? ((double)drop->now_ns - (double)t0) / 1e9 : NAN, 6);
 	csv_str(&p->drops_csv, dir_names[dc->dir]);
-	csv_u64(&p->drops_csv, index);
+	csv_u64(&p->drops_csv, drop->index);
 	csv_str(&p->drops_csv, why <= EMU_DROP_NOBUF ? drop_reasons[why] : "unknown");
 	csv_end_row(&p->drops_csv);
 }
@@ -187,7 +197,11 @@ static void in_packet(void *ctx, const uint8_t *tagged, uint32_t len)
 {
 	struct emu_proc *p = ((struct drop_ctx *)ctx)->p;
 	int d = ((struct drop_ctx *)ctx)->dir;
+	uint32_t tag = sizeof(struct gso_tag);
 
+	/* Each wire packet as the model takes it in, before it can be dropped. */
+	if (p->have_cap && len > tag)
+		capture_packet(&p->cap, CAPTURE_ALL, tagged + tag, len - tag, p->in_now_ns);
 	emu_dir_enqueue_extra(p->dir[d], tagged, len, p->in_now_ns,
 			      flow_extra(p->cfg, d, tagged, len));
 }
@@ -323,6 +337,16 @@ static int emulate(struct emu_proc *p, int stop_fd)
 				emu_dir_stats(p->dir[d], &p->last[d]);
 			}
 			p->next_sample_ns = p->sh->t0_ns + p->interval_ns;
+			if (p->have_cap) {
+				struct timespec ts;
+				uint64_t mono_ns = sys_mono_ns();
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				p->sh->capture_t0_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+							    (uint64_t)ts.tv_nsec -
+							    (mono_ns - p->sh->t0_ns);
+				capture_set_t0(&p->cap, p->sh->t0_ns, p->sh->capture_t0_unix_ns);
+			}
 		}
 		release_due(p, now);
 		for (int d = 0; d < 2 && p->dir[0]; d++)
@@ -512,6 +536,13 @@ static void emulator_main(void *arg, void *shared, int stop_fd, int ready_fd)
 		if (r < 0)
 			child_fail(ready_fd, "create %s: %s", path, strerror(-r));
 		p.have_csv = true;
+		if (cfg->capture) {
+			r = capture_open(&p.cap, cfg->outdir, cfg->capture_snaplen_bytes);
+			if (r < 0)
+				child_fail(ready_fd, "create %s/%s: %s", cfg->outdir, CAPTURE_FILE,
+					   strerror(-r));
+			p.have_cap = true;
+		}
 	}
 	/* Ready: the run may start sending through the devices now. */
 	child_ready(ready_fd);
@@ -535,6 +566,17 @@ static void emulator_main(void *arg, void *shared, int stop_fd, int ready_fd)
 		cr = csv_close(&p.drops_csv);
 		if (cr < 0)
 			emu_error(sh, "write events/link_drops.csv: %s", strerror(-cr));
+	}
+	if (p.have_cap) {
+		int cr = capture_close(&p.cap);
+
+		sh->capture_pkts = p.cap.pkts[CAPTURE_ALL];
+		sh->capture_drop_pkts = p.cap.pkts[CAPTURE_DROPS];
+		sh->capture_lost_pkts = p.cap.lost[CAPTURE_ALL] + p.cap.lost[CAPTURE_DROPS];
+		sh->capture_ok = cr == 0;
+		if (cr < 0)
+			emu_error(sh, "write %s and %s: %s", CAPTURE_FILE, CAPTURE_DROPS_FILE,
+				  strerror(-cr));
 	}
 	sh->done = 1;
 	_exit(sh->error[0] ? 1 : 0);

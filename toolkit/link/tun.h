@@ -26,8 +26,14 @@ struct tun_shared {
 	int64_t device_drops[2];  /* dropped by the sending host's device before the emulator
 				   * read them (its queue was full); -1: unknown */
 	bool offload;		  /* the hosts hand over TCP super-packets (TSO) */
-	volatile int done;	  /* the emulator wrote its final stats */
-	char error[256];	  /* the first thing that went wrong in the emulator, "" if none */
+	/* The capture (link.capture): records in link.pcap and link_drops.pcap, records left
+	 * out (the disk fell behind), whether every record handed over reached the files, and
+	 * the run's t0 on the wall clock that their times count on. */
+	uint64_t capture_pkts, capture_drop_pkts, capture_lost_pkts;
+	bool capture_ok;
+	uint64_t capture_t0_unix_ns;
+	volatile int done; /* the emulator wrote its final stats */
+	char error[256];   /* the first thing that went wrong in the emulator, "" if none */
 };
 
 struct tun_link_config {
@@ -45,6 +51,8 @@ struct tun_link_config {
 	const uint64_t *flow_extra_ns[2];
 	int nflows;
 	uint16_t flow_port_base;
+	bool capture;			/* write link.pcap and link_drops.pcap into outdir */
+	uint32_t capture_snaplen_bytes; /* of each packet; 0: all of it */
 };
 
 /* How long the emulator has to open its files and say ready, and to finish once told. */
