@@ -196,8 +196,9 @@ PATH=$tmp/bin-kill:$PATH "$CCEXP" run -o "$tmp/charts" "$tmp/charts.cfg" >"$tmp/
 rc=$?
 cat "$tmp/charts.out" "$tmp/charts.err"
 check "gnuplot killed: exit 3" [ "$rc" = 3 ]
+# Four charts: throughput, cwnd, srtt and limits.
 check "gnuplot killed: status charts_failed, every chart failed, drawn empty" \
-	[ "$(meta 'm["status"], len(m["charts"]["drawn"]), len(m["charts"]["failed"])' "$tmp/charts")" = "('charts_failed', 0, 3)" ]
+	[ "$(meta 'm["status"], len(m["charts"]["drawn"]), len(m["charts"]["failed"])' "$tmp/charts")" = "('charts_failed', 0, 4)" ]
 check "gnuplot killed: the reason names the signal" \
 	grep -q "signal 9" <<<"$(meta 'm["charts"]["failed"][0]["reason"]' "$tmp/charts")"
 check "gnuplot killed: no PNG path printed as if drawn" bash -c "! grep -q 'plots/.*\.png$' '$tmp/charts.err'"
@@ -210,8 +211,8 @@ check "PNG cut short: meta.json says cut short" \
 "$CCEXP" plot "$tmp/charts" >"$tmp/plotok.out" 2>&1
 rc=$?
 check "real gnuplot: ccexp plot exits 0" [ "$rc" = 0 ]
-check "real gnuplot: meta.json lists 3 drawn, 0 failed, status complete again" \
-	[ "$(meta 'len(m["charts"]["drawn"]), len(m["charts"]["failed"]), m["status"]' "$tmp/charts")" = "(3, 0, 'complete')" ]
+check "real gnuplot: meta.json lists 4 drawn, 0 failed, status complete again" \
+	[ "$(meta 'len(m["charts"]["drawn"]), len(m["charts"]["failed"]), m["status"]' "$tmp/charts")" = "(4, 0, 'complete')" ]
 
 echo "== SIGINT while the flows start: interrupted, not failed"
 # The server takes 3 s to listen; the signal comes while the run waits for it.
