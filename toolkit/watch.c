@@ -8,6 +8,7 @@
 #include "analysis/summary.h"
 #include "core/diagnosis.h"
 #include "core/json.h"
+#include "core/knobs.h"
 #include "core/log.h"
 #include "core/path.h"
 #include "kernel/collect.h"
@@ -321,11 +322,11 @@ static void conn_limit(const struct watch_conn *c, int hz, char *buf, size_t len
 	enum diag_limit l;
 	double pct;
 
-	d.busy_ms = 1e3 * (watch_jiffies_s(c->chrono_j[WATCH_LIMIT_CWND], hz) +
-			   watch_jiffies_s(c->chrono_j[WATCH_LIMIT_RWND], hz) +
-			   watch_jiffies_s(c->chrono_j[WATCH_LIMIT_SNDBUF], hz));
-	d.rwnd_ms = 1e3 * watch_jiffies_s(c->chrono_j[WATCH_LIMIT_RWND], hz);
-	d.sndbuf_ms = 1e3 * watch_jiffies_s(c->chrono_j[WATCH_LIMIT_SNDBUF], hz);
+	d.busy_ms = 1e3 * (chrono_jiffies_s(c->chrono_j[WATCH_LIMIT_CWND], hz) +
+			   chrono_jiffies_s(c->chrono_j[WATCH_LIMIT_RWND], hz) +
+			   chrono_jiffies_s(c->chrono_j[WATCH_LIMIT_SNDBUF], hz));
+	d.rwnd_ms = 1e3 * chrono_jiffies_s(c->chrono_j[WATCH_LIMIT_RWND], hz);
+	d.sndbuf_ms = 1e3 * chrono_jiffies_s(c->chrono_j[WATCH_LIMIT_SNDBUF], hz);
 	d.life_ms = c->existing ? NAN : 1e3 * (c->last_t_s - c->first_t_s);
 	l = c->have_chrono ? diag_classify(&d, &pct) : DIAG_NONE;
 	if (l == DIAG_NONE)

@@ -1,5 +1,6 @@
 /* `ccexp watch --metrics`: the Prometheus text endpoint (docs/watch.md, Metrics). */
 #include "watch_metrics.h"
+#include "core/knobs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -139,7 +140,8 @@ static void tcp_metrics(FILE *f, const struct watch_metrics_src *src)
 			if (!flow_sample(f, src, "ccexp_tcp_limited_seconds_total", i))
 				break;
 			put_label(f, "cause", limit_names[l], false);
-			fprintf(f, "} %.6f\n", watch_jiffies_s(st->flows[i].limited_j[l], src->hz));
+			fprintf(f, "} %.6f\n",
+				chrono_jiffies_s(st->flows[i].limited_j[l], src->hz));
 		}
 	family(f, "ccexp_tcp_srtt_seconds", "histogram",
 	       "Smoothed RTT of the connections' samples (at most one per 100 ms each).");

@@ -16,11 +16,6 @@
 const uint32_t watch_srtt_bucket_us[WATCH_SRTT_BUCKETS] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
 
-double watch_jiffies_s(uint64_t j, int hz)
-{
-	return hz > 0 ? (double)j * (1000000 / hz) / 1e6 : NAN;
-}
-
 int watch_state_init(struct watch_state *s, struct experiment *exp)
 {
 	uint32_t nslots = 2 * WATCH_STATE_MAX_CONNS;

@@ -87,8 +87,5 @@ void watch_state_tick(struct watch_state *s, double t_s);
 /* The connection of a cookie, NULL when not seen. */
 struct watch_conn *watch_state_conn(struct watch_state *s, uint64_t cookie);
 void watch_state_free(struct watch_state *s);
-/* Jiffies of the kernel's chrono accounting to seconds, as tcp_get_info_chrono_stats converts
- * them (whole us per jiffy); NaN when hz is not known. */
-double watch_jiffies_s(uint64_t j, int hz);
 
 #endif

@@ -3,6 +3,7 @@
 # no link emulation) completes, with every connection in flows.csv, a row for every event the
 # BPF program saw, and a streamed throughput timeline that adds up to the bytes received.
 here=$(cd "$(dirname "$0")" && pwd)
+export PYTHONPATH=$here # ccx_results.py
 . "$here/lib.sh"
 need_root
 command -v gnuplot >/dev/null || skip "gnuplot is not installed"
@@ -29,20 +30,14 @@ check "the run wrote meta.json" [ -n "$prefix" ]
 [ -z "$prefix" ] || check "nothing of the run is left" [ -z "$(leftovers "$prefix")" ]
 
 python3 - "$out" <<'PY' || fail=1
-import csv, json, os, sys
+import sys
+from ccx_results import check, done, meta as read_meta, rows as read_rows
 
 out = sys.argv[1]
-bad = 0
-def check(what, ok, detail=""):
-    global bad
-    print(("ok: " if ok else "FAIL: ") + what + (f" ({detail})" if detail else ""))
-    bad |= not ok
-
 def rows(name):
-    with open(os.path.join(out, name)) as f:
-        return list(csv.DictReader(f))
+    return read_rows(out, name)
 
-meta = json.load(open(os.path.join(out, "meta.json")))
+meta = read_meta(out)
 check("meta.json status complete", meta["status"] == "complete", meta["status"])
 for ev, c in meta["events"].items():
     check(f"{ev}: every event seen in BPF has a row, none dropped",
@@ -73,7 +68,7 @@ ts = sorted({float(r["t_s"]) for r in tp})
 check("throughput.csv: a row per flow every 10 ms from 0.01 s to >= 3 s",
       len(tp) == 5 * len(ts) and abs(ts[0] - 0.01) < 1e-6 and ts[-1] >= 3.0 and
       all(abs(b - a - 0.010) < 1e-6 for a, b in zip(ts, ts[1:])), (len(tp), ts[0], ts[-1]))
-sys.exit(bad)
+done()
 PY
 
 if [ "$fail" = 0 ]; then rm -rf "$tmp"; else echo "results kept in $tmp"; fi

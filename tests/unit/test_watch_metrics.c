@@ -4,6 +4,7 @@
  * exposition text and the [ADDR:]PORT parser. */
 #include "ccx_test.h"
 #include "watch_metrics.h"
+#include "core/knobs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -116,7 +117,7 @@ int main(void)
 	/* srtt: 80 us in the first bucket, 3 ms in the 5 ms one, 2 s above all; 0 is no sample. */
 	CHECK(s.flows[0].srtt_count == 3 && s.flows[0].srtt_buckets[0] == 1);
 	CHECK(s.flows[0].srtt_buckets[5] == 1 && s.flows[0].srtt_buckets[WATCH_SRTT_BUCKETS] == 1);
-	CHECK(watch_jiffies_s(250, 250) == 1.0 && watch_jiffies_s(3, 1000) == 0.003);
+	CHECK(chrono_jiffies_s(250, 250) == 1.0 && chrono_jiffies_s(3, 1000) == 0.003);
 
 	/* A second flow whose algorithm is not known yet is not shown. */
 	feed(&s, ev(CCX_EV_HANDSHAKE, 3, 8080));

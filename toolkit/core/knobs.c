@@ -94,3 +94,8 @@ unsigned long long knob_kernel_value(enum ccx_knob id, double v, int hz)
 		return (unsigned long long)llround(v);
 	}
 }
+
+double chrono_jiffies_s(uint64_t j, int hz)
+{
+	return hz > 0 ? (double)j * (1000000 / hz) / 1e6 : NAN;
+}

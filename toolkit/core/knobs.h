@@ -3,6 +3,8 @@
 #ifndef CCX_KNOBS_H
 #define CCX_KNOBS_H
 
+#include <stdint.h>
+
 #include "ccx_events.h"
 
 #include <stdbool.h>
@@ -29,5 +31,9 @@ const struct knob_info *knob_by_name(const char *name);
 /* The value the kernel takes for a config value (e.g. ms -> jiffies with `hz`, Mbit/s ->
  * bytes/s). */
 unsigned long long knob_kernel_value(enum ccx_knob id, double config_value, int hz);
+
+/* The kernel's chrono units (tcp_sock chrono_stat, in jiffies) to seconds, as
+ * tcp_get_info_chrono_stats converts them: whole microseconds per jiffy. NaN without HZ. */
+double chrono_jiffies_s(uint64_t j, int hz);
 
 #endif

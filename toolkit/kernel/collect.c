@@ -264,11 +264,9 @@ static void add_point(struct collector *c, struct conn_track *t, double t_s, uin
 	}
 }
 
-/* The kernel's chrono units to ms, as tcp_get_info_chrono_stats converts them (whole us per
- * jiffy). */
 static double chrono_ms(const struct collector *c, uint32_t j)
 {
-	return c->hz > 0 ? (double)j * (1000000 / c->hz) / 1e3 : NAN;
+	return chrono_jiffies_s(j, c->hz) * 1e3;
 }
 
 /* Whose retransmissions, RTOs and delivered data a connection's row counts: a run's
